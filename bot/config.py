@@ -1,0 +1,284 @@
+"""Settings for the bot, read from the environment and `.env` (pydantic-settings).
+
+Every setting lives in a group named after its concern; the environment variable
+is the group and the field joined by one underscore, upper-case:
+`DISCORD_TOKEN`, `SOUNDVERSE_API_KEY`, `QUOTA_UNITS_PER_PERIOD`, `ENDPOINTS_SONG_V5`.
+`.env.example` lists them all with their defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommandSync(StrEnum):
+    """When the bot pushes its slash commands to Discord."""
+
+    AUTO = "auto"  # only when the command payload's hash changed since the last sync
+    OFF = "off"  # only through `python -m bot sync`
+
+
+class DiscordSettings(BaseModel):
+    """How the bot reaches Discord."""
+
+    token: SecretStr | None = None
+    sync: CommandSync = CommandSync.AUTO
+    dev_guild_id: int | None = Field(
+        default=None, description="Sync commands to this guild only (instant), not globally."
+    )
+    api_base: HttpUrl | None = Field(
+        default=None, description="REST base, e.g. http://127.0.0.1:8900/api/v10 (local Discord)."
+    )
+    gateway_url: str | None = Field(
+        default=None, description="Gateway websocket, e.g. ws://127.0.0.1:8900/gateway."
+    )
+
+
+class SoundverseSettings(BaseModel):
+    """How the bot reaches the Soundverse API."""
+
+    api_key: SecretStr | None = None
+    base_url: HttpUrl = HttpUrl("https://api.soundverse.ai")
+    connect_timeout: float = Field(default=10.0, gt=0)
+    sync_timeout: float = Field(default=300.0, gt=0, description="Whole-request limit, sync calls")
+    idle_timeout: float = Field(default=60.0, gt=0, description="Silence that ends a stream")
+    job_deadline: float = Field(default=900.0, gt=0, description="Overall limit for one job")
+    poll_backoff_max: float = Field(default=15.0, gt=0)
+    retries: int = Field(default=3, ge=0, le=10, description="Retries of idempotent calls")
+    download_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    download_hosts: list[str] = Field(
+        default_factory=lambda: [
+            "storage.soundverse.ai",
+            "storage.googleapis.com",
+            "api.soundverse.ai",
+        ],
+        description="Hosts audio may be downloaded from; the base URL's host is always added.",
+    )
+
+
+class EndpointSettings(BaseModel):
+    """Every Soundverse path, so a version can be swapped without a code change."""
+
+    song_v7: str = "/v7/generate/song"
+    song_v7_sync: str = "/v7/generate/song/sync"
+    song_v6: str = "/v6/generate/song"
+    song_v6_sync: str = "/v6/generate/song/sync"
+    song_v5: str = "/v5/generate/song"
+    song_v5_sync: str = "/v5/generate/song/sync"
+    song_v4_prompt: str = "/v4/generate/song-from-prompt"
+    song_v4_lyrics: str = "/v4/generate/song-from-lyrics"
+    song_v1_prompt: str = "/v1/generate/song-from-prompt"
+    song_v1_lyrics: str = "/v1/generate/song-from-lyrics"
+    music_v6: str = "/v6/generate/music"
+    music_v6_sync: str = "/v6/generate/music/sync"
+    music_v5: str = "/v5/generate/music"
+    music_v5_sync: str = "/v5/generate/music/sync"
+    music_v4: str = "/v4/generate/song-from-prompt"
+    music_v1: str = "/v1/generate/song-from-prompt"
+    text_to_music_v1: str = "/v1/generate/text-to-music"
+    extend_song_v6: str = "/v6/extend/song"
+    extend_song_v6_sync: str = "/v6/extend/song/sync"
+    extend_song_v5: str = "/v5/extend/song"
+    extend_song_v5_sync: str = "/v5/extend/song/sync"
+    extend_music_v6: str = "/v6/extend/music"
+    extend_music_v5: str = "/v5/extend/music/sync"
+    extend_music_v1: str = "/v1/generate/extend"
+    remix_v7: str = "/v7/generate/remix"
+    lyrics_v1: str = "/v1/generate/lyrics"
+    singing_v2: str = "/v2/generate/ai-singing-gen"
+    stems_v1: str = "/v1/generate/stem-separation/{kind}"
+    loop_v1: str = "/v1/generate/trim-and-loop/auto"
+    gen_loop_v1: str = "/v1/trim-and-loop/gen-and-loop/music/auto/"
+    chat: str = "/assistant/chat"
+    voice_v1: str = "/v1/assistant/voice"
+    status_v5: str = "/v5/status"
+    status_v7: str = "/v7/status"
+
+    @field_validator("*")
+    @classmethod
+    def _starts_with_slash(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with '/'")
+        return value
+
+
+class StorageSettings(BaseModel):
+    """Where the SQLite database lives."""
+
+    path: Path = Path("data/bot.db")
+    busy_timeout_ms: int = Field(default=5000, ge=0)
+
+
+class Period(StrEnum):
+    """A quota period; each resets at 00:00 UTC (weeks on Monday, months on the 1st)."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class QuotaSettings(BaseModel):
+    """Default quota policy for guilds without their own, and for DMs."""
+
+    units_per_period: int = Field(default=100, ge=0, description="Units a guild spends per period")
+    period: Period = Period.DAY
+    member_cap: int = Field(default=20, ge=0, description="Units one member spends per period")
+    member_concurrent: int = Field(default=2, ge=1, description="Jobs one member runs at once")
+    dm_units_per_period: int = Field(default=10, ge=0, description="Units per user in DMs")
+    reservation_ttl: float = Field(
+        default=1800.0, gt=0, description="Seconds before an uncommitted reservation lapses"
+    )
+    costs: dict[str, int] = Field(
+        default_factory=lambda: {
+            "song": 2,
+            "music": 1,
+            "lyrics": 0,
+            "extend": 2,
+            "singing": 1,
+            "stems": 1,
+            "loop": 1,
+            "gen_loop": 1,
+            "text_to_music": 1,
+            "remix": 2,
+            "chat": 0,
+            "voice": 1,
+        },
+        description="Units each operation costs (JSON object)",
+    )
+
+    @field_validator("costs")
+    @classmethod
+    def _costs_not_negative(cls, value: dict[str, int]) -> dict[str, int]:
+        negative = sorted(name for name, cost in value.items() if cost < 0)
+        if negative:
+            raise ValueError(f"costs must not be negative: {', '.join(negative)}")
+        return value
+
+    def cost_of(self, operation: str) -> int:
+        """Units one run of `operation` costs; unknown operations cost 1."""
+        return self.costs.get(operation, 1)
+
+
+class JobSettings(BaseModel):
+    """How generation jobs run and report."""
+
+    guild_concurrency: int = Field(default=2, ge=1, description="Jobs running at once per guild")
+    progress_interval: float = Field(default=2.0, gt=0, description="Seconds between card edits")
+    token_handoff: float = Field(
+        default=780.0, gt=0, description="Seconds after which a card moves to a channel message"
+    )
+
+
+class AudioSettings(BaseModel):
+    """Where audio is kept and how it is fitted to Discord's upload limits."""
+
+    directory: Path = Path("data/audio")
+    fallback_bitrates_kbps: list[int] = Field(default_factory=lambda: [192, 128, 96, 64])
+
+
+class VoiceSettings(BaseModel):
+    """Voice-channel playback and the voice assistant."""
+
+    enabled: bool = True
+    live_listening: bool = Field(
+        default=False, description="Experimental: listen in voice channels (not reliable)"
+    )
+    idle_disconnect: float = Field(default=300.0, gt=0)
+
+
+class LogSettings(BaseModel):
+    """Logging."""
+
+    level: str = "INFO"
+
+    @field_validator("level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+
+class Settings(BaseSettings):
+    """All settings of one bot process."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    soundverse: SoundverseSettings = Field(default_factory=SoundverseSettings)
+    endpoints: EndpointSettings = Field(default_factory=EndpointSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    quota: QuotaSettings = Field(default_factory=QuotaSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
+    audio: AudioSettings = Field(default_factory=AudioSettings)
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+
+    @model_validator(mode="after")
+    def _member_cap_fits_guild(self) -> Settings:
+        if self.quota.member_cap > self.quota.units_per_period > 0:
+            raise ValueError(
+                "QUOTA_MEMBER_CAP must not exceed QUOTA_UNITS_PER_PERIOD "
+                f"({self.quota.member_cap} > {self.quota.units_per_period})"
+            )
+        return self
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; `problems` holds one plain line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def env_name(location: tuple[int | str, ...]) -> str:
+    """The environment variable that sets the field at `location`."""
+    if not location:
+        return "settings"
+    head, *rest = (str(part) for part in location)
+    if not rest:
+        return head.upper()
+    return f"{head}_{rest[0]}".upper() + "".join(f"[{part}]" for part in rest[1:])
+
+
+def describe_validation_error(error: ValidationError) -> list[str]:
+    """One plain line per problem, naming the variable; never the offending value."""
+    lines = []
+    for problem in error.errors(include_url=False, include_input=False):
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"{env_name(tuple(problem['loc']))}: {message}")
+    return lines
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> Settings:
+    """Build `Settings` from the environment (and `.env`), with `overrides` on top.
+
+    Raises `SettingsError` with one line per problem instead of pydantic's report.
+    """
+    try:
+        return Settings(**dict(overrides or {}), **kwargs)
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None
