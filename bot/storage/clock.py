@@ -1,0 +1,65 @@
+"""Time for storage: an injectable clock and the fixed-width UTC text stored in the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+_STORED_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class Clock(Protocol):
+    """Tells the current time as an aware UTC datetime."""
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """The current instant from the operating system, in UTC."""
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told to, so time-dependent code is tested without waiting."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = as_utc(start)
+
+    def now(self) -> datetime:
+        """The instant this clock was last set to."""
+        return self._now
+
+    def set(self, instant: datetime) -> None:
+        """Jump to `instant`."""
+        self._now = as_utc(instant)
+
+    def advance(self, delta: timedelta) -> None:
+        """Move forward by `delta`."""
+        self._now += delta
+
+
+def as_utc(instant: datetime) -> datetime:
+    """`instant` converted to UTC; naive datetimes are refused because their zone is a guess."""
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware datetime (UTC)")
+    return instant.astimezone(UTC)
+
+
+def to_stored(instant: datetime) -> str:
+    """ISO-8601 UTC text of fixed width, so text order is time order in any SQL database."""
+    return as_utc(instant).strftime(_STORED_FORMAT)
+
+
+def from_stored(text: str) -> datetime:
+    """The aware UTC datetime that `to_stored` wrote."""
+    return datetime.strptime(text, _STORED_FORMAT).replace(tzinfo=UTC)
+
+
+def from_stored_or_none(text: str | None) -> datetime | None:
+    """`from_stored` for a nullable column."""
+    return None if text is None else from_stored(text)

@@ -1,0 +1,344 @@
+"""Persisted generation jobs: a state machine holding what a restart needs to finish a job."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bot.storage.clock import Clock, SystemClock, from_stored, from_stored_or_none, to_stored
+from bot.storage.database import Database, Row, StorageError, Transaction, guild_filter
+
+
+class JobState(StrEnum):
+    """Where a job is in its life."""
+
+    QUEUED = "queued"
+    SUBMITTED = "submitted"
+    STREAMING = "streaming"
+    DELIVERING = "delivering"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the job has ended (no transition leaves this state)."""
+        return self in FINAL_STATES
+
+
+FINAL_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
+RUNNING_STATES = frozenset({JobState.SUBMITTED, JobState.STREAMING, JobState.DELIVERING})
+
+# Submitted may jump to delivering: a job resumed by polling can find its result already done.
+LEGAL_TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
+    JobState.QUEUED: frozenset({JobState.SUBMITTED, JobState.FAILED, JobState.CANCELLED}),
+    JobState.SUBMITTED: frozenset(
+        {JobState.STREAMING, JobState.DELIVERING, JobState.FAILED, JobState.CANCELLED}
+    ),
+    JobState.STREAMING: frozenset(
+        {JobState.STREAMING, JobState.DELIVERING, JobState.FAILED, JobState.CANCELLED}
+    ),
+    JobState.DELIVERING: frozenset({JobState.DONE, JobState.FAILED}),
+    JobState.DONE: frozenset(),
+    JobState.FAILED: frozenset(),
+    JobState.CANCELLED: frozenset(),
+}
+
+# The column that remembers when a job first entered each state.
+_ENTERED_AT = {
+    JobState.SUBMITTED: "submitted_at",
+    JobState.STREAMING: "streaming_at",
+    JobState.DELIVERING: "delivering_at",
+    JobState.DONE: "finished_at",
+    JobState.FAILED: "finished_at",
+    JobState.CANCELLED: "finished_at",
+}
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to be written as `queued`."""
+
+    channel_id: int
+    user_id: int
+    operation: str
+    request: Mapping[str, Any]
+    guild_id: int | None = None
+    interaction_token: str | None = field(default=None, repr=False)
+    token_expires_at: datetime | None = None
+    reservation_id: int | None = None
+    parent_track_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A stored job."""
+
+    id: int
+    guild_id: int | None
+    channel_id: int
+    user_id: int
+    operation: str
+    request_json: str
+    state: JobState
+    soundverse_message_id: str | None
+    soundverse_job_id: str | None
+    interaction_token: str | None = field(repr=False)
+    token_expires_at: datetime | None
+    card_channel_id: int | None
+    card_message_id: int | None
+    reservation_id: int | None
+    parent_track_id: int | None
+    progress: int | None
+    status_text: str | None
+    error: str | None
+    attempts: int
+    last_attempt_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    streaming_at: datetime | None
+    delivering_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def request(self) -> dict[str, Any]:
+        """The request parameters the job was created with."""
+        decoded: dict[str, Any] = json.loads(self.request_json)
+        return decoded
+
+    @property
+    def resumes_by_polling(self) -> bool:
+        """Whether Soundverse already has the job, so a restart must poll, never submit again."""
+        return self.soundverse_message_id is not None or self.soundverse_job_id is not None
+
+
+class JobNotFound(StorageError):
+    """No job has that id."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"no job with id {job_id}")
+        self.job_id = job_id
+
+
+class IllegalTransition(StorageError):
+    """A job was asked to move to a state it cannot reach from where it is."""
+
+    def __init__(self, job_id: int, current: JobState, requested: JobState) -> None:
+        super().__init__(
+            f"job {job_id} cannot go from {current.value} to {requested.value}"
+            f" (allowed: {_describe_targets(current)})"
+        )
+        self.job_id = job_id
+        self.current = current
+        self.requested = requested
+
+
+def _describe_targets(state: JobState) -> str:
+    targets = sorted(target.value for target in LEGAL_TRANSITIONS[state])
+    return ", ".join(targets) or "none, the job has ended"
+
+
+class JobRepository:
+    """Creates jobs and moves them through their states."""
+
+    def __init__(self, database: Database, clock: Clock | None = None) -> None:
+        self._database = database
+        self._clock = clock or SystemClock()
+
+    async def create(self, job: NewJob) -> Job:
+        """Write a new job in the `queued` state."""
+        now = to_stored(self._clock.now())
+        expires = None if job.token_expires_at is None else to_stored(job.token_expires_at)
+        async with self._database.transaction() as transaction:
+            row = await transaction.fetch_one(
+                "INSERT INTO jobs (guild_id, channel_id, user_id, operation, request_json, state,"
+                " interaction_token, token_expires_at, reservation_id, parent_track_id,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING *",
+                (
+                    job.guild_id,
+                    job.channel_id,
+                    job.user_id,
+                    job.operation,
+                    json.dumps(dict(job.request), sort_keys=True),
+                    JobState.QUEUED.value,
+                    job.interaction_token,
+                    expires,
+                    job.reservation_id,
+                    job.parent_track_id,
+                    now,
+                    now,
+                ),
+            )
+        assert row is not None  # INSERT ... RETURNING always yields the new row
+        return _job_from(row)
+
+    async def get(self, job_id: int) -> Job:
+        """One job; raises `JobNotFound`."""
+        async with self._database.snapshot() as transaction:
+            return await _load(transaction, job_id)
+
+    async def find(self, job_id: int) -> Job | None:
+        """One job, or None."""
+        async with self._database.snapshot() as transaction:
+            row = await transaction.fetch_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return None if row is None else _job_from(row)
+
+    async def transition(
+        self,
+        job_id: int,
+        new_state: JobState,
+        *,
+        progress: int | None = None,
+        status_text: str | None = None,
+        error: str | None = None,
+    ) -> Job:
+        """Move a job to `new_state` (raising `IllegalTransition`), with its progress or error.
+
+        Ending a job forgets its interaction token: nothing may use it afterwards.
+        """
+        now = to_stored(self._clock.now())
+        async with self._database.transaction() as transaction:
+            current = await _load(transaction, job_id)
+            if new_state not in LEGAL_TRANSITIONS[current.state]:
+                raise IllegalTransition(job_id, current.state, new_state)
+            assignments = ["state = ?", "updated_at = ?"]
+            values: list[object] = [new_state.value, now]
+            for column, value in (
+                ("progress", progress),
+                ("status_text", status_text),
+                ("error", error),
+            ):
+                if value is not None:
+                    assignments.append(f"{column} = ?")
+                    values.append(value)
+            entered = _ENTERED_AT[new_state]
+            assignments.append(f"{entered} = COALESCE({entered}, ?)")
+            values.append(now)
+            if new_state.is_final:
+                assignments.append("interaction_token = NULL")
+            await transaction.execute(
+                f"UPDATE jobs SET {', '.join(assignments)} WHERE id = ?", (*values, job_id)
+            )
+            return await _load(transaction, job_id)
+
+    async def set_ids(
+        self,
+        job_id: int,
+        *,
+        soundverse_message_id: str | None = None,
+        soundverse_job_id: str | None = None,
+    ) -> Job:
+        """Remember the ids Soundverse gave the job (kept when an argument is None)."""
+        return await self._update(
+            job_id,
+            soundverse_message_id=soundverse_message_id,
+            soundverse_job_id=soundverse_job_id,
+        )
+
+    async def set_card(self, job_id: int, *, channel_id: int, message_id: int) -> Job:
+        """Remember the message that shows the job's card."""
+        return await self._update(job_id, card_channel_id=channel_id, card_message_id=message_id)
+
+    async def set_reservation(self, job_id: int, reservation_id: int) -> Job:
+        """Remember the quota reservation that pays for the job."""
+        return await self._update(job_id, reservation_id=reservation_id)
+
+    async def record_attempt(self, job_id: int) -> Job:
+        """Count one more start (first run or resume after a restart) and when it happened."""
+        now = to_stored(self._clock.now())
+        async with self._database.transaction() as transaction:
+            changed = await transaction.execute(
+                "UPDATE jobs SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?"
+                " WHERE id = ?",
+                (now, now, job_id),
+            )
+            if not changed:
+                raise JobNotFound(job_id)
+            return await _load(transaction, job_id)
+
+    async def unfinished(self) -> tuple[Job, ...]:
+        """Every job that has not ended, oldest first: what to resume at startup."""
+        finals = tuple(state.value for state in FINAL_STATES)
+        async with self._database.snapshot() as transaction:
+            rows = await transaction.fetch_all(
+                "SELECT * FROM jobs WHERE state NOT IN (?, ?, ?) ORDER BY id", finals
+            )
+        return tuple(_job_from(row) for row in rows)
+
+    async def running_count(self, guild_id: int | None) -> int:
+        """How many jobs of a guild (or of DMs, for None) are submitted, streaming or delivering."""
+        running = tuple(state.value for state in RUNNING_STATES)
+        clause, params = guild_filter(guild_id)
+        async with self._database.snapshot() as transaction:
+            count = await transaction.fetch_value(
+                f"SELECT COUNT(*) FROM jobs WHERE {clause} AND state IN (?, ?, ?)",
+                (*params, *running),
+            )
+        return int(count)
+
+    async def queued(self, guild_id: int | None) -> tuple[Job, ...]:
+        """The queued jobs of a guild (or of DMs, for None) in queue order."""
+        clause, params = guild_filter(guild_id)
+        async with self._database.snapshot() as transaction:
+            rows = await transaction.fetch_all(
+                f"SELECT * FROM jobs WHERE {clause} AND state = ? ORDER BY id",
+                (*params, JobState.QUEUED.value),
+            )
+        return tuple(_job_from(row) for row in rows)
+
+    async def _update(self, job_id: int, **columns: object) -> Job:
+        present = {name: value for name, value in columns.items() if value is not None}
+        now = to_stored(self._clock.now())
+        assignments = "".join(f"{name} = ?, " for name in present)
+        async with self._database.transaction() as transaction:
+            changed = await transaction.execute(
+                f"UPDATE jobs SET {assignments}updated_at = ? WHERE id = ?",
+                (*present.values(), now, job_id),
+            )
+            if not changed:
+                raise JobNotFound(job_id)
+            return await _load(transaction, job_id)
+
+
+async def _load(transaction: Transaction, job_id: int) -> Job:
+    row = await transaction.fetch_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+    if row is None:
+        raise JobNotFound(job_id)
+    return _job_from(row)
+
+
+def _job_from(row: Row) -> Job:
+    return Job(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        user_id=row["user_id"],
+        operation=row["operation"],
+        request_json=row["request_json"],
+        state=JobState(row["state"]),
+        soundverse_message_id=row["soundverse_message_id"],
+        soundverse_job_id=row["soundverse_job_id"],
+        interaction_token=row["interaction_token"],
+        token_expires_at=from_stored_or_none(row["token_expires_at"]),
+        card_channel_id=row["card_channel_id"],
+        card_message_id=row["card_message_id"],
+        reservation_id=row["reservation_id"],
+        parent_track_id=row["parent_track_id"],
+        progress=row["progress"],
+        status_text=row["status_text"],
+        error=row["error"],
+        attempts=row["attempts"],
+        last_attempt_at=from_stored_or_none(row["last_attempt_at"]),
+        created_at=from_stored(row["created_at"]),
+        updated_at=from_stored(row["updated_at"]),
+        submitted_at=from_stored_or_none(row["submitted_at"]),
+        streaming_at=from_stored_or_none(row["streaming_at"]),
+        delivering_at=from_stored_or_none(row["delivering_at"]),
+        finished_at=from_stored_or_none(row["finished_at"]),
+    )

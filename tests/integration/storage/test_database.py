@@ -1,0 +1,110 @@
+"""The connection: pragmas, migrations from empty, idempotent upgrades, refusal of newer files."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Database, DatabaseTooNew, ManualClock, upgrade_database
+from bot.storage.database import bundled_migrations
+
+
+async def test_open_creates_the_folder_and_applies_every_migration(
+    database_path: Path, clock: ManualClock
+) -> None:
+    """Opening a path in a missing folder creates it and migrates the file to the newest version."""
+    async with Database.open(database_path, clock=clock) as database:
+        report = database.migration_report
+        assert report is not None
+        assert (report.version_before, report.version_after) == (0, len(bundled_migrations()))
+        assert [m.version for m in report.applied] == [m.version for m in bundled_migrations()]
+        assert await database.schema_version() == len(bundled_migrations())
+
+
+async def test_creates_the_expected_tables(database: Database) -> None:
+    """The initial migration creates the quota, job and track tables."""
+    async with database.snapshot() as transaction:
+        rows = await transaction.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        )
+    names = {row["name"] for row in rows}
+    assert {"quota_policies", "quota_reservations", "quota_ledger", "jobs", "tracks"} <= names
+
+
+async def test_upgrade_twice_applies_nothing_the_second_time(database_path: Path) -> None:
+    """A second upgrade of an up-to-date file applies no migration and keeps the version."""
+    first = await upgrade_database(database_path)
+    second = await upgrade_database(database_path)
+    assert first.changed and not second.changed
+    assert second.version_before == second.version_after == first.version_after
+    assert "up to date" in second.describe()
+
+
+async def test_connection_uses_wal_and_foreign_keys(database: Database) -> None:
+    """The connection runs in WAL mode with foreign keys enforced."""
+    async with database.snapshot() as transaction:
+        journal = await transaction.fetch_value("PRAGMA journal_mode")
+        foreign_keys = await transaction.fetch_value("PRAGMA foreign_keys")
+    assert (journal, foreign_keys) == ("wal", 1)
+
+
+async def test_refuses_a_database_from_a_newer_version(database_path: Path) -> None:
+    """A file whose schema version is ahead of the code raises DatabaseTooNew naming both."""
+    await upgrade_database(database_path)
+    known = len(bundled_migrations())
+    with closing(sqlite3.connect(database_path)) as raw, raw:
+        raw.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            (known + 1, "future", "2030-01-01T00:00:00.000000Z"),
+        )
+    with pytest.raises(DatabaseTooNew) as raised:
+        await upgrade_database(database_path)
+    assert (raised.value.found, raised.value.known) == (known + 1, known)
+    assert f"schema version {known + 1}" in str(raised.value)
+
+
+async def test_a_failed_transaction_leaves_nothing_behind(database: Database) -> None:
+    """An exception inside a transaction rolls back every statement of it."""
+    with pytest.raises(RuntimeError):
+        async with database.transaction() as transaction:
+            await transaction.execute(
+                "INSERT INTO quota_exempt_roles (guild_id, role_id) VALUES (1, 2)"
+            )
+            raise RuntimeError("boom")
+    async with database.snapshot() as transaction:
+        assert await transaction.fetch_value("SELECT COUNT(*) FROM quota_exempt_roles") == 0
+
+
+async def test_a_cancelled_transaction_rolls_back_and_frees_the_connection(
+    database: Database,
+) -> None:
+    """Cancelling a task inside a transaction rolls it back; the next transaction runs."""
+    inside = asyncio.Event()
+
+    async def write_then_wait() -> None:
+        async with database.transaction() as transaction:
+            await transaction.execute(
+                "INSERT INTO quota_exempt_roles (guild_id, role_id) VALUES (1, 2)"
+            )
+            inside.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(write_then_wait())
+    await inside.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with database.transaction() as transaction:
+        assert await transaction.fetch_value("SELECT COUNT(*) FROM quota_exempt_roles") == 0
+
+
+async def test_nested_transactions_are_refused(database: Database) -> None:
+    """Opening a transaction inside another in the same task raises instead of hanging."""
+    async with database.transaction():
+        with pytest.raises(RuntimeError, match="do not nest"):
+            async with database.snapshot():
+                pass
