@@ -1,0 +1,642 @@
+"""`LocalDiscord`: the local Discord server plus the test-side API that plays the members.
+
+Waiting methods take a `timeout` (the harness API promised to tests), hence the ASYNC109 waivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from sandbox.discord.clock import Clock
+from sandbox.discord.gateway import Gateway
+from sandbox.discord.openapi import OpenAPIValidator, Violation
+from sandbox.discord.rules import Rules
+from sandbox.discord.server import RestApi, attachment_url
+from sandbox.discord.state import (
+    JSON,
+    Attachment,
+    Channel,
+    Command,
+    Guild,
+    Interaction,
+    Message,
+    RequestRecord,
+    Role,
+    User,
+    VoiceStateRecord,
+    World,
+    new_token,
+)
+
+T = TypeVar("T")
+OPTION_TYPES: dict[type, int] = {str: 3, bool: 5, int: 4, float: 10}
+
+
+class InteractionHandle:
+    """An interaction a member started, and the bot's answer to it as the local Discord saw it."""
+
+    def __init__(self, discord: LocalDiscord, record: Interaction) -> None:
+        self._discord = discord
+        self.record = record
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def token(self) -> str:
+        return self.record.token
+
+    @property
+    def response_type(self) -> int | None:
+        return self.record.response_type
+
+    @property
+    def response_data(self) -> JSON | None:
+        return self.record.response_data
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.record.acknowledged
+
+    @property
+    def followups(self) -> list[Message]:
+        return self.record.followups
+
+    @property
+    def modal(self) -> JSON | None:
+        return self.record.modal
+
+    async def wait_for_ack(self, timeout: float = 5.0) -> int:  # noqa: ASYNC109
+        """Waits until the bot answered the callback; returns the callback type."""
+        await self._discord.wait_until(lambda: self.record.response_type, timeout)
+        assert self.record.response_type is not None
+        return self.record.response_type
+
+    async def original(self, timeout: float = 5.0) -> Message | None:  # noqa: ASYNC109
+        """The original response message once the bot acknowledged (None for types 8 and 9)."""
+        await self.wait_for_ack(timeout)
+        return self.record.original
+
+    async def wait_for_followup(self, count: int = 1, timeout: float = 5.0) -> Message:  # noqa: ASYNC109
+        await self._discord.wait_until(lambda: len(self.record.followups) >= count, timeout)
+        return self.record.followups[count - 1]
+
+
+class LocalDiscord:
+    """A local Discord for one bot: REST under `/api/v10`, the gateway at `/gateway`."""
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        bot_token: str = "test-token",
+        *,
+        validate_openapi: bool = True,
+        rules: Rules | None = None,
+    ) -> None:
+        self.clock = clock or Clock()
+        self.bot_token = bot_token
+        self.rules = rules or Rules()
+        self.world = World()
+        self.guild: Guild = self.world.add_guild("Sandbox")
+        self.requests: list[RequestRecord] = []
+        self.voice_states: list[VoiceStateRecord] = []
+        self.openapi_violations: list[Violation] = []
+        self._validator = OpenAPIValidator() if validate_openapi else None
+        self._changed: asyncio.Condition | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.gateway = Gateway(self.world, bot_token, self._record, self._on_voice_state)
+        self.rest = RestApi(
+            self.world, self.rules, self.clock, self.gateway, bot_token, self._record
+        )
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        app = web.Application(client_max_size=8 * self.rules.max_request_bytes)
+        app.router.add_get("/gateway", self.gateway.handle)
+        self.rest.routes(app)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.base_events.Server)
+        sock: socket.socket = server.sockets[0]
+        self.port = sock.getsockname()[1]
+        base = f"http://{host}:{self.port}"
+        self.rest.base_url = base
+        self.gateway.url = f"ws://{host}:{self.port}/gateway"
+
+    async def stop(self) -> None:
+        await self.gateway.close_connection(1001)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.rest.base_url}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return self.gateway.url
+
+    @property
+    def application_id(self) -> str:
+        return self.world.application_id
+
+    @property
+    def bot_user(self) -> User:
+        return self.world.bot
+
+    # -- the world ----------------------------------------------------------------------------
+
+    def channel(self, name: str, guild: Guild | None = None) -> Channel:
+        for channel in (guild or self.guild).channels:
+            if channel.name == name:
+                return channel
+        raise KeyError(f"no channel named {name!r}")
+
+    def user(self, name: str) -> User:
+        return self.world.user_named(name)
+
+    def role(self, name: str, guild: Guild | None = None) -> Role:
+        return next(r for r in (guild or self.guild).roles if r.name == name)
+
+    def add_guild(self, name: str, premium_tier: int = 0) -> Guild:
+        guild = self.world.add_guild(name, premium_tier)
+        if self.gateway.session is not None:
+            # A guild joined after READY comes without `unavailable`, which discord.py reads as
+            # a join (on_guild_join) rather than an outage ending (on_guild_available).
+            joined = guild.gateway_create()
+            joined.pop("unavailable")
+            self._spawn(self.gateway.dispatch("GUILD_CREATE", joined))
+        return guild
+
+    def set_premium_tier(self, guild_id: str, tier: int) -> None:
+        guild = self.world.guilds[guild_id]
+        guild.premium_tier = tier
+        if self.gateway.session is not None:
+            self._spawn(self.gateway.dispatch("GUILD_UPDATE", guild.summary()))
+
+    def upload(
+        self, filename: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> Attachment:
+        """A file a member uploads, for a message or a slash-command attachment option."""
+        attachment_id = self.world.ids.next()
+        url = attachment_url(self.rest.base_url, "uploads", attachment_id, filename)
+        attachment = Attachment(attachment_id, filename, content_type, data, url)
+        self.world.attachments[attachment_id] = attachment
+        return attachment
+
+    @property
+    def messages(self) -> list[Message]:
+        return list(self.world.messages.values())
+
+    @property
+    def commands(self) -> list[Command]:
+        return list(self.world.commands.values())
+
+    def interaction(self, interaction_id: str) -> InteractionHandle:
+        return InteractionHandle(self, self.world.interactions[interaction_id])
+
+    def rate_limit_next(
+        self, n: int, method: str | None = None, path_prefix: str | None = None
+    ) -> None:
+        """Answers the next `n` matching requests with 429 (`path_prefix` is after `/api/v10`)."""
+        self.rest.limiter.force(n, method, path_prefix)
+
+    # -- members' actions ---------------------------------------------------------------------
+
+    async def post_message(
+        self,
+        channel: str | Channel = "general",
+        user: str | User = "alice",
+        content: str = "",
+        attachments: Sequence[Attachment] = (),
+    ) -> Message:
+        place = self._channel(channel)
+        author = self._user(user)
+        message = Message(self.world.ids.next(), place.id, place.guild_id, author, content=content)
+        message.attachments = [self._bind(a, place) for a in attachments]
+        self.world.resolve_mentions(message, content, None)
+        await self.rest.store_message(message)
+        self._notify()
+        return message
+
+    async def slash(
+        self,
+        name: str | Sequence[str],
+        user: str | User = "alice",
+        channel: str | Channel = "general",
+        **options: Any,
+    ) -> InteractionHandle:
+        """A member runs a slash command; `name` may be "group sub" or ["group", "sub"]."""
+        path = name.split() if isinstance(name, str) else list(name)
+        place = self._channel(channel)
+        command = self._registered(path[0], 1, place.guild_id)
+        declared = _declared_options(command, path[1:])
+        resolved: JSON = {}
+        values = [
+            self._option(key, value, declared.get(key), resolved, place)
+            for key, value in options.items()
+        ]
+        data = self._command_data(path[0], 1, command)
+        data["options"] = _nest(path[1:], values)
+        if resolved:
+            data["resolved"] = resolved
+        return await self._dispatch_interaction(2, data, self._user(user), place)
+
+    async def autocomplete(
+        self,
+        name: str | Sequence[str],
+        focused: str,
+        value: str,
+        user: str | User = "alice",
+        channel: str | Channel = "general",
+        timeout: float = 5.0,  # noqa: ASYNC109
+        **options: Any,
+    ) -> list[JSON]:
+        """A member types into an autocomplete option; returns the choices the bot offered."""
+        path = name.split() if isinstance(name, str) else list(name)
+        place = self._channel(channel)
+        command = self._registered(path[0], 1, place.guild_id)
+        declared = _declared_options(command, path[1:])
+        resolved: JSON = {}
+        values = [
+            self._option(key, val, declared.get(key), resolved, place)
+            for key, val in options.items()
+        ]
+        typed = {
+            "name": focused,
+            "type": declared.get(focused, {}).get("type", 3),
+            "value": value,
+            "focused": True,
+        }
+        data = self._command_data(path[0], 1, command)
+        data["options"] = _nest(path[1:], [*values, typed])
+        handle = await self._dispatch_interaction(4, data, self._user(user), place)
+        await handle.wait_for_ack(timeout)
+        return handle.record.choices or []
+
+    async def context_menu(
+        self, name: str, message: Message, user: str | User = "alice"
+    ) -> InteractionHandle:
+        """A member picks a message command (type 3) on `message`."""
+        place = self._channel(self.world.channel(message.channel_id) or "general")
+        command = self._registered(name, 3, place.guild_id)
+        data = self._command_data(name, 3, command)
+        data.update(target_id=message.id, resolved={"messages": {message.id: message.to_dict()}})
+        return await self._dispatch_interaction(2, data, self._user(user), place)
+
+    async def click(
+        self, message: Message, label_or_custom_id: str, user: str | User = "alice"
+    ) -> InteractionHandle:
+        component = self._component(message, label_or_custom_id, ("label", "custom_id"))
+        if component.get("disabled"):
+            raise ValueError(f"{label_or_custom_id!r} is disabled")
+        data = {"custom_id": component["custom_id"], "component_type": component["type"]}
+        return await self._component_interaction(message, data, user)
+
+    async def select(
+        self,
+        message: Message,
+        custom_id_or_placeholder: str,
+        values: Sequence[str],
+        user: str | User = "alice",
+    ) -> InteractionHandle:
+        component = self._component(message, custom_id_or_placeholder, ("custom_id", "placeholder"))
+        data = {
+            "custom_id": component["custom_id"],
+            "component_type": component["type"],
+            "values": list(values),
+        }
+        return await self._component_interaction(message, data, user)
+
+    async def submit_modal(
+        self,
+        shown: InteractionHandle,
+        values: Mapping[str, str | Sequence[str]],
+        user: str | User | None = None,
+    ) -> InteractionHandle:
+        """A member fills in the modal the bot answered `shown` with, and submits it.
+
+        `values` maps a text input's custom_id to its text, a select's to the chosen values.
+        """
+        modal = shown.modal
+        if modal is None:
+            raise ValueError("that interaction was not answered with a modal")
+        components = [_submitted(component, values) for component in modal.get("components") or []]
+        data = {"custom_id": modal["custom_id"], "components": components}
+        place = self._channel(self.world.channel(shown.record.channel_id) or "general")
+        source = shown.record.source_message
+        return await self._dispatch_interaction(
+            5, data, self._user(user or shown.record.user), place, message=source
+        )
+
+    # -- gateway faults -----------------------------------------------------------------------
+
+    async def reconnect(self) -> None:
+        """Sends op 7 RECONNECT; discord.py reconnects and RESUMEs."""
+        await self.gateway.send_op(7, None)
+
+    async def invalidate_session(self) -> None:
+        await self.gateway.send_op(9, False)
+
+    async def wait_until_ready(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        await asyncio.wait_for(self.gateway.ready.wait(), timeout)
+
+    # -- waiting ------------------------------------------------------------------------------
+
+    async def wait_until(self, probe: Callable[[], T | None], timeout: float = 5.0) -> T:  # noqa: ASYNC109
+        """Waits, without polling, until `probe()` returns something truthy, and returns it."""
+        condition = self._condition()
+        async with condition:
+            result = await asyncio.wait_for(condition.wait_for(probe), timeout)
+        assert result is not None
+        return result
+
+    async def wait_for_message(
+        self,
+        predicate: Callable[[Message], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> Message:
+        return await self.wait_until(
+            lambda: next((m for m in self.messages if not m.deleted and predicate(m)), None),
+            timeout,
+        )
+
+    async def wait_for_edit(
+        self,
+        predicate: Callable[[Message], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> Message:
+        """The first message that was edited at least once and now matches `predicate`."""
+        return await self.wait_until(
+            lambda: next((m for m in self.messages if m.edits and predicate(m)), None), timeout
+        )
+
+    async def wait_for_request(
+        self,
+        predicate: Callable[[RequestRecord], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> RequestRecord:
+        return await self.wait_until(
+            lambda: next((r for r in self.requests if predicate(r)), None), timeout
+        )
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    def _notify(self) -> None:
+        condition = self._condition()
+
+        async def wake() -> None:
+            async with condition:
+                condition.notify_all()
+
+        self._spawn(wake())
+
+    def _spawn(self, coroutine: Any) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _record(self, record: RequestRecord) -> None:
+        self.requests.append(record)
+        if self._validator is not None and record.path.startswith("/api/"):
+            self.openapi_violations.extend(self._validator.validate(record))
+        self._notify()
+
+    async def _on_voice_state(self, data: JSON) -> None:
+        guild_id = str(data["guild_id"])
+        channel_id = None if data.get("channel_id") is None else str(data["channel_id"])
+        self.voice_states.append(
+            VoiceStateRecord(
+                guild_id,
+                channel_id,
+                bool(data.get("self_mute")),
+                bool(data.get("self_deaf")),
+                self.clock.now(),
+                data,
+            )
+        )
+        session = self.gateway.session
+        guild = self.world.guilds[guild_id]
+        member = guild.member(self.world.bot.id)
+        state = {
+            "guild_id": guild_id,
+            "channel_id": channel_id,
+            "user_id": self.world.bot.id,
+            "member": member.to_dict() if member else None,
+            "session_id": session.id if session else "",
+            "deaf": False,
+            "mute": False,
+            "self_deaf": bool(data.get("self_deaf")),
+            "self_mute": bool(data.get("self_mute")),
+            "self_video": False,
+            "suppress": False,
+            "request_to_speak_timestamp": None,
+        }
+        await self.gateway.dispatch("VOICE_STATE_UPDATE", state)
+        if channel_id is not None:
+            # Pointing at this server's own port makes a voice connection attempt fail fast
+            # instead of hanging: there is no voice server here.
+            endpoint = f"127.0.0.1:{self.port}"
+            await self.gateway.dispatch(
+                "VOICE_SERVER_UPDATE",
+                {"token": new_token()[:16], "guild_id": guild_id, "endpoint": endpoint},
+            )
+        self._notify()
+
+    def _channel(self, channel: str | Channel) -> Channel:
+        return channel if isinstance(channel, Channel) else self.channel(channel)
+
+    def _user(self, user: str | User) -> User:
+        return user if isinstance(user, User) else self.user(user)
+
+    def _bind(self, attachment: Attachment, channel: Channel) -> Attachment:
+        attachment.url = attachment_url(
+            self.rest.base_url, channel.id, attachment.id, attachment.filename
+        )
+        return attachment
+
+    def _registered(self, name: str, kind: int, guild_id: str) -> Command | None:
+        candidates = [c for c in self.world.commands.values() if c.name == name and c.type == kind]
+        guild_scoped = [c for c in candidates if c.guild_id == guild_id]
+        global_scoped = [c for c in candidates if c.guild_id is None]
+        return next(iter(guild_scoped or global_scoped), None)
+
+    def _command_data(self, name: str, kind: int, command: Command | None) -> JSON:
+        data: JSON = {
+            "id": command.id if command else self.world.ids.next(),
+            "name": name,
+            "type": kind,
+        }
+        if command is not None and command.guild_id is not None:
+            data["guild_id"] = command.guild_id
+        return data
+
+    def _option(
+        self, name: str, value: Any, declared: JSON | None, resolved: JSON, place: Channel
+    ) -> JSON:
+        """One option as Discord sends it; mentionable and attachment values go into `resolved`."""
+        if isinstance(value, Attachment):
+            resolved.setdefault("attachments", {})[value.id] = self._bind(value, place).to_dict()
+            return {"name": name, "type": 11, "value": value.id}
+        if isinstance(value, User):
+            resolved.setdefault("users", {})[value.id] = value.to_dict()
+            member = self.world.guilds[place.guild_id].member(value.id)
+            if member is not None:
+                member_data = member.to_dict()
+                member_data.pop("user")
+                member_data["permissions"] = str(
+                    self.world.guilds[place.guild_id].permissions_of(member)
+                )
+                resolved.setdefault("members", {})[value.id] = member_data
+            return {"name": name, "type": 6, "value": value.id}
+        if isinstance(value, Channel):
+            channel_data = {
+                "id": value.id,
+                "name": value.name,
+                "type": value.type,
+                "permissions": "0",
+            }
+            resolved.setdefault("channels", {})[value.id] = channel_data
+            return {"name": name, "type": 7, "value": value.id}
+        if isinstance(value, Role):
+            resolved.setdefault("roles", {})[value.id] = value.to_dict()
+            return {"name": name, "type": 8, "value": value.id}
+        kind = declared.get("type") if declared else OPTION_TYPES.get(type(value), 3)
+        return {"name": name, "type": kind, "value": float(value) if kind == 10 else value}
+
+    def _component(self, message: Message, wanted: str, keys: Sequence[str]) -> JSON:
+        current = self.world.message(message.id) or message
+        for component in current.all_components():
+            if component.get("custom_id") and any(component.get(k) == wanted for k in keys):
+                return component
+        raise LookupError(f"message {message.id} has no component {wanted!r}")
+
+    async def _component_interaction(
+        self, message: Message, data: JSON, user: str | User
+    ) -> InteractionHandle:
+        place = self._channel(self.world.channel(message.channel_id) or "general")
+        current = self.world.message(message.id) or message
+        return await self._dispatch_interaction(3, data, self._user(user), place, message=current)
+
+    async def _dispatch_interaction(
+        self, kind: int, data: JSON, user: User, place: Channel, message: Message | None = None
+    ) -> InteractionHandle:
+        if self.gateway.session is None:
+            raise RuntimeError("the bot has not connected to the gateway")
+        guild = self.world.guild_of(place)
+        member = guild.member(user.id)
+        if member is None:
+            raise LookupError(f"{user.username} is not a member of {guild.name}")
+        interaction = Interaction(
+            id=self.world.ids.next(),
+            token=new_token(),
+            type=kind,
+            payload={},
+            created_at=self.clock.now(),
+            channel_id=place.id,
+            guild_id=guild.id,
+            user=user,
+            source_message=message,
+        )
+        interaction.payload = self._interaction_payload(interaction, data, guild, place, message)
+        self.world.interactions[interaction.id] = interaction
+        await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
+        return InteractionHandle(self, interaction)
+
+    def _interaction_payload(
+        self,
+        interaction: Interaction,
+        data: JSON,
+        guild: Guild,
+        place: Channel,
+        message: Message | None,
+    ) -> JSON:
+        member = guild.member(interaction.user.id)
+        bot_member = guild.member(self.world.bot.id)
+        assert member is not None and bot_member is not None
+        member_data = member.to_dict()
+        member_data["permissions"] = str(guild.permissions_of(member))
+        channel = place.to_dict()
+        channel["permissions"] = member_data["permissions"]
+        payload: JSON = {
+            "id": interaction.id,
+            "application_id": self.world.application_id,
+            "type": interaction.type,
+            "token": interaction.token,
+            "version": 1,
+            "guild_id": guild.id,
+            "channel_id": place.id,
+            "channel": channel,
+            "guild": {"id": guild.id, "features": [], "locale": "en-US"},
+            "member": member_data,
+            "data": data,
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "app_permissions": str(guild.permissions_of(bot_member)),
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": guild.id},
+            "context": 0,
+            "attachment_size_limit": self.rules.attachment_limit(guild.premium_tier),
+        }
+        if message is not None:
+            payload["message"] = message.to_dict()
+        return payload
+
+
+def _declared_options(command: Command | None, sub_path: Sequence[str]) -> dict[str, JSON]:
+    options: list[JSON] = list(command.payload.get("options") or []) if command else []
+    for name in sub_path:
+        nested = next(
+            (o for o in options if o.get("name") == name and o.get("type") in (1, 2)), None
+        )
+        options = list(nested.get("options") or []) if nested else []
+    return {str(o["name"]): o for o in options}
+
+
+def _nest(sub_path: Sequence[str], values: list[JSON]) -> list[JSON]:
+    """Wraps leaf options in their sub-command (type 1) and group (type 2) options."""
+    options = values
+    for depth in range(len(sub_path), 0, -1):
+        kind = 1 if depth == len(sub_path) else 2
+        options = [{"name": sub_path[depth - 1], "type": kind, "options": options}]
+    return options
+
+
+def _submitted(component: JSON, values: Mapping[str, str | Sequence[str]]) -> JSON:
+    """What a modal submit carries for one top-level modal component."""
+    if component.get("type") == 1:
+        return {
+            "type": 1,
+            "components": [_submitted(c, values) for c in component.get("components") or []],
+        }
+    if component.get("type") == 18:
+        inner = component["component"]
+        return {"type": 18, "id": component.get("id", 0), "component": _submitted(inner, values)}
+    custom_id = component.get("custom_id")
+    if component.get("type") == 4:
+        return {"type": 4, "custom_id": custom_id, "value": str(values.get(str(custom_id), ""))}
+    if custom_id is not None and component.get("type") in (3, 5, 6, 7, 8):
+        chosen = values.get(str(custom_id), [])
+        picked = [chosen] if isinstance(chosen, str) else list(chosen)
+        return {"type": component["type"], "custom_id": custom_id, "values": picked}
+    return {"type": component.get("type"), "id": component.get("id", 0)}

@@ -1,0 +1,788 @@
+"""REST API v10 of the local Discord: routes, Discord's error replies, rate limits, recording.
+
+Every `/api/v10` request is parsed (JSON or multipart `payload_json` + `files[n]`), checked
+against the rules, answered with `Content-Type: application/json` exactly (discord.py parses
+nothing else as JSON) and recorded with its answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from sandbox.discord.clock import Clock
+from sandbox.discord.gateway import Gateway
+from sandbox.discord.rules import (
+    EPHEMERAL,
+    IS_COMPONENTS_V2,
+    LOADING,
+    SUPPRESS_EMBEDS,
+    SUPPRESS_NOTIFICATIONS,
+    FormErrors,
+    RateLimiter,
+    Rules,
+    check_autocomplete,
+    check_commands,
+    check_message,
+    check_modal,
+)
+from sandbox.discord.state import (
+    JSON,
+    Attachment,
+    Channel,
+    Command,
+    Interaction,
+    Message,
+    RequestRecord,
+    World,
+    iso_now,
+    stored_components,
+)
+
+log = logging.getLogger(__name__)
+
+API = "/api/v10"
+MESSAGE_CONTENT_INTENT = 1 << 15
+GUILD_MESSAGES_INTENT = 1 << 9
+# Callback types each interaction type may answer with (receiving-and-responding docs).
+ALLOWED_CALLBACKS = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
+MESSAGE_FLAGS_ON_SEND = EPHEMERAL | SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2 | SUPPRESS_EMBEDS
+CHANNEL_FLAGS_ON_SEND = SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2 | SUPPRESS_EMBEDS
+FLAGS_ON_EDIT = IS_COMPONENTS_V2 | SUPPRESS_EMBEDS
+
+
+class ApiError(Exception):
+    """A Discord error reply: HTTP status plus the JSON body with `code` and `message`."""
+
+    def __init__(self, status: int, code: int, message: str, errors: JSON | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body: JSON = {"code": code, "message": message}
+        if errors is not None:
+            self.body["errors"] = errors
+
+    @classmethod
+    def invalid_form(cls, errors: FormErrors) -> ApiError:
+        body = errors.body()
+        return cls(400, body["code"], body["message"], body["errors"])
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ParsedRequest:
+    """A REST request once its body is read: `files` are (field, filename, content type, bytes)."""
+
+    request: web.Request
+    record: RequestRecord
+
+    @property
+    def json(self) -> Any:
+        return self.record.json
+
+    @property
+    def payload(self) -> JSON:
+        return self.record.json if isinstance(self.record.json, dict) else {}
+
+    @property
+    def files(self) -> list[tuple[str, str, str, bytes]]:
+        return self.record.files
+
+    def match(self, name: str) -> str:
+        return self.request.match_info[name]
+
+
+Handler = Callable[[ParsedRequest], Awaitable[Reply]]
+
+
+def json_response(status: int, body: Any, headers: dict[str, str]) -> web.Response:
+    if status == 204 or body is None:
+        return web.Response(status=status, headers=headers)
+    headers = {**headers, "Content-Type": "application/json"}
+    return web.Response(status=status, body=json.dumps(body).encode(), headers=headers)
+
+
+class RestApi:
+    """The REST routes, sharing the world, the rules and the clock with the test-side API."""
+
+    def __init__(
+        self,
+        world: World,
+        rules: Rules,
+        clock: Clock,
+        gateway: Gateway,
+        bot_token: str,
+        on_record: Callable[[RequestRecord], None],
+    ) -> None:
+        self.world = world
+        self.rules = rules
+        self.clock = clock
+        self.gateway = gateway
+        self.bot_token = bot_token
+        self.limiter = RateLimiter(rules, clock)
+        self.base_url = ""
+        self._on_record = on_record
+
+    def routes(self, app: web.Application) -> None:
+        bot = self._bot_only
+        table: list[tuple[str, str, Handler]] = [
+            ("GET", "/users/@me", bot(self.get_me)),
+            ("GET", "/oauth2/applications/@me", bot(self.get_application)),
+            ("GET", "/applications/@me", bot(self.get_application)),
+            ("GET", "/gateway", self.get_gateway),
+            ("GET", "/gateway/bot", bot(self.get_gateway_bot)),
+            ("GET", "/applications/{app}/commands", bot(self.get_commands)),
+            ("PUT", "/applications/{app}/commands", bot(self.put_commands)),
+            ("POST", "/applications/{app}/commands", bot(self.post_command)),
+            ("GET", "/applications/{app}/guilds/{guild_id}/commands", bot(self.get_commands)),
+            ("PUT", "/applications/{app}/guilds/{guild_id}/commands", bot(self.put_commands)),
+            ("POST", "/applications/{app}/guilds/{guild_id}/commands", bot(self.post_command)),
+            ("GET", "/channels/{channel_id}", bot(self.get_channel)),
+            ("GET", "/channels/{channel_id}/messages", bot(self.get_channel_messages)),
+            ("POST", "/channels/{channel_id}/messages", bot(self.post_channel_message)),
+            ("GET", "/channels/{channel_id}/messages/{message_id}", bot(self.get_channel_message)),
+            (
+                "PATCH",
+                "/channels/{channel_id}/messages/{message_id}",
+                bot(self.patch_channel_message),
+            ),
+            (
+                "DELETE",
+                "/channels/{channel_id}/messages/{message_id}",
+                bot(self.delete_channel_message),
+            ),
+            (
+                "PUT",
+                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
+                bot(self.put_reaction),
+            ),
+            ("POST", "/channels/{channel_id}/typing", bot(self.post_typing)),
+            ("GET", "/guilds/{guild_id}/members/{user_id}", bot(self.get_member)),
+            ("POST", "/interactions/{interaction_id}/{token}/callback", self.post_callback),
+            ("POST", "/webhooks/{app}/{token}", self.post_followup),
+            ("GET", "/webhooks/{app}/{token}/messages/{message_id}", self.get_webhook_message),
+            ("PATCH", "/webhooks/{app}/{token}/messages/{message_id}", self.patch_webhook_message),
+            (
+                "DELETE",
+                "/webhooks/{app}/{token}/messages/{message_id}",
+                self.delete_webhook_message,
+            ),
+        ]
+        for method, path, handler in table:
+            app.router.add_route(method, API + path, self._wrap(handler))
+        app.router.add_route(
+            "GET", "/attachments/{channel_id}/{attachment_id}/{filename}", self.get_attachment
+        )
+        app.router.add_route("*", API + "/{tail:.*}", self._wrap(self.not_found))
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _bot_only(self, handler: Handler) -> Handler:
+        async def checked(parsed: ParsedRequest) -> Reply:
+            if parsed.request.headers.get("Authorization") != f"Bot {self.bot_token}":
+                raise ApiError(401, 0, "401: Unauthorized")
+            return await handler(parsed)
+
+        return checked
+
+    def _wrap(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def respond(request: web.Request) -> web.Response:
+            headers: dict[str, str] = {}
+            record = RequestRecord(
+                method=request.method,
+                path=request.path,
+                query=dict(request.query),
+                headers=dict(request.headers),
+            )
+            try:
+                if (request.content_length or 0) > self.rules.max_request_bytes:
+                    raise ApiError(413, 40005, "Request entity too large")
+                await self._read_body(request, record)
+                limited, headers = self._rate_limit(request)
+                reply = limited or await handler(ParsedRequest(request, record))
+            except ApiError as error:
+                reply = Reply(error.status, error.body)
+            if not reply.headers:
+                reply.headers = dict(headers)
+            reply.headers.setdefault("Via", "1.1 google")
+            record.status, record.response = reply.status, reply.body
+            record.response_headers = dict(reply.headers)
+            self._on_record(record)
+            return json_response(reply.status, reply.body, reply.headers)
+
+        return respond
+
+    async def _read_body(self, request: web.Request, record: RequestRecord) -> None:
+        if request.content_type == "multipart/form-data":
+            reader = await request.multipart()
+            total = 0
+            async for part in reader:
+                if not isinstance(part, BodyPartReader):
+                    continue
+                data = await part.read()
+                total += len(data)
+                if part.name == "payload_json":
+                    record.json = json.loads(data)
+                else:
+                    content_type = part.headers.get("Content-Type", "application/octet-stream")
+                    record.files.append(
+                        (part.name or "", part.filename or "", content_type, bytes(data))
+                    )
+            if total > self.rules.max_request_bytes:
+                raise ApiError(413, 40005, "Request entity too large")
+        elif request.can_read_body:
+            raw = await request.read()
+            if raw:
+                try:
+                    record.json = json.loads(raw)
+                except ValueError as error:
+                    raise ApiError(400, 50109, "The request body contains invalid JSON.") from error
+
+    def _bucket(self, request: web.Request) -> tuple[str, str] | None:
+        """The rate-limit bucket and the top-level resource it is kept per, as Discord keys them."""
+        route = request.match_info.route.resource
+        template = route.canonical if route is not None else request.path
+        info = request.match_info
+        if "/interactions/" in template:
+            return None
+        resource = info.get("channel_id") or info.get("guild_id") or ""
+        if "token" in info:
+            resource = f"{info['app']}:{info['token']}"
+        if request.method == "PATCH" and template.endswith("{message_id}"):
+            return "message_edit", resource
+        if request.method == "POST" and template.endswith("/channels/{channel_id}/messages"):
+            return "message_create", resource
+        if request.method == "POST" and template.endswith("/webhooks/{app}/{token}"):
+            return "webhook_execute", resource
+        return f"{request.method} {template}", resource
+
+    def _rate_limit(self, request: web.Request) -> tuple[Reply | None, dict[str, str]]:
+        """A 429 reply if the request's bucket is exhausted, and the bucket's headers."""
+        bucket = self._bucket(request)
+        if bucket is None:
+            return None, {}
+        verdict = self.limiter.check(bucket[0], bucket[1], request.method, request.path[len(API) :])
+        if verdict.allowed:
+            return None, verdict.headers
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": round(verdict.retry_after, 3),
+            "global": False,
+            "code": 0,
+        }
+        return Reply(429, body, dict(verdict.headers)), verdict.headers
+
+    async def not_found(self, parsed: ParsedRequest) -> Reply:
+        log.warning(
+            "local Discord has no route for %s %s", parsed.record.method, parsed.record.path
+        )
+        raise ApiError(404, 0, "404: Not Found")
+
+    # -- identity -----------------------------------------------------------------------------
+
+    async def get_me(self, parsed: ParsedRequest) -> Reply:
+        me = self.world.bot.to_dict()
+        me.update(mfa_enabled=False, locale="en-US", verified=True, email=None, premium_type=0)
+        return Reply(body=me)
+
+    async def get_application(self, parsed: ParsedRequest) -> Reply:
+        return Reply(body=self.application())
+
+    def application(self) -> JSON:
+        owner = self.world.owner.to_dict()
+        return {
+            "id": self.world.application_id,
+            "name": "Soundverse",
+            "icon": None,
+            "description": "",
+            "type": None,
+            "bot": self.world.bot.to_dict(),
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "verify_key": "0" * 64,
+            "flags": 0,
+            "flags_new": "0",
+            "redirect_uris": [],
+            "interactions_endpoint_url": None,
+            "role_connections_verification_url": None,
+            "owner": owner,
+            "approximate_guild_count": len(self.world.guilds),
+            "approximate_user_install_count": 0,
+            "approximate_user_authorization_count": 0,
+            "explicit_content_filter": 0,
+            "team": None,
+            "eligible_oauth2_scopes": ["bot", "applications.commands"],
+            "rpc_origins": [],
+            "tags": [],
+            "integration_types_config": {"0": {}},
+        }
+
+    async def get_gateway(self, parsed: ParsedRequest) -> Reply:
+        return Reply(body={"url": self.gateway.url})
+
+    async def get_gateway_bot(self, parsed: ParsedRequest) -> Reply:
+        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+        return Reply(body={"url": self.gateway.url, "shards": 1, "session_start_limit": limit})
+
+    # -- application commands -----------------------------------------------------------------
+
+    def _commands_of(self, parsed: ParsedRequest) -> tuple[str | None, list[Command]]:
+        if parsed.match("app") != self.world.application_id:
+            raise ApiError(403, 50001, "Missing Access")
+        guild_id = parsed.request.match_info.get("guild_id")
+        if guild_id is not None and guild_id not in self.world.guilds:
+            raise ApiError(404, 10004, "Unknown Guild")
+        commands = [c for c in self.world.commands.values() if c.guild_id == guild_id]
+        return guild_id, commands
+
+    async def get_commands(self, parsed: ParsedRequest) -> Reply:
+        _, commands = self._commands_of(parsed)
+        return Reply(body=[c.to_dict() for c in commands])
+
+    async def put_commands(self, parsed: ParsedRequest) -> Reply:
+        guild_id, existing = self._commands_of(parsed)
+        payload = parsed.json if isinstance(parsed.json, list) else []
+        errors = FormErrors()
+        check_commands(payload, errors)
+        if errors:
+            raise ApiError.invalid_form(errors)
+        by_key = {(c.type, c.name): c for c in existing}
+        for command in existing:
+            del self.world.commands[command.id]
+        saved = [self._save_command(guild_id, item, by_key) for item in payload]
+        return Reply(body=[c.to_dict() for c in saved])
+
+    async def post_command(self, parsed: ParsedRequest) -> Reply:
+        guild_id, existing = self._commands_of(parsed)
+        errors = FormErrors()
+        check_commands([parsed.payload], errors)
+        if errors:
+            raise ApiError.invalid_form(errors)
+        by_key = {(c.type, c.name): c for c in existing}
+        replaced = by_key.get(
+            (int(parsed.payload.get("type") or 1), str(parsed.payload.get("name")))
+        )
+        if replaced is not None:
+            del self.world.commands[replaced.id]
+        command = self._save_command(guild_id, parsed.payload, by_key)
+        return Reply(201 if replaced is None else 200, command.to_dict())
+
+    def _save_command(
+        self, guild_id: str | None, payload: JSON, by_key: dict[tuple[int, str], Command]
+    ) -> Command:
+        previous = by_key.get((int(payload.get("type") or 1), str(payload.get("name"))))
+        command_id = previous.id if previous is not None else self.world.ids.next()
+        command = Command(
+            command_id, self.world.application_id, guild_id, dict(payload), self.world.ids.next()
+        )
+        self.world.commands[command.id] = command
+        return command
+
+    # -- channels and messages ----------------------------------------------------------------
+
+    def _channel(self, parsed: ParsedRequest) -> Channel:
+        channel = self.world.channel(parsed.match("channel_id"))
+        if channel is None:
+            raise ApiError(404, 10003, "Unknown Channel")
+        return channel
+
+    def _channel_message(self, parsed: ParsedRequest) -> Message:
+        channel = self._channel(parsed)
+        message = self.world.message(parsed.match("message_id"))
+        if message is None or message.channel_id != channel.id or message.ephemeral:
+            raise ApiError(404, 10008, "Unknown Message")
+        return message
+
+    async def get_channel(self, parsed: ParsedRequest) -> Reply:
+        return Reply(body=self._channel(parsed).to_dict())
+
+    async def get_channel_messages(self, parsed: ParsedRequest) -> Reply:
+        channel = self._channel(parsed)
+        asked = parsed.record.query.get("limit", "50")
+        limit = min(int(asked), 100) if asked.isdigit() else 50
+        messages = [
+            m
+            for m in self.world.messages.values()
+            if m.channel_id == channel.id and not m.deleted and not m.ephemeral
+        ]
+        newest_first = sorted(messages, key=lambda m: int(m.id), reverse=True)[:limit]
+        return Reply(body=[m.to_dict() for m in newest_first])
+
+    async def get_channel_message(self, parsed: ParsedRequest) -> Reply:
+        return Reply(body=self._channel_message(parsed).to_dict())
+
+    async def post_channel_message(self, parsed: ParsedRequest) -> Reply:
+        channel = self._channel(parsed)
+        limit = self.rules.attachment_limit(self.world.guild_of(channel).premium_tier)
+        payload = parsed.payload
+        if not (
+            payload.get("content")
+            or payload.get("embeds")
+            or parsed.files
+            or payload.get("components")
+            or payload.get("sticker_ids")
+            or payload.get("poll")
+        ):
+            raise ApiError(400, 50006, "Cannot send an empty message")
+        message = Message(self.world.ids.next(), channel.id, channel.guild_id, self.world.bot)
+        message.nonce = payload.get("nonce")
+        message.tts = bool(payload.get("tts"))
+        message.message_reference = payload.get("message_reference")
+        message.flags = int(payload.get("flags") or 0) & CHANNEL_FLAGS_ON_SEND
+        self.apply_payload(message, payload, parsed.files, limit)
+        await self.store_message(message)
+        return Reply(body=message.to_dict())
+
+    async def patch_channel_message(self, parsed: ParsedRequest) -> Reply:
+        message = self._channel_message(parsed)
+        if message.author.id != self.world.bot.id:
+            raise ApiError(403, 50005, "Cannot edit a message authored by another user")
+        channel = self._channel(parsed)
+        limit = self.rules.attachment_limit(self.world.guild_of(channel).premium_tier)
+        await self.edit_message(message, parsed.payload, parsed.files, limit)
+        return Reply(body=message.to_dict())
+
+    async def delete_channel_message(self, parsed: ParsedRequest) -> Reply:
+        message = self._channel_message(parsed)
+        await self.delete_message(message)
+        return Reply(204)
+
+    async def put_reaction(self, parsed: ParsedRequest) -> Reply:
+        message = self._channel_message(parsed)
+        self.world.reactions.append((message.id, parsed.match("emoji")))
+        return Reply(204)
+
+    async def post_typing(self, parsed: ParsedRequest) -> Reply:
+        self._channel(parsed)
+        return Reply(204)
+
+    async def get_member(self, parsed: ParsedRequest) -> Reply:
+        guild = self.world.guilds.get(parsed.match("guild_id"))
+        if guild is None:
+            raise ApiError(404, 10004, "Unknown Guild")
+        member = guild.member(parsed.match("user_id"))
+        if member is None:
+            raise ApiError(404, 10007, "Unknown Member")
+        return Reply(body=member.to_dict())
+
+    async def get_attachment(self, request: web.Request) -> web.Response:
+        attachment = self.world.attachments.get(request.match_info["attachment_id"])
+        record = RequestRecord("GET", request.path, dict(request.query), dict(request.headers))
+        if attachment is None or attachment.filename != request.match_info["filename"]:
+            record.status = 404
+            self._on_record(record)
+            return web.Response(status=404, text="Not Found")
+        record.status = 200
+        self._on_record(record)
+        return web.Response(body=attachment.data, headers={"Content-Type": attachment.content_type})
+
+    # -- message bodies -----------------------------------------------------------------------
+
+    def apply_payload(
+        self, message: Message, payload: JSON, files: list[tuple[str, str, str, bytes]], limit: int
+    ) -> None:
+        """Checks a create/edit body against the rules, then applies it to `message`."""
+        errors = FormErrors()
+        check_message(payload, self.rules, errors)
+        attachments = self._attachments(message, payload, files, limit)
+        if errors:
+            raise ApiError.invalid_form(errors)
+        if "content" in payload:
+            message.content = payload.get("content") or ""
+        if "embeds" in payload:
+            message.embeds = list(payload.get("embeds") or [])
+        if "components" in payload:
+            message.components = stored_components(list(payload.get("components") or []))
+        if attachments is not None:
+            message.attachments = attachments
+        if "allowed_mentions" in payload or "content" in payload:
+            message.allowed_mentions = payload.get("allowed_mentions", message.allowed_mentions)
+            message.mentions, message.mention_roles, message.mention_everyone = [], [], False
+            self.world.resolve_mentions(message, message.content, message.allowed_mentions)
+
+    def _attachments(
+        self, message: Message, payload: JSON, files: list[tuple[str, str, str, bytes]], limit: int
+    ) -> list[Attachment] | None:
+        """The attachment list after this request, or None when the request leaves it alone."""
+        uploads = {
+            name: (filename, content_type, data) for name, filename, content_type, data in files
+        }
+        listed = payload.get("attachments")
+        if listed is None and not files:
+            return None
+        kept = {a.id: a for a in message.attachments}
+        result: list[Attachment] = []
+        used: set[str] = set()
+        for entry in listed or []:
+            entry_id = str(entry.get("id"))
+            if entry_id in kept:
+                result.append(kept[entry_id])
+            elif f"files[{entry_id}]" in uploads:
+                used.add(f"files[{entry_id}]")
+                filename, content_type, data = uploads[f"files[{entry_id}]"]
+                name = entry.get("filename") or filename
+                result.append(
+                    self._new_attachment(
+                        message, name, content_type, data, entry.get("description")
+                    )
+                )
+        for part, (filename, content_type, data) in uploads.items():
+            if part not in used:
+                result.append(self._new_attachment(message, filename, content_type, data, None))
+        if len(result) > self.rules.max_files:
+            raise ApiError(
+                400,
+                30015,
+                f"Maximum number of attachments in a message reached ({self.rules.max_files})",
+            )
+        if any(a.size > limit for a in result if a.id not in kept):
+            raise ApiError(413, 40005, "Request entity too large")
+        for attachment in result:
+            self.world.attachments[attachment.id] = attachment
+        return result
+
+    def _new_attachment(
+        self,
+        message: Message,
+        filename: str,
+        content_type: str,
+        data: bytes,
+        description: str | None,
+    ) -> Attachment:
+        attachment_id = self.world.ids.next()
+        if content_type == "application/octet-stream":
+            content_type = guess_content_type(filename)
+        url = attachment_url(self.base_url, message.channel_id, attachment_id, filename)
+        return Attachment(attachment_id, filename, content_type, data, url, description)
+
+    async def store_message(self, message: Message) -> None:
+        self.world.messages[message.id] = message
+        if not message.ephemeral and self._gateway_wants_messages():
+            await self.gateway.dispatch("MESSAGE_CREATE", self._gateway_message(message))
+
+    async def edit_message(
+        self, message: Message, payload: JSON, files: list[tuple[str, str, str, bytes]], limit: int
+    ) -> None:
+        before = message.snapshot(self.clock.now())
+        self.apply_payload(message, payload, files, limit)
+        if "flags" in payload and payload["flags"] is not None:
+            keep = message.flags & EPHEMERAL
+            message.flags = keep | (int(payload["flags"]) & FLAGS_ON_EDIT)
+        message.flags &= ~LOADING
+        message.edits.append(before)
+        message.edited_timestamp = iso_now()
+        if not message.ephemeral and self._gateway_wants_messages():
+            await self.gateway.dispatch("MESSAGE_UPDATE", self._gateway_message(message))
+
+    async def delete_message(self, message: Message) -> None:
+        message.deleted = True
+        if not message.ephemeral and self._gateway_wants_messages():
+            await self.gateway.dispatch(
+                "MESSAGE_DELETE",
+                {"id": message.id, "channel_id": message.channel_id, "guild_id": message.guild_id},
+            )
+
+    def _gateway_wants_messages(self) -> bool:
+        session = self.gateway.session
+        return session is not None and bool(
+            int(session.identify.get("intents", 0)) & GUILD_MESSAGES_INTENT
+        )
+
+    def _gateway_message(self, message: Message) -> JSON:
+        """MESSAGE_CREATE/UPDATE data; without the content intent, others' messages are blank."""
+        data = message.gateway_dict()
+        session = self.gateway.session
+        intents = int(session.identify.get("intents", 0)) if session is not None else 0
+        own = message.author.id == self.world.bot.id
+        mentioned = any(u.id == self.world.bot.id for u in message.mentions)
+        if not own and not mentioned and not intents & MESSAGE_CONTENT_INTENT:
+            data.update(content="", embeds=[], attachments=[], components=[])
+        if message.guild_id is not None:
+            guild = self.world.guilds[message.guild_id]
+            member = guild.member(message.author.id)
+            if member is not None:
+                member_data = member.to_dict()
+                member_data.pop("user")
+                data["member"] = member_data
+        return data
+
+    # -- interactions -------------------------------------------------------------------------
+
+    def _interaction(self, parsed: ParsedRequest) -> Interaction:
+        interaction = self.world.interactions.get(parsed.match("interaction_id"))
+        if interaction is None or interaction.token != parsed.match("token"):
+            raise ApiError(404, 10062, "Unknown interaction")
+        return interaction
+
+    async def post_callback(self, parsed: ParsedRequest) -> Reply:
+        interaction = self._interaction(parsed)
+        if interaction.acknowledged:
+            raise ApiError(400, 40060, "Interaction has already been acknowledged.")
+        if self.clock.now() - interaction.created_at > self.rules.ack_deadline:
+            raise ApiError(404, 10062, "Unknown interaction")
+        kind = int(parsed.payload.get("type") or 0)
+        if kind not in ALLOWED_CALLBACKS.get(interaction.type, set()):
+            errors = FormErrors()
+            errors.add(
+                ["type"],
+                "INTERACTION_CALLBACK_TYPE_INVALID",
+                "Interaction callback type is invalid",
+            )
+            raise ApiError.invalid_form(errors)
+        data: JSON = parsed.payload.get("data") or {}
+        message = await self._respond(interaction, kind, data, parsed.files)
+        interaction.response_type, interaction.response_data = kind, data
+        interaction.acked_at = self.clock.now()
+        if parsed.record.query.get("with_response", "").lower() not in ("1", "true"):
+            return Reply(204)
+        return Reply(body=self._callback_body(interaction, kind, message))
+
+    async def _respond(
+        self,
+        interaction: Interaction,
+        kind: int,
+        data: JSON,
+        files: list[tuple[str, str, str, bytes]],
+    ) -> Message | None:
+        limit = int(interaction.payload["attachment_size_limit"])
+        errors = FormErrors()
+        if kind == 8:
+            check_autocomplete(data, errors)
+        elif kind == 9:
+            check_modal(data, errors)
+        elif kind == 5 and int(data.get("flags") or 0) & ~EPHEMERAL:
+            errors.add(
+                ["data", "flags"], "INTERACTION_CALLBACK_FLAGS_INVALID", "Only EPHEMERAL is allowed"
+            )
+        if errors:
+            raise ApiError.invalid_form(errors)
+        if kind in (4, 5):
+            message = self._interaction_message(interaction, data, kind)
+            if kind == 4:
+                self.apply_payload(message, data, files, limit)
+                if _is_empty(message) and not data.get("poll"):
+                    raise ApiError(400, 50006, "Cannot send an empty message")
+            await self.store_message(message)
+            interaction.original = message
+            return message
+        if kind in (6, 7) and interaction.source_message is not None:
+            if kind == 7:
+                await self.edit_message(interaction.source_message, data, files, limit)
+            interaction.original = interaction.source_message
+            return interaction.source_message
+        return None
+
+    def _interaction_message(self, interaction: Interaction, data: JSON, kind: int) -> Message:
+        message = Message(
+            self.world.ids.next(),
+            interaction.channel_id,
+            interaction.guild_id,
+            self.world.bot,
+            webhook_id=self.world.application_id,
+            interaction_id=interaction.id,
+        )
+        flags = int(data.get("flags") or 0)
+        message.flags = flags & MESSAGE_FLAGS_ON_SEND
+        if kind == 5:
+            message.flags = (flags & EPHEMERAL) | LOADING
+        return message
+
+    def _callback_body(self, interaction: Interaction, kind: int, message: Message | None) -> JSON:
+        summary: JSON = {"id": interaction.id, "type": interaction.type}
+        if message is not None and kind in (4, 5, 7):
+            summary.update(
+                response_message_id=message.id,
+                response_message_loading=message.loading,
+                response_message_ephemeral=message.ephemeral,
+            )
+        body: JSON = {"interaction": summary}
+        if kind in (4, 7) and message is not None:
+            body["resource"] = {"type": kind, "message": message.to_dict()}
+        return body
+
+    def _webhook_interaction(self, parsed: ParsedRequest) -> Interaction:
+        if parsed.match("app") != self.world.application_id:
+            raise ApiError(404, 10015, "Unknown Webhook")
+        interaction = self.world.interaction_by_token(parsed.match("token"))
+        if interaction is None or self.clock.now() - interaction.created_at > self.rules.token_ttl:
+            raise ApiError(401, 50027, "Invalid Webhook Token")
+        if not interaction.acknowledged:
+            raise ApiError(404, 10015, "Unknown Webhook")
+        return interaction
+
+    def _webhook_message(self, parsed: ParsedRequest, interaction: Interaction) -> Message:
+        message_id = parsed.match("message_id")
+        if message_id == "@original":
+            message = interaction.original
+        else:
+            message = next((m for m in interaction.followups if m.id == message_id), None)
+            if (
+                message is None
+                and interaction.original is not None
+                and interaction.original.id == message_id
+            ):
+                message = interaction.original
+        if message is None or message.deleted:
+            raise ApiError(404, 10008, "Unknown Message")
+        return message
+
+    async def get_webhook_message(self, parsed: ParsedRequest) -> Reply:
+        interaction = self._webhook_interaction(parsed)
+        return Reply(body=self._webhook_message(parsed, interaction).to_dict())
+
+    async def patch_webhook_message(self, parsed: ParsedRequest) -> Reply:
+        interaction = self._webhook_interaction(parsed)
+        message = self._webhook_message(parsed, interaction)
+        limit = int(interaction.payload["attachment_size_limit"])
+        await self.edit_message(message, parsed.payload, parsed.files, limit)
+        if message is interaction.original:
+            interaction.original_edited = True
+        return Reply(body=message.to_dict())
+
+    async def delete_webhook_message(self, parsed: ParsedRequest) -> Reply:
+        interaction = self._webhook_interaction(parsed)
+        await self.delete_message(self._webhook_message(parsed, interaction))
+        return Reply(204)
+
+    async def post_followup(self, parsed: ParsedRequest) -> Reply:
+        interaction = self._webhook_interaction(parsed)
+        limit = int(interaction.payload["attachment_size_limit"])
+        original = interaction.original
+        if interaction.response_type == 5 and original is not None and original.loading:
+            # Discord's documented (deprecated) behaviour: the first follow-up after a deferral
+            # replaces the "thinking" message instead of creating a new one.
+            await self.edit_message(original, parsed.payload, parsed.files, limit)
+            interaction.original_edited = True
+            interaction.followups.append(original)
+            return Reply(body=original.to_dict())
+        message = self._interaction_message(interaction, parsed.payload, 4)
+        self.apply_payload(message, parsed.payload, parsed.files, limit)
+        if _is_empty(message) and not parsed.payload.get("poll"):
+            raise ApiError(400, 50006, "Cannot send an empty message")
+        await self.store_message(message)
+        interaction.followups.append(message)
+        return Reply(body=message.to_dict())
+
+
+def _is_empty(message: Message) -> bool:
+    return not (message.content or message.embeds or message.attachments or message.components)
+
+
+def attachment_url(base_url: str, channel_id: str, attachment_id: str, filename: str) -> str:
+    return f"{base_url}/attachments/{channel_id}/{attachment_id}/{filename}"
+
+
+def guess_content_type(filename: str) -> str:
+    guessed, _ = mimetypes.guess_type(filename)
+    return guessed or "application/octet-stream"

@@ -1,0 +1,567 @@
+"""What the local Discord knows: guilds, channels, roles, members, messages, commands, interactions.
+
+Every object renders itself as the JSON Discord would send for it (`to_dict`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import re
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.discord.rules import EPHEMERAL, LOADING
+
+JSON = dict[str, Any]
+DISCORD_EPOCH_MS = 1420070400000
+MANAGE_GUILD = 1 << 5
+ADMINISTRATOR = 1 << 3
+DEFAULT_PERMISSIONS = 2248473465835073
+MENTION = re.compile(r"<@(!|&)?(\d+)>")
+
+
+def iso_now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat()
+
+
+class Snowflakes:
+    """Discord-shaped ids: milliseconds since the Discord epoch, then a counter."""
+
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+
+    def next(self) -> str:
+        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        return str((ms << 22) | (next(self._counter) & 0x3FFFFF))
+
+
+@dataclass
+class User:
+    id: str
+    username: str
+    bot: bool = False
+
+    def to_dict(self) -> JSON:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "discriminator": "0",
+            "global_name": None if self.bot else self.username.title(),
+            "avatar": None,
+            "bot": self.bot,
+            "public_flags": 0,
+            "flags": 0,
+            "primary_guild": None,
+        }
+
+
+@dataclass
+class Role:
+    id: str
+    name: str
+    permissions: int
+    position: int
+
+    def to_dict(self) -> JSON:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "permissions": str(self.permissions),
+            "position": self.position,
+            "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+            "hoist": False,
+            "managed": False,
+            "mentionable": True,
+            "icon": None,
+            "unicode_emoji": None,
+            "description": None,
+            "flags": 0,
+        }
+
+
+@dataclass
+class Channel:
+    id: str
+    guild_id: str
+    name: str
+    type: int
+    position: int
+
+    @property
+    def is_voice(self) -> bool:
+        return self.type == 2
+
+    def to_dict(self) -> JSON:
+        data: JSON = {
+            "id": self.id,
+            "guild_id": self.guild_id,
+            "name": self.name,
+            "type": self.type,
+            "position": self.position,
+            "permission_overwrites": [],
+            "parent_id": None,
+            "nsfw": False,
+            "flags": 0,
+            "rate_limit_per_user": 0,
+            "last_message_id": None,
+        }
+        if self.is_voice:
+            data.update(bitrate=64000, user_limit=0, rtc_region=None)
+        else:
+            data["topic"] = None
+        return data
+
+
+@dataclass
+class Member:
+    user: User
+    roles: list[str]
+    joined_at: str = field(default_factory=iso_now)
+
+    def to_dict(self) -> JSON:
+        return {
+            "user": self.user.to_dict(),
+            "roles": list(self.roles),
+            "joined_at": self.joined_at,
+            "nick": None,
+            "avatar": None,
+            "banner": None,
+            "communication_disabled_until": None,
+            "premium_since": None,
+            "pending": False,
+            "flags": 0,
+            "deaf": False,
+            "mute": False,
+        }
+
+
+@dataclass
+class Guild:
+    id: str
+    name: str
+    owner_id: str
+    premium_tier: int
+    roles: list[Role] = field(default_factory=list)
+    channels: list[Channel] = field(default_factory=list)
+    members: list[Member] = field(default_factory=list)
+
+    def member(self, user_id: str) -> Member | None:
+        return next((m for m in self.members if m.user.id == user_id), None)
+
+    def permissions_of(self, member: Member) -> int:
+        """Effective guild permissions: @everyone (same id as the guild) plus every member role."""
+        value = 0
+        for role in self.roles:
+            if role.id == self.id or role.id in member.roles:
+                value |= role.permissions
+        return value
+
+    def summary(self) -> JSON:
+        """The guild fields shared by GUILD_CREATE and GUILD_UPDATE."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "owner_id": self.owner_id,
+            "icon": None,
+            "splash": None,
+            "banner": None,
+            "description": None,
+            "premium_tier": self.premium_tier,
+            "premium_subscription_count": [0, 2, 7, 14][self.premium_tier],
+            "features": [],
+            "roles": [role.to_dict() for role in self.roles],
+            "emojis": [],
+            "stickers": [],
+            "preferred_locale": "en-US",
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "mfa_level": 0,
+            "nsfw_level": 0,
+            "system_channel_id": None,
+            "afk_channel_id": None,
+            "afk_timeout": 300,
+            "max_members": 500000,
+        }
+
+    def gateway_create(self) -> JSON:
+        data = self.summary()
+        data.update(
+            unavailable=False,
+            large=False,
+            member_count=len(self.members),
+            joined_at=iso_now(),
+            channels=[channel.to_dict() for channel in self.channels],
+            members=[member.to_dict() for member in self.members],
+            threads=[],
+            voice_states=[],
+            presences=[],
+            stage_instances=[],
+            guild_scheduled_events=[],
+            soundboard_sounds=[],
+        )
+        return data
+
+
+@dataclass
+class Attachment:
+    """A stored upload: the bytes are kept, and served back at `url`."""
+
+    id: str
+    filename: str
+    content_type: str
+    data: bytes
+    url: str
+    description: str | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def to_dict(self) -> JSON:
+        data: JSON = {
+            "id": self.id,
+            "filename": self.filename,
+            "size": self.size,
+            "url": self.url,
+            "proxy_url": self.url,
+            "content_type": self.content_type,
+        }
+        if self.description is not None:
+            data["description"] = self.description
+        return data
+
+
+@dataclass
+class MessageEdit:
+    """One state a message had before an edit replaced it, with the clock time of the edit."""
+
+    at: float
+    content: str
+    embeds: list[JSON]
+    components: list[JSON]
+    attachments: list[Attachment]
+    flags: int
+
+
+@dataclass
+class Message:
+    id: str
+    channel_id: str
+    guild_id: str | None
+    author: User
+    content: str = ""
+    embeds: list[JSON] = field(default_factory=list)
+    components: list[JSON] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    flags: int = 0
+    timestamp: str = field(default_factory=iso_now)
+    edited_timestamp: str | None = None
+    webhook_id: str | None = None
+    interaction_id: str | None = None
+    mentions: list[User] = field(default_factory=list)
+    mention_roles: list[str] = field(default_factory=list)
+    mention_everyone: bool = False
+    allowed_mentions: JSON | None = None
+    message_reference: JSON | None = None
+    nonce: str | int | None = None
+    tts: bool = False
+    edits: list[MessageEdit] = field(default_factory=list)
+    deleted: bool = False
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & EPHEMERAL)
+
+    @property
+    def loading(self) -> bool:
+        return bool(self.flags & LOADING)
+
+    def all_components(self) -> Iterable[JSON]:
+        """Every component of the message, nested ones included."""
+        stack = list(self.components)
+        while stack:
+            component = stack.pop(0)
+            yield component
+            stack.extend(component.get("components") or [])
+            for key in ("component", "accessory"):
+                if isinstance(component.get(key), dict):
+                    stack.append(component[key])
+
+    def snapshot(self, at: float) -> MessageEdit:
+        return MessageEdit(
+            at=at,
+            content=self.content,
+            embeds=list(self.embeds),
+            components=list(self.components),
+            attachments=list(self.attachments),
+            flags=self.flags,
+        )
+
+    def to_dict(self) -> JSON:
+        data: JSON = {
+            "id": self.id,
+            "channel_id": self.channel_id,
+            "type": 0 if self.message_reference is None else 19,
+            "content": self.content,
+            "author": self.author.to_dict(),
+            "attachments": [a.to_dict() for a in self.attachments],
+            "embeds": list(self.embeds),
+            "components": list(self.components),
+            "mentions": [user.to_dict() for user in self.mentions],
+            "mention_roles": list(self.mention_roles),
+            "mention_everyone": self.mention_everyone,
+            "pinned": False,
+            "tts": self.tts,
+            "timestamp": self.timestamp,
+            "edited_timestamp": self.edited_timestamp,
+            "flags": self.flags,
+        }
+        if self.webhook_id is not None:
+            data["webhook_id"] = self.webhook_id
+            data["application_id"] = self.webhook_id
+        if self.message_reference is not None:
+            data["message_reference"] = self.message_reference
+        if self.nonce is not None:
+            data["nonce"] = self.nonce
+        return data
+
+    def gateway_dict(self) -> JSON:
+        """The MESSAGE_CREATE form: the REST form plus `guild_id` and the author's `member`."""
+        data = self.to_dict()
+        if self.guild_id is not None:
+            data["guild_id"] = self.guild_id
+        return data
+
+
+@dataclass
+class Command:
+    """A registered application command, as echoed back by a sync."""
+
+    id: str
+    application_id: str
+    guild_id: str | None
+    payload: JSON
+    version: str
+
+    @property
+    def name(self) -> str:
+        return str(self.payload["name"])
+
+    @property
+    def type(self) -> int:
+        return int(self.payload.get("type") or 1)
+
+    def to_dict(self) -> JSON:
+        data: JSON = {
+            "type": 1,
+            "description": "",
+            "default_member_permissions": None,
+            "dm_permission": True,
+            "nsfw": False,
+            "contexts": None,
+            "integration_types": [0],
+        }
+        data.update(self.payload)
+        if data.get("integration_types") is None:
+            # discord.py sends null for "not set"; Discord answers with its default, guild install.
+            data["integration_types"] = [0]
+        if data.get("default_member_permissions") is not None:
+            # Requests may carry the bit set as an integer; Discord always answers with a string.
+            data["default_member_permissions"] = str(data["default_member_permissions"])
+        data.update(id=self.id, application_id=self.application_id, version=self.version)
+        if self.guild_id is not None:
+            data["guild_id"] = self.guild_id
+        return data
+
+
+@dataclass
+class Interaction:
+    """One interaction sent to the bot and everything the bot did with it."""
+
+    id: str
+    token: str
+    type: int
+    payload: JSON
+    created_at: float
+    channel_id: str
+    guild_id: str
+    user: User
+    response_type: int | None = None
+    response_data: JSON | None = None
+    acked_at: float | None = None
+    original: Message | None = None
+    source_message: Message | None = None
+    followups: list[Message] = field(default_factory=list)
+    original_edited: bool = False
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.response_type is not None
+
+    @property
+    def modal(self) -> JSON | None:
+        return self.response_data if self.response_type == 9 else None
+
+    @property
+    def choices(self) -> list[JSON] | None:
+        if self.response_type != 8 or self.response_data is None:
+            return None
+        return list(self.response_data.get("choices") or [])
+
+
+def new_token() -> str:
+    return "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
+
+
+@dataclass
+class VoiceStateRecord:
+    """One gateway op 4 the bot sent (ids as the bot sent them: discord.py sends integers)."""
+
+    guild_id: str
+    channel_id: str | None
+    self_mute: bool
+    self_deaf: bool
+    at: float
+    raw: JSON
+
+
+@dataclass
+class RequestRecord:
+    """One REST request (or gateway op, with method "WS") and what the local Discord answered."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    json: Any = None
+    files: list[tuple[str, str, str, bytes]] = field(default_factory=list)
+    status: int = 0
+    response: Any = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def payload(self) -> Any:
+        return self.json
+
+    def file_names(self) -> list[str]:
+        return [filename for _, filename, _, _ in self.files]
+
+
+class World:
+    """All objects of one local Discord, with the default guild a test starts from."""
+
+    def __init__(self, application_id: str | None = None) -> None:
+        self.ids = Snowflakes()
+        self.application_id = application_id or self.ids.next()
+        self.bot = User(self.application_id, "Soundverse", bot=True)
+        self.owner = User(self.ids.next(), "owner")
+        self.users: dict[str, User] = {self.bot.id: self.bot}
+        self.guilds: dict[str, Guild] = {}
+        self.messages: dict[str, Message] = {}
+        self.commands: dict[str, Command] = {}
+        self.interactions: dict[str, Interaction] = {}
+        self.attachments: dict[str, Attachment] = {}
+        self.reactions: list[tuple[str, str]] = []
+        for name in ("alice", "bob", "carol"):
+            self.add_user(name)
+
+    def add_user(self, name: str) -> User:
+        user = User(self.ids.next(), name)
+        self.users[user.id] = user
+        return user
+
+    def user_named(self, name: str) -> User:
+        for user in self.users.values():
+            if user.username == name:
+                return user
+        raise KeyError(f"no user named {name!r}")
+
+    def add_guild(self, name: str, premium_tier: int = 0) -> Guild:
+        guild = Guild(self.ids.next(), name, self.owner.id, premium_tier)
+        guild.roles = [
+            Role(guild.id, "@everyone", DEFAULT_PERMISSIONS & ~(MANAGE_GUILD | ADMINISTRATOR), 0),
+            Role(self.ids.next(), "DJ", 0, 1),
+            Role(self.ids.next(), "Moderator", MANAGE_GUILD, 2),
+        ]
+        guild.channels = [
+            Channel(self.ids.next(), guild.id, "general", 0, 0),
+            Channel(self.ids.next(), guild.id, "music", 0, 1),
+            Channel(self.ids.next(), guild.id, "Lounge", 2, 2),
+        ]
+        moderator = guild.roles[2].id
+        guild.members = [Member(self.bot, [])]
+        for user in self.users.values():
+            if not user.bot:
+                roles = [moderator] if user.username == "alice" else []
+                guild.members.append(Member(user, roles))
+        self.guilds[guild.id] = guild
+        return guild
+
+    def channel(self, channel_id: str) -> Channel | None:
+        for guild in self.guilds.values():
+            for channel in guild.channels:
+                if channel.id == channel_id:
+                    return channel
+        return None
+
+    def guild_of(self, channel: Channel) -> Guild:
+        return self.guilds[channel.guild_id]
+
+    def message(self, message_id: str) -> Message | None:
+        message = self.messages.get(message_id)
+        return None if message is None or message.deleted else message
+
+    def interaction_by_token(self, token: str) -> Interaction | None:
+        return next((i for i in self.interactions.values() if i.token == token), None)
+
+    def resolve_mentions(self, message: Message, content: str, allowed: JSON | None) -> None:
+        """Fill the mention fields the way Discord does: only what `allowed_mentions` lets ping."""
+        parse = None if allowed is None else set(allowed.get("parse") or [])
+        users = {str(u) for u in allowed.get("users") or []} if allowed else set()
+        roles = {str(r) for r in allowed.get("roles") or []} if allowed else set()
+        guild = self.guilds.get(message.guild_id or "")
+        for kind, target in MENTION.findall(content):
+            if kind == "&":
+                known = guild is not None and any(r.id == target for r in guild.roles)
+                if known and (parse is None or "roles" in parse or target in roles):
+                    message.mention_roles.append(target)
+            elif target in self.users and (parse is None or "users" in parse or target in users):
+                message.mentions.append(self.users[target])
+        if "@everyone" in content or "@here" in content:
+            message.mention_everyone = parse is None or "everyone" in parse
+
+
+SELECT_TYPES = (3, 5, 6, 7, 8)
+
+
+def stored_components(components: list[JSON]) -> list[JSON]:
+    """Components as Discord stores and returns them: numbered `id`s and defaulted fields."""
+    counter = itertools.count(1)
+
+    def fill(component: JSON) -> JSON:
+        data = dict(component)
+        data.setdefault("id", next(counter))
+        kind = data.get("type")
+        if kind in SELECT_TYPES:
+            data.setdefault("min_values", 1)
+            data.setdefault("max_values", 1)
+        elif kind == 14:
+            data.setdefault("spacing", 1)
+            data.setdefault("divider", True)
+        elif kind == 17:
+            data.setdefault("accent_color", None)
+            data.setdefault("spoiler", False)
+        if isinstance(data.get("components"), list):
+            data["components"] = [fill(child) for child in data["components"]]
+        for key in ("component", "accessory"):
+            if isinstance(data.get(key), dict):
+                data[key] = fill(data[key])
+        return data
+
+    return [fill(component) for component in components]
