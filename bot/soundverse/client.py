@@ -1,0 +1,693 @@
+"""Async client for the Soundverse API, built to the project's contract (soundverse-api.md §11).
+
+One method per endpoint and version; generation POSTs are never retried automatically (they
+start billed jobs), while status polls and downloads retry 429/5xx with backoff. A streamed
+job that drops, stalls or ends early is recovered by polling the status endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import aclosing
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import aiohttp
+from pydantic import BaseModel, ValidationError
+
+from bot.config import EndpointSettings, SoundverseSettings
+from bot.soundverse.download import (
+    DownloadedFile,
+    allowed_hosts,
+    check_download_url,
+    idle_guarded,
+    refuse_size,
+    write_capped,
+)
+from bot.soundverse.errors import (
+    AuthenticationError,
+    GenerationFailed,
+    JobDeadlineExceeded,
+    JobNotStarted,
+    RateLimited,
+    RequestValidationError,
+    SoundverseError,
+    UpstreamError,
+    UpstreamTimeout,
+    error_for_response,
+)
+from bot.soundverse.models import (
+    TERMINAL_STAGES,
+    ApiRequest,
+    ChatAction,
+    ChatReply,
+    ChatRequest,
+    ExtendMusicRequest,
+    ExtendMusicVersion,
+    ExtendSongRequest,
+    ExtendSongVersion,
+    GenerationResult,
+    GenLoopRequest,
+    GenLoopResult,
+    JobState,
+    JobStatus,
+    LegacyDuration,
+    LegacySongFromLyricsRequest,
+    LegacySongRequest,
+    LegacyVersion,
+    LoopRequest,
+    LoopResult,
+    LyricsRequest,
+    LyricsResult,
+    MusicRequest,
+    MusicVersion,
+    RemixRequest,
+    SingingRequest,
+    SongRequest,
+    SongVersion,
+    Stem,
+    StemKind,
+    StemRequest,
+    TextToMusicRequest,
+    VoiceRequest,
+    canonical_keys,
+)
+from bot.soundverse.sse import SSEParser, SSEProtocolError
+
+__all__ = ["Clock", "GenerationStream", "Sleep", "SoundverseClient", "backoff_delays"]
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+ResultT = TypeVar("ResultT", bound=BaseModel)
+T = TypeVar("T")
+
+_FIRST_BACKOFF = 1.0
+
+
+def backoff_delays(cap: float) -> Iterator[float]:
+    """Seconds to wait before each retry or poll: 1, 2, 4 ... capped at `cap`."""
+    delay = _FIRST_BACKOFF
+    while True:
+        yield min(delay, cap)
+        delay *= 2
+
+
+class _StreamInterrupted(Exception):
+    """The event stream stopped before a terminal event; `cause` says how."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+def _decode_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _retryable(error: SoundverseError) -> bool:
+    """Whether an idempotent call may be tried again after `error`."""
+    if isinstance(error, RateLimited | UpstreamTimeout):
+        return True
+    return isinstance(error, UpstreamError) and (error.status is None or error.status >= 500)
+
+
+def _connection_error(error: aiohttp.ClientError) -> UpstreamError:
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return UpstreamError(
+            f"Could not reach Soundverse at {error.host}:{error.port}", reached=False
+        )
+    return UpstreamError(f"The connection to Soundverse failed ({type(error).__name__})")
+
+
+class SoundverseClient:
+    """Typed async client for every Soundverse endpoint of the contract.
+
+    Use as `async with SoundverseClient(settings, endpoints) as client:` or call `close()`.
+    A session passed in is used as is and left open; otherwise one is created on first use.
+    `sleep` and `clock` drive retry backoff, status polling and the job deadline.
+    """
+
+    def __init__(
+        self,
+        settings: SoundverseSettings,
+        endpoints: EndpointSettings,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.endpoints = endpoints
+        self.sleep = sleep
+        self.clock = clock
+        self._session = session
+        self._owns_session = session is None
+        self._base_url = str(settings.base_url).rstrip("/")
+        self._download_hosts = allowed_hosts(settings.download_hosts, self._base_url)
+
+    def __repr__(self) -> str:
+        return f"SoundverseClient(base_url={self._base_url!r})"
+
+    async def __aenter__(self) -> SoundverseClient:
+        self.session()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the HTTP session, unless it was given from outside."""
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session of this client, created on first use."""
+        if self._session is None or (self._owns_session and self._session.closed):
+            self._session = aiohttp.ClientSession()
+            self._owns_session = True
+        return self._session
+
+    # --- song -------------------------------------------------------------------------------
+
+    def stream_song(
+        self, request: SongRequest, version: SongVersion = SongVersion.V5
+    ) -> GenerationStream:
+        """Stream a song with vocals (v7, v6 or v5). Nothing is sent until iterated."""
+        _check_song_version(request, version)
+        return self._stream(f"song_{version}", request)
+
+    async def song_sync(
+        self, request: SongRequest, version: SongVersion = SongVersion.V5
+    ) -> GenerationResult:
+        """Generate a song with vocals and wait for the whole reply (v7, v6 or v5)."""
+        _check_song_version(request, version)
+        return await self._generate(f"song_{version}_sync", request, GenerationResult)
+
+    async def legacy_song(
+        self, request: LegacySongRequest, version: LegacyVersion = LegacyVersion.V4
+    ) -> GenerationResult:
+        """Deprecated (v4/v1, banner 30/12/2025): a song from a prompt, sync.
+
+        v4 returns two takes, v1 one WAV take and no message id; v1 requires `style_of_music`.
+        """
+        _require_v1_style(request, version)
+        return await self._generate(f"song_{version}_prompt", request, GenerationResult)
+
+    async def legacy_song_from_lyrics(
+        self, request: LegacySongFromLyricsRequest, version: LegacyVersion = LegacyVersion.V4
+    ) -> GenerationResult:
+        """Deprecated (v4/v1, banner 30/12/2025): a song from lyrics, sync."""
+        return await self._generate(f"song_{version}_lyrics", request, GenerationResult)
+
+    # --- instrumental music -------------------------------------------------------------
+
+    def stream_music(
+        self, request: MusicRequest, version: MusicVersion = MusicVersion.V5
+    ) -> GenerationStream:
+        """Stream an instrumental (v6 or v5). Nothing is sent until iterated."""
+        return self._stream(f"music_{version}", request)
+
+    async def music_sync(
+        self, request: MusicRequest, version: MusicVersion = MusicVersion.V5
+    ) -> GenerationResult:
+        """Generate an instrumental and wait for the whole reply (v6 or v5)."""
+        return await self._generate(f"music_{version}_sync", request, GenerationResult)
+
+    async def legacy_music(
+        self, request: LegacySongRequest, version: LegacyVersion = LegacyVersion.V4
+    ) -> GenerationResult:
+        """Deprecated (v4/v1, banner 30/12/2025): an instrumental from a prompt, sync.
+
+        v1 requires `style_of_music`.
+        """
+        _require_v1_style(request, version)
+        return await self._generate(f"music_{version}", request, GenerationResult)
+
+    async def text_to_music(self, request: TextToMusicRequest) -> GenerationResult:
+        """Deprecated (v1, banner 30/12/2025): text to music, sync, WAV output."""
+        return await self._generate("text_to_music_v1", request, GenerationResult)
+
+    # --- extend and remix ---------------------------------------------------------------
+
+    def stream_extend_song(
+        self, request: ExtendSongRequest, version: ExtendSongVersion = ExtendSongVersion.V6
+    ) -> GenerationStream:
+        """Stream the continuation of a song (v6 or v5). Nothing is sent until iterated."""
+        return self._stream(f"extend_song_{version}", request)
+
+    async def extend_song_sync(
+        self, request: ExtendSongRequest, version: ExtendSongVersion = ExtendSongVersion.V6
+    ) -> GenerationResult:
+        """Continue a song and wait for the whole reply (v6 or v5)."""
+        return await self._generate(f"extend_song_{version}_sync", request, GenerationResult)
+
+    async def extend_music(
+        self, request: ExtendMusicRequest, version: ExtendMusicVersion = ExtendMusicVersion.V5
+    ) -> GenerationResult:
+        """Extend an instrumental, sync (v6, v5; v1 is deprecated, banner 30/12/2025).
+
+        v1 takes only the legacy durations (15, 30, 60, 180 s).
+        """
+        if version is ExtendMusicVersion.V1 and request.duration is not None:
+            _require_legacy_duration(request.duration)
+        return await self._generate(f"extend_music_{version}", request, GenerationResult)
+
+    def stream_remix(self, request: RemixRequest) -> GenerationStream:
+        """Stream a remix of a song (v7, streaming only). Nothing is sent until iterated."""
+        return self._stream("remix_v7", request)
+
+    # --- other tools --------------------------------------------------------------------
+
+    async def lyrics(self, request: LyricsRequest) -> LyricsResult:
+        """Write lyrics about a prompt (v1)."""
+        return await self._generate("lyrics_v1", request, LyricsResult)
+
+    async def singing(self, request: SingingRequest) -> GenerationResult:
+        """Sing lyrics in a style or after a dry-vocal reference (v2, sync; may answer 504)."""
+        return await self._generate("singing_v2", request, GenerationResult)
+
+    async def stems(self, audio_url: str, kind: StemKind) -> list[Stem]:
+        """Split the audio at `audio_url` into stems (v1); names vary with `kind`."""
+        request = StemRequest(audio_url=audio_url)
+        path = self.endpoints.stems_v1.format(kind=StemKind(kind).value)
+        payload = await self._post(path, request.body())
+        items = payload.get("stems", payload) if isinstance(payload, Mapping) else payload
+        if not isinstance(items, list):
+            raise UpstreamError("Soundverse sent an unexpected stem-separation reply")
+        return [_decode(Stem, item, "stem") for item in items]
+
+    async def loop(self, audio_url: str, count: int) -> LoopResult:
+        """Find a seamless loop in the audio at `audio_url` and repeat it `count` times (v1)."""
+        request = LoopRequest(audio_url=audio_url, count=count)
+        return await self._generate("loop_v1", request, LoopResult)
+
+    async def gen_loop(self, request: GenLoopRequest) -> GenLoopResult:
+        """Generate music from a prompt and loop it (v1)."""
+        return await self._generate("gen_loop_v1", request, GenLoopResult)
+
+    async def chat(self, prompt: str, action: ChatAction = ChatAction.OTHER) -> ChatReply:
+        """One message to the chat assistant (beta, stateless)."""
+        return await self._generate("chat", ChatRequest(prompt=prompt, action=action), ChatReply)
+
+    def voice(self, speech_url: str) -> AsyncIterator[bytes]:
+        """The voice assistant's spoken answer (audio/mpeg) to the question at `speech_url`.
+
+        The request is checked now and sent when iteration starts; it is never retried.
+        """
+        request = VoiceRequest(speech_url=speech_url)
+        return self._voice_chunks(request)
+
+    async def save_voice(
+        self, speech_url: str, dest: Path, *, max_bytes: int | None = None
+    ) -> DownloadedFile:
+        """Write the voice assistant's answer to `dest` (same size cap as downloads)."""
+        cap = max_bytes if max_bytes is not None else self.settings.download_max_bytes
+        size = await write_capped(self.voice(speech_url), dest, cap)
+        return DownloadedFile(dest, size, "audio/mpeg")
+
+    # --- status and recovery ------------------------------------------------------------
+
+    async def status(
+        self, *, message_id: str | None = None, job_id: str | None = None
+    ) -> JobStatus:
+        """A job's status: v7 by `job_id`, else v5 by `message_id`. Retried as idempotent."""
+        payload = await self._status_payload(message_id=message_id, job_id=job_id)
+        return _decode(JobStatus, payload, "status")
+
+    def resume(
+        self, *, message_id: str | None = None, job_id: str | None = None
+    ) -> GenerationStream:
+        """Follow a job started earlier (e.g. before a restart) by polling status only.
+
+        `job_id` selects `/v7/status`, `message_id` `/v5/status` (v5 and v6 jobs).
+        """
+        if message_id is None and job_id is None:
+            raise ValueError("resume() needs a message_id or a job_id")
+        known = {"message_id": message_id, "job_id": job_id}
+        return GenerationStream(self, None, None, {k: v for k, v in known.items() if v})
+
+    async def download(
+        self, url: str, dest: Path, *, max_bytes: int | None = None
+    ) -> DownloadedFile:
+        """Stream the file at `url` to `dest`, within the host allow-list and the size cap.
+
+        Raises `DownloadRefused` (no file left behind); retries 429/5xx/connection errors.
+        """
+        check_download_url(url, self._download_hosts)
+        cap = max_bytes if max_bytes is not None else self.settings.download_max_bytes
+        return await self._with_retries(lambda: self._download_once(url, dest, cap))
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        """The absolute URL of an API path."""
+        return self._base_url + path
+
+    def _headers(self, accept: str = "application/json") -> dict[str, str]:
+        """Request headers with the bearer token."""
+        key = self.settings.api_key
+        if key is None:
+            raise AuthenticationError("No Soundverse API key is configured (SOUNDVERSE_API_KEY)")
+        return {"Authorization": f"Bearer {key.get_secret_value()}", "Accept": accept}
+
+    def _stream_timeout(self) -> aiohttp.ClientTimeout:
+        """Connect limit only: streams end by the idle watchdog, not by a total timeout."""
+        connect = self.settings.connect_timeout
+        return aiohttp.ClientTimeout(total=None, connect=connect, sock_connect=connect)
+
+    def _endpoint(self, name: str) -> str:
+        path = getattr(self.endpoints, name)
+        if not isinstance(path, str):
+            raise TypeError(f"no endpoint setting named {name}")
+        return path
+
+    def _stream(self, endpoint: str, request: ApiRequest) -> GenerationStream:
+        return GenerationStream(self, self._endpoint(endpoint), request.body(), {})
+
+    async def _generate(self, endpoint: str, request: ApiRequest, model: type[ResultT]) -> ResultT:
+        payload = await self._post(self._endpoint(endpoint), request.body())
+        return _decode(model, payload, endpoint)
+
+    async def _post(self, path: str, body: Mapping[str, Any]) -> Any:
+        """One generation POST: sent once, never retried."""
+        return await self._request("POST", path, body=body)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        limit = self.settings.sync_timeout
+        timeout = aiohttp.ClientTimeout(total=limit, connect=self.settings.connect_timeout)
+        try:
+            async with self.session().request(
+                method,
+                self._url(path),
+                json=body,
+                params=params,
+                headers=self._headers(),
+                timeout=timeout,
+            ) as response:
+                log.debug("%s %s -> %d", method, path, response.status)
+                payload = _decode_json(await response.text())
+                if response.status >= 400:
+                    raise error_for_response(
+                        response.status, payload, response.headers.get("Retry-After")
+                    )
+                return payload
+        except TimeoutError:
+            raise UpstreamTimeout(f"Soundverse did not answer within {limit:g} s") from None
+        except aiohttp.ClientError as error:
+            raise _connection_error(error) from None
+
+    async def _status_payload(
+        self, *, message_id: str | None = None, job_id: str | None = None
+    ) -> Mapping[str, Any]:
+        if job_id:
+            path, params = self.endpoints.status_v7, {"job_id": job_id}
+        elif message_id:
+            path, params = self.endpoints.status_v5, {"message_id": message_id}
+        else:
+            raise ValueError("status() needs a message_id or a job_id")
+        payload = await self._with_retries(lambda: self._request("GET", path, params=params))
+        if not isinstance(payload, Mapping):
+            raise UpstreamError("Soundverse sent an unexpected status reply")
+        return payload
+
+    async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run an idempotent call, retrying 429 (after Retry-After) and 5xx/connection errors."""
+        delays = backoff_delays(self.settings.poll_backoff_max)
+        retries_left = self.settings.retries
+        while True:
+            try:
+                return await attempt()
+            except SoundverseError as error:
+                if retries_left == 0 or not _retryable(error):
+                    raise
+                wait = next(delays)
+                if isinstance(error, RateLimited) and error.retry_after is not None:
+                    wait = error.retry_after
+                log.info("retrying after %s in %.1f s", type(error).__name__, wait)
+                await self.sleep(wait)
+                retries_left -= 1
+
+    async def _download_once(self, url: str, dest: Path, max_bytes: int) -> DownloadedFile:
+        connect = self.settings.connect_timeout
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=connect, sock_read=self.settings.idle_timeout
+        )
+        try:
+            async with self.session().get(url, timeout=timeout) as response:
+                # A redirect may lead anywhere: the final host must be allowed too.
+                check_download_url(str(response.url), self._download_hosts)
+                if response.status >= 400:
+                    payload = _decode_json(await response.text())
+                    raise error_for_response(
+                        response.status, payload, response.headers.get("Retry-After")
+                    )
+                if response.content_length is not None and response.content_length > max_bytes:
+                    raise refuse_size(response.content_length, max_bytes)
+                size = await write_capped(response.content.iter_chunked(64 * 1024), dest, max_bytes)
+                return DownloadedFile(dest, size, response.content_type or None)
+        except TimeoutError:
+            raise UpstreamTimeout(
+                f"Download stalled for {self.settings.idle_timeout:g} s"
+            ) from None
+        except aiohttp.ClientError as error:
+            raise _connection_error(error) from None
+
+    async def _voice_chunks(self, request: VoiceRequest) -> AsyncGenerator[bytes, None]:
+        idle = self.settings.idle_timeout
+        try:
+            async with self.session().post(
+                self._url(self.endpoints.voice_v1),
+                json=request.body(),
+                headers=self._headers("audio/mpeg"),
+                timeout=self._stream_timeout(),
+            ) as response:
+                if response.status >= 400:
+                    payload = _decode_json(await response.text())
+                    raise error_for_response(
+                        response.status, payload, response.headers.get("Retry-After")
+                    )
+                async with aclosing(idle_guarded(response.content.iter_any(), idle)) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
+        except TimeoutError:
+            raise UpstreamTimeout(f"The voice answer stalled for {idle:g} s") from None
+        except aiohttp.ClientError as error:
+            raise _connection_error(error) from None
+
+
+def _check_song_version(request: SongRequest, version: SongVersion) -> None:
+    """The per-version rules of the song endpoints that one request model cannot express."""
+    if version is not SongVersion.V7 and request.prompt is None:
+        raise RequestValidationError("prompt", f"is required for song {version}")
+    if version is not SongVersion.V5 and request.duration is not None:
+        raise RequestValidationError("duration", f"is only accepted by song v5, not {version}")
+
+
+def _require_v1_style(request: LegacySongRequest, version: LegacyVersion) -> None:
+    if version is LegacyVersion.V1 and request.style_of_music is None:
+        raise RequestValidationError("style_of_music", "is required on v1")
+
+
+def _require_legacy_duration(duration: int) -> None:
+    allowed = [value.value for value in LegacyDuration]
+    if duration not in allowed:
+        shown = ", ".join(str(value) for value in allowed)
+        raise RequestValidationError("duration", f"must be one of {shown} s on v1 (got {duration})")
+
+
+def _decode(model: type[ResultT], payload: Any, what: str) -> ResultT:
+    """`payload` as `model`, or `UpstreamError` when it does not have the documented shape."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError:
+        raise UpstreamError(f"Soundverse sent an unexpected {what} reply") from None
+
+
+class GenerationStream:
+    """A streamed (or resumed) job: an async iterator of merged `JobState`s.
+
+    Each SSE event and each status poll yields the state merged so far; `message_id` and
+    `job_id` are on the yielded state from the event that first carries them, so a caller can
+    persist them at once. If the stream drops, stalls or ends early once an id is known, the
+    job is followed through the status endpoint (never re-posted). Iteration ends after the
+    terminal state; `result` is then set, or `GenerationFailed` is raised for a failed job.
+    """
+
+    def __init__(
+        self,
+        client: SoundverseClient,
+        path: str | None,
+        body: Mapping[str, Any] | None,
+        known: Mapping[str, Any],
+    ) -> None:
+        self._client = client
+        self._path = path
+        self._body = body
+        self._merged: dict[str, Any] = dict(known)
+        self._state = JobState.from_merged(self._merged)
+        self._result: GenerationResult | None = None
+        self._interruption: str | None = None
+        self._iterator: AsyncGenerator[JobState, None] | None = None
+
+    @property
+    def message_id(self) -> str | None:
+        """The job's message id, once known."""
+        return self._state.message_id
+
+    @property
+    def job_id(self) -> str | None:
+        """The v7 job id, once known."""
+        return self._state.job_id
+
+    @property
+    def state(self) -> JobState:
+        """The latest merged state."""
+        return self._state
+
+    @property
+    def result(self) -> GenerationResult:
+        """The finished generation; only after iteration has ended successfully."""
+        if self._result is None:
+            raise RuntimeError("the generation has not finished yet")
+        return self._result
+
+    def __aiter__(self) -> AsyncIterator[JobState]:
+        if self._iterator is None:
+            self._iterator = self._run()
+        return self._iterator
+
+    async def wait(self) -> GenerationResult:
+        """Follow the job to its end and return the result."""
+        async for _ in self:
+            pass
+        return self.result
+
+    async def aclose(self) -> None:
+        """Stop following the job (the job itself keeps running at Soundverse)."""
+        if self._iterator is not None:
+            await self._iterator.aclose()
+
+    async def _run(self) -> AsyncGenerator[JobState, None]:
+        started = self._client.clock()
+        if self._path is not None:
+            async with aclosing(self._events(self._path, started)) as states:
+                async for state in states:
+                    yield state
+                    if state.is_complete:
+                        self._finish(state)
+                        return
+            if not (self.message_id or self.job_id):
+                raise JobNotStarted(self._interruption or "the stream ended without a job id")
+            log.warning(
+                "stream of job %s interrupted: %s; following it through status",
+                self.job_id or self.message_id,
+                self._interruption,
+            )
+        async with aclosing(self._poll(started)) as states:
+            async for state in states:
+                yield state
+
+    async def _events(self, path: str, started: float) -> AsyncGenerator[JobState, None]:
+        """States from the event stream; stops quietly (recording why) when it is cut short."""
+        try:
+            async with aclosing(self._stream_states(path, started)) as states:
+                async for state in states:
+                    yield state
+                    if state.is_complete:
+                        return
+            self._interruption = "the stream ended before the job finished"
+        except _StreamInterrupted as interruption:
+            self._interruption = interruption.cause
+
+    async def _stream_states(self, path: str, started: float) -> AsyncGenerator[JobState, None]:
+        client = self._client
+        idle = client.settings.idle_timeout
+        try:
+            async with client.session().post(
+                client._url(path),
+                json=self._body,
+                headers=client._headers("text/event-stream"),
+                timeout=client._stream_timeout(),
+            ) as response:
+                if response.status >= 400:
+                    payload = _decode_json(await response.text())
+                    raise error_for_response(
+                        response.status, payload, response.headers.get("Retry-After")
+                    )
+                parser = SSEParser()
+                async with aclosing(idle_guarded(response.content.iter_any(), idle)) as chunks:
+                    async for chunk in chunks:
+                        for event in parser.feed(chunk):
+                            fields = _decode_json(event.data)
+                            if isinstance(fields, Mapping):
+                                yield self._merge(fields)
+                                self._check_deadline(started)
+                parser.close()
+        except TimeoutError:
+            raise _StreamInterrupted(f"no data for {idle:g} s") from None
+        except aiohttp.ClientConnectorError as error:
+            raise _StreamInterrupted(f"could not connect ({error.host}:{error.port})") from None
+        except (aiohttp.ClientError, SSEProtocolError) as error:
+            raise _StreamInterrupted(f"the connection broke ({type(error).__name__})") from None
+
+    async def _poll(self, started: float) -> AsyncGenerator[JobState, None]:
+        """States from the status endpoint, with backoff, until terminal or the deadline."""
+        client = self._client
+        delays = backoff_delays(client.settings.poll_backoff_max)
+        while True:
+            payload = await client._status_payload(message_id=self.message_id, job_id=self.job_id)
+            state = self._merge(payload)
+            yield state
+            if state.is_complete:
+                self._finish(state)
+                return
+            remaining = self._check_deadline(started)
+            await client.sleep(min(next(delays), remaining))
+
+    def _check_deadline(self, started: float) -> float:
+        """Seconds left before the job deadline; raises `JobDeadlineExceeded` at zero."""
+        deadline = self._client.settings.job_deadline
+        remaining = started + deadline - self._client.clock()
+        if remaining <= 0:
+            raise JobDeadlineExceeded(deadline, self.message_id, self.job_id)
+        return remaining
+
+    def _merge(self, chunk: Mapping[str, Any]) -> JobState:
+        # A null (e.g. a status reply's `song_name` before validation) never erases a known value.
+        known = {key: value for key, value in canonical_keys(chunk).items() if value is not None}
+        self._merged.update(known)
+        if self._merged.get("status") in TERMINAL_STAGES:
+            # Status replies have no `isComplete`; keep the merged payload consistent.
+            self._merged["isComplete"] = True
+        self._state = JobState.from_merged(self._merged)
+        return self._state
+
+    def _finish(self, state: JobState) -> None:
+        if state.is_failed:
+            raise GenerationFailed(
+                state.error or "Soundverse reported a failure", state.message_id, state.job_id
+            )
+        self._result = state.result()
