@@ -1,0 +1,64 @@
+"""Audio work done in-process with PyAV: probe, fit under an upload limit, waveform, voice.
+
+Every CPU-heavy function has an `_async` twin that runs it in a worker thread.
+"""
+
+from bot.audio.errors import AudioError, NotAudio, TranscodeError
+from bot.audio.fit import (
+    CONTAINER_OVERHEAD_BYTES,
+    MP3_BITRATES_KBPS,
+    SAFETY_MARGIN,
+    FitAction,
+    FitPlan,
+    FitResult,
+    estimate_mp3_size,
+    fit_to_size,
+    fit_to_size_async,
+    mp3_sample_rate,
+    plan_fit,
+    transcode_to_mp3,
+)
+from bot.audio.probe import AudioInfo, AudioInput, open_audio, probe, probe_async, probe_bytes
+from bot.audio.voice import (
+    CHANNELS,
+    FRAME_DURATION,
+    FRAME_SAMPLES,
+    PCM_FRAME_BYTES,
+    SAMPLE_RATE,
+    OpusPacketStream,
+    PCMFrameStream,
+)
+from bot.audio.waveform import waveform, waveform_async
+
+__all__ = [
+    "CHANNELS",
+    "CONTAINER_OVERHEAD_BYTES",
+    "FRAME_DURATION",
+    "FRAME_SAMPLES",
+    "MP3_BITRATES_KBPS",
+    "PCM_FRAME_BYTES",
+    "SAFETY_MARGIN",
+    "SAMPLE_RATE",
+    "AudioError",
+    "AudioInfo",
+    "AudioInput",
+    "FitAction",
+    "FitPlan",
+    "FitResult",
+    "NotAudio",
+    "OpusPacketStream",
+    "PCMFrameStream",
+    "TranscodeError",
+    "estimate_mp3_size",
+    "fit_to_size",
+    "fit_to_size_async",
+    "mp3_sample_rate",
+    "open_audio",
+    "plan_fit",
+    "probe",
+    "probe_async",
+    "probe_bytes",
+    "transcode_to_mp3",
+    "waveform",
+    "waveform_async",
+]

@@ -1,0 +1,127 @@
+"""Cheap inspection of audio files: duration, codec and layout from container metadata."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, TypeAlias
+
+import av
+from av.audio.stream import AudioStream
+from av.container import InputContainer
+
+from bot.audio.errors import NotAudio
+
+AudioInput: TypeAlias = str | os.PathLike[str] | BinaryIO
+"""A path to an audio file, or a binary file object positioned at its start."""
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInfo:
+    """What `probe` learned about one audio file."""
+
+    duration: float
+    format_name: str
+    codec: str
+    sample_rate: int
+    channels: int
+    bit_rate: int | None
+    size: int
+
+
+def open_audio(source: AudioInput) -> tuple[InputContainer, AudioStream]:
+    """Open `source` and pick its audio stream; raises `NotAudio` if it has none.
+
+    The caller closes the container. A path that cannot be opened raises the usual `OSError`
+    (`FileNotFoundError`, `PermissionError`, `IsADirectoryError`).
+    """
+    try:
+        container = av.open(_av_target(source), mode="r")
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except av.FFmpegError as error:
+        raise NotAudio(f"not a readable audio file ({_reason(error)})") from None
+    if not container.streams.audio:
+        container.close()
+        raise NotAudio(f"no audio stream (format {container.format.name})")
+    return container, container.streams.audio[0]
+
+
+def probe(source: AudioInput) -> AudioInfo:
+    """Describe an audio file from its container metadata, decoding only if it lacks a duration.
+
+    Raises `NotAudio` for anything that is not decodable audio with a positive length.
+    """
+    size = _size_of(source)
+    if size == 0:
+        raise NotAudio("the file is empty")
+    container, stream = open_audio(source)
+    with container:
+        context = stream.codec_context
+        if context.sample_rate <= 0 or context.channels <= 0:
+            raise NotAudio("the audio stream has no sample rate or channels")
+        duration = _declared_duration(container, stream)
+        if duration is None:
+            duration = _decoded_duration(container, stream)
+        if duration <= 0:
+            raise NotAudio("the audio has zero length")
+        return AudioInfo(
+            duration=duration,
+            format_name=container.format.name,
+            codec=stream.codec.canonical_name,
+            sample_rate=context.sample_rate,
+            channels=context.channels,
+            bit_rate=context.bit_rate or container.bit_rate or None,
+            size=size,
+        )
+
+
+def probe_bytes(data: bytes) -> AudioInfo:
+    """`probe` for audio held in memory, e.g. a member's upload not yet stored."""
+    return probe(io.BytesIO(data))
+
+
+async def probe_async(source: AudioInput) -> AudioInfo:
+    """`probe` in a worker thread, so the event loop keeps running."""
+    return await asyncio.to_thread(probe, source)
+
+
+def _av_target(source: AudioInput) -> str | BinaryIO:
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    return source
+
+
+def _size_of(source: AudioInput) -> int:
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).stat().st_size
+    start = source.tell()
+    end = source.seek(0, io.SEEK_END)
+    source.seek(start)
+    return end - start
+
+
+def _declared_duration(container: InputContainer, stream: AudioStream) -> float | None:
+    if stream.duration and stream.duration > 0 and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration and container.duration > 0:
+        return container.duration / av.time_base
+    return None
+
+
+def _decoded_duration(container: InputContainer, stream: AudioStream) -> float:
+    seconds = 0.0
+    try:
+        for frame in container.decode(stream):
+            seconds += frame.samples / frame.sample_rate
+    except av.FFmpegError as error:
+        if seconds == 0:
+            raise NotAudio(f"the audio cannot be decoded ({_reason(error)})") from None
+    return seconds
+
+
+def _reason(error: av.FFmpegError) -> str:
+    return error.strerror or type(error).__name__
