@@ -8,6 +8,7 @@ is the group and the field joined by one underscore, upper-case:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -35,8 +36,13 @@ class CommandSync(StrEnum):
 class DiscordSettings(BaseModel):
     """How the bot reaches Discord."""
 
-    token: SecretStr | None = None
-    sync: CommandSync = CommandSync.AUTO
+    token: SecretStr | None = Field(
+        default=None, description="Bot token; without it ./run starts the offline sandbox."
+    )
+    sync: CommandSync = Field(
+        default=CommandSync.AUTO,
+        description="auto: sync slash commands when they changed; off: only `python -m bot sync`",
+    )
     dev_guild_id: int | None = Field(
         default=None, description="Sync commands to this guild only (instant), not globally."
     )
@@ -51,15 +57,21 @@ class DiscordSettings(BaseModel):
 class SoundverseSettings(BaseModel):
     """How the bot reaches the Soundverse API."""
 
-    api_key: SecretStr | None = None
-    base_url: HttpUrl = HttpUrl("https://api.soundverse.ai")
-    connect_timeout: float = Field(default=10.0, gt=0)
+    api_key: SecretStr | None = Field(default=None, description="Soundverse API key (Bearer).")
+    base_url: HttpUrl = Field(
+        default=HttpUrl("https://api.soundverse.ai"), description="Soundverse API base URL."
+    )
+    connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to connect")
     sync_timeout: float = Field(default=300.0, gt=0, description="Whole-request limit, sync calls")
     idle_timeout: float = Field(default=60.0, gt=0, description="Silence that ends a stream")
     job_deadline: float = Field(default=900.0, gt=0, description="Overall limit for one job")
-    poll_backoff_max: float = Field(default=15.0, gt=0)
+    poll_backoff_max: float = Field(
+        default=15.0, gt=0, description="Longest wait between status polls after a drop"
+    )
     retries: int = Field(default=3, ge=0, le=10, description="Retries of idempotent calls")
-    download_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    download_max_bytes: int = Field(
+        default=200 * 1024 * 1024, gt=0, description="Largest audio file downloaded"
+    )
     download_hosts: list[str] = Field(
         default_factory=lambda: [
             "storage.soundverse.ai",
@@ -119,8 +131,10 @@ class EndpointSettings(BaseModel):
 class StorageSettings(BaseModel):
     """Where the SQLite database lives."""
 
-    path: Path = Path("data/bot.db")
-    busy_timeout_ms: int = Field(default=5000, ge=0)
+    path: Path = Field(default=Path("data/bot.db"), description="SQLite database file")
+    busy_timeout_ms: int = Field(
+        default=5000, ge=0, description="Milliseconds to wait for a locked database"
+    )
 
 
 class Period(StrEnum):
@@ -135,7 +149,7 @@ class QuotaSettings(BaseModel):
     """Default quota policy for guilds without their own, and for DMs."""
 
     units_per_period: int = Field(default=100, ge=0, description="Units a guild spends per period")
-    period: Period = Period.DAY
+    period: Period = Field(default=Period.DAY, description="day, week or month (UTC)")
     member_cap: int = Field(default=20, ge=0, description="Units one member spends per period")
     member_concurrent: int = Field(default=2, ge=1, description="Jobs one member runs at once")
     dm_units_per_period: int = Field(default=10, ge=0, description="Units per user in DMs")
@@ -186,24 +200,29 @@ class JobSettings(BaseModel):
 class AudioSettings(BaseModel):
     """Where audio is kept and how it is fitted to Discord's upload limits."""
 
-    directory: Path = Path("data/audio")
-    fallback_bitrates_kbps: list[int] = Field(default_factory=lambda: [192, 128, 96, 64])
+    directory: Path = Field(default=Path("data/audio"), description="Where audio files are kept")
+    fallback_bitrates_kbps: list[int] = Field(
+        default_factory=lambda: [192, 128, 96, 64],
+        description="MP3 bitrates tried, highest first, to fit an upload limit",
+    )
 
 
 class VoiceSettings(BaseModel):
     """Voice-channel playback and the voice assistant."""
 
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="Join voice channels to play tracks")
     live_listening: bool = Field(
         default=False, description="Experimental: listen in voice channels (not reliable)"
     )
-    idle_disconnect: float = Field(default=300.0, gt=0)
+    idle_disconnect: float = Field(
+        default=300.0, gt=0, description="Seconds of silence before leaving a voice channel"
+    )
 
 
 class LogSettings(BaseModel):
     """Logging."""
 
-    level: str = "INFO"
+    level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
     @field_validator("level")
     @classmethod
@@ -222,6 +241,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         env_nested_delimiter="_",
         env_nested_max_split=1,
+        env_ignore_empty=True,
         extra="ignore",
         case_sensitive=False,
     )
@@ -282,3 +302,35 @@ def load_settings(overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> 
         return Settings(**dict(overrides or {}), **kwargs)
     except ValidationError as error:
         raise SettingsError(describe_validation_error(error)) from None
+
+
+def env_example_value(value: Any) -> str:
+    """A default as it is written in a `.env` file."""
+    if value is None:
+        return ""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, list | dict):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def render_env_example() -> str:
+    """The text of `.env.example`: every setting with its default and a one-line comment."""
+    lines = [
+        "# Settings of the Soundverse Discord bot. Copy to .env and fill in what you need;",
+        "# every line below shows the default. Without DISCORD_TOKEN, ./run starts the",
+        "# offline sandbox (local Discord + local Soundverse) instead of the real bot.",
+    ]
+    for group_name, group_field in Settings.model_fields.items():
+        group_type = group_field.annotation
+        assert isinstance(group_type, type) and issubclass(group_type, BaseModel)
+        doc = (group_type.__doc__ or group_name).strip().splitlines()[0]
+        lines += ["", f"# --- {doc}"]
+        defaults = group_type()
+        for field_name, field in group_type.model_fields.items():
+            comment = field.description or f"Path of the {field_name.replace('_', ' ')} endpoint"
+            lines.append(f"# {comment}")
+            value = env_example_value(getattr(defaults, field_name))
+            lines.append(f"{group_name.upper()}_{field_name.upper()}={value}")
+    return "\n".join(lines) + "\n"

@@ -759,7 +759,12 @@ class RestApi:
         interaction = self._webhook_interaction(parsed)
         limit = int(interaction.payload["attachment_size_limit"])
         original = interaction.original
-        if interaction.response_type == 5 and original is not None and original.loading:
+        if (
+            interaction.response_type == 5
+            and original is not None
+            and original.loading
+            and not original.deleted
+        ):
             # Discord's documented (deprecated) behaviour: the first follow-up after a deferral
             # replaces the "thinking" message instead of creating a new one.
             await self.edit_message(original, parsed.payload, parsed.files, limit)

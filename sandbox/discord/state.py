@@ -557,6 +557,9 @@ def stored_components(components: list[JSON]) -> list[JSON]:
         elif kind == 17:
             data.setdefault("accent_color", None)
             data.setdefault("spoiler", False)
+        if isinstance(data.get("emoji"), dict):
+            # A unicode emoji is sent as {"id": null, "name": "🔁"}; Discord answers without the id.
+            data["emoji"] = {k: v for k, v in data["emoji"].items() if v is not None}
         if isinstance(data.get("components"), list):
             data["components"] = [fill(child) for child in data["components"]]
         for key in ("component", "accessory"):

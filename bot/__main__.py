@@ -1,0 +1,172 @@
+"""`python -m bot`: run the bot, sync its commands, upgrade its database, or check the settings.
+
+    python -m bot                   run the bot (needs DISCORD_TOKEN and SOUNDVERSE_API_KEY)
+    python -m bot sync [--guild ID] push the slash commands to Discord now
+    python -m bot db upgrade        apply pending database migrations
+    python -m bot config            check the settings and print them (secrets masked)
+
+Bad settings end the program with one line per problem and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.config import CommandSync, Settings, SettingsError, load_settings, render_env_example
+
+EXIT_BAD_SETTINGS = 2
+
+log = logging.getLogger("bot")
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot (the default)")
+    sync = commands.add_parser("sync", help="push the slash commands to Discord now")
+    sync.add_argument("--guild", type=int, help="sync to this guild only (instant)")
+    database = commands.add_parser("db", help="database maintenance")
+    database.add_argument("action", choices=["upgrade"])
+    config = commands.add_parser("config", help="check the settings and print them")
+    config.add_argument(
+        "--example", action="store_true", help="print .env.example: every setting, its default"
+    )
+    config.add_argument(
+        "--has-discord-token",
+        action="store_true",
+        help="print nothing; exit 0 when DISCORD_TOKEN is set, 1 otherwise",
+    )
+    return parser.parse_args(argv)
+
+
+def fail(problems: Sequence[str]) -> int:
+    for line in problems:
+        print(f"error: {line}", file=sys.stderr)
+    return EXIT_BAD_SETTINGS
+
+
+def require_credentials(settings: Settings) -> list[str]:
+    """The settings a connection to the real services needs, one line per one missing."""
+    problems = []
+    if settings.discord.token is None:
+        problems.append(
+            "DISCORD_TOKEN: required to connect to Discord "
+            "(without it, ./run starts the offline sandbox instead)"
+        )
+    if settings.soundverse.api_key is None:
+        problems.append("SOUNDVERSE_API_KEY: required to call the Soundverse API")
+    return problems
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log.level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+
+
+def print_settings(settings: Settings) -> None:
+    """Every setting as its environment variable; SecretStr values print as asterisks."""
+    for group_name in type(settings).model_fields:
+        group = getattr(settings, group_name)
+        for field_name in type(group).model_fields:
+            value = getattr(group, field_name)
+            print(f"{group_name.upper()}_{field_name.upper()}={value}")
+
+
+async def run_bot(settings: Settings) -> None:
+    """Run until Discord closes us or SIGTERM / SIGINT arrives; shut down cleanly either way."""
+    from bot.app import create_bot
+
+    bot = create_bot(settings)
+    token = settings.discord.token
+    assert token is not None
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    runner = asyncio.create_task(bot.start(token.get_secret_value()))
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if stopper in done:
+        log.info("Shutting down")
+    await bot.close()
+    stopper.cancel()
+    if runner in done:
+        runner.result()
+    else:
+        await runner
+
+
+async def sync_commands(settings: Settings, guild_id: int | None) -> int:
+    """Log in, push the commands, log out; returns how many were synced."""
+    from bot.app import create_bot
+
+    settings.discord.sync = CommandSync.OFF  # sync once, below, whatever the payload hash says
+    if guild_id is not None:
+        settings.discord.dev_guild_id = guild_id
+    bot = create_bot(settings)
+    token = settings.discord.token
+    assert token is not None
+    async with bot:
+        await bot.login(token.get_secret_value())  # runs setup_hook, which loads every cog
+        return await bot.sync_commands()
+
+
+async def upgrade_database(settings: Settings) -> str:
+    from bot.storage import upgrade_database as upgrade
+
+    report = await upgrade(settings.storage.path)
+    return str(report)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    if arguments.command == "config" and arguments.example:
+        print(render_env_example(), end="")
+        return 0
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        return fail(error.problems)
+
+    if arguments.command == "config":
+        if arguments.has_discord_token:
+            return 0 if settings.discord.token is not None else 1
+        print_settings(settings)
+        return 0
+
+    configure_logging(settings)
+    if arguments.command == "db":
+        from bot.storage import DatabaseTooNew
+
+        try:
+            print(asyncio.run(upgrade_database(settings)))
+        except DatabaseTooNew as error:
+            return fail([str(error)])
+        return 0
+
+    problems = require_credentials(settings)
+    if arguments.command == "sync":
+        problems = [line for line in problems if line.startswith("DISCORD_TOKEN")]
+    if problems:
+        return fail(problems)
+    if arguments.command == "sync":
+        count = asyncio.run(sync_commands(settings, arguments.guild))
+        print(f"Synced {count} commands.")
+        return 0
+    asyncio.run(run_bot(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

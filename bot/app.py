@@ -1,0 +1,211 @@
+"""The Bot class and the one factory that builds it for production, tests and the sandbox.
+
+`setup_hook` owns every resource with a lifetime (the HTTP session, the Soundverse
+client, the database) and loads every cog; `close` releases them in reverse order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot import __version__
+from bot.config import CommandSync, Settings
+from bot.jobs.service import JobService
+from bot.soundverse import SoundverseClient
+from bot.storage import Database
+from bot.ui.buttons import DYNAMIC_ITEMS
+from bot.ui.errors import report_for, send_error
+from bot.ui.launch import card_for_resumed_job
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: tuple[str, ...] = ("cogs.about", "cogs.generate", "cogs.history", "cogs.quota")
+
+
+def point_discord_at(api_base: str, gateway_url: str) -> None:
+    """Send discord.py's REST and gateway traffic to another Discord (the local one).
+
+    discord.py reads both class attributes each time it builds a request or
+    connects, so this must run before the client logs in.
+    """
+    discord.http.Route.BASE = api_base.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+class CommandTreeWithErrors(app_commands.CommandTree["SoundverseBot"]):
+    """The command tree with the bot's single error handler for app commands."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        await send_error(interaction, report_for(error))
+
+
+class SoundverseBot(commands.Bot):
+    """The Soundverse bot: settings, services and cogs on one discord.py client."""
+
+    def __init__(self, settings: Settings, **client_options: Any) -> None:
+        options: dict[str, Any] = {
+            "command_prefix": commands.when_mentioned,
+            "intents": discord.Intents.default(),
+            "tree_cls": CommandTreeWithErrors,
+            "help_command": None,
+            "allowed_mentions": discord.AllowedMentions.none(),
+        }
+        options.update(client_options)
+        super().__init__(**options)
+        self.settings = settings
+        self.started_at = time.monotonic()
+        self._session: aiohttp.ClientSession | None = None
+        self._soundverse: SoundverseClient | None = None
+        self._database: Database | None = None
+        self._job_service: JobService | None = None
+        self._resumed = False
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The bot's HTTP session (opened in `setup_hook`)."""
+        if self._session is None:
+            raise RuntimeError("the bot has not been set up yet")
+        return self._session
+
+    @property
+    def soundverse(self) -> SoundverseClient:
+        """The Soundverse API client (opened in `setup_hook`)."""
+        if self._soundverse is None:
+            raise RuntimeError("the bot has not been set up yet")
+        return self._soundverse
+
+    @property
+    def database(self) -> Database:
+        """The database (opened and migrated in `setup_hook`)."""
+        if self._database is None:
+            raise RuntimeError("the bot has not been set up yet")
+        return self._database
+
+    @property
+    def job_service(self) -> JobService:
+        """The job pipeline (built in `setup_hook`)."""
+        if self._job_service is None:
+            raise RuntimeError("the bot has not been set up yet")
+        return self._job_service
+
+    async def setup_hook(self) -> None:
+        settings = self.settings
+        self._session = aiohttp.ClientSession()
+        self._soundverse = SoundverseClient(
+            settings.soundverse, settings.endpoints, session=self._session
+        )
+        self._database = await Database.connect(
+            settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms
+        )
+        self._job_service = JobService(
+            client=self._soundverse, database=self._database, settings=settings
+        )
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        if settings.discord.sync is CommandSync.AUTO:
+            await self.sync_commands_if_changed()
+
+    async def close(self) -> None:
+        try:
+            if self._job_service is not None:
+                await self._job_service.close()
+            await super().close()
+        finally:
+            if self._soundverse is not None:
+                await self._soundverse.close()
+            if self._session is not None:
+                await self._session.close()
+            if self._database is not None:
+                await self._database.close()
+
+    def command_payload(self) -> list[dict[str, Any]]:
+        """What a sync would send to Discord, in a stable order."""
+        guild = self.sync_target()
+        commands_ = self.tree.get_commands(guild=guild) + (
+            self.tree.get_commands() if guild is not None else []
+        )
+        payload = [command.to_dict(self.tree) for command in commands_]
+        return sorted(payload, key=lambda item: (item.get("type", 1), item["name"]))
+
+    def sync_target(self) -> discord.Object | None:
+        """The guild commands are synced to (development), or None for global commands."""
+        guild_id = self.settings.discord.dev_guild_id
+        return discord.Object(id=guild_id) if guild_id is not None else None
+
+    def sync_stamp_path(self) -> Path:
+        """Where the hash of the last synced command payload is kept."""
+        return self.settings.storage.path.parent / "command-sync.json"
+
+    async def sync_commands(self) -> int:
+        """Push the commands to Discord now; returns how many were synced."""
+        guild = self.sync_target()
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        self.remember_synced_payload()
+        log.info("Synced %d commands (%s)", len(synced), f"guild {guild.id}" if guild else "global")
+        return len(synced)
+
+    def payload_hash(self) -> str:
+        """A hash of the command payload and where it goes."""
+        target = self.sync_target()
+        body = {"target": target.id if target else None, "commands": self.command_payload()}
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+    def remember_synced_payload(self) -> None:
+        stamp = self.sync_stamp_path()
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(json.dumps({"sha256": self.payload_hash()}))
+
+    def synced_payload_is_current(self) -> bool:
+        try:
+            stored = json.loads(self.sync_stamp_path().read_text())
+        except (OSError, ValueError):
+            return False
+        return isinstance(stored, dict) and stored.get("sha256") == self.payload_hash()
+
+    async def sync_commands_if_changed(self) -> None:
+        """Sync only when the payload changed: Discord allows 200 command creates a day."""
+        if self.synced_payload_is_current():
+            log.info("Commands unchanged since the last sync; not syncing")
+            return
+        await self.sync_commands()
+
+    async def on_ready(self) -> None:
+        if not self._resumed:
+            self._resumed = True
+            resumed = await self.job_service.resume_unfinished(
+                lambda job, order: card_for_resumed_job(self, job, order)
+            )
+            if resumed:
+                log.info("Resumed %d unfinished job(s): %s", len(resumed), resumed)
+        user = self.user
+        log.info(
+            "Ready as %s (%s) in %d guilds, version %s",
+            user,
+            user.id if user else "?",
+            len(self.guilds),
+            __version__,
+        )
+
+
+def create_bot(settings: Settings, **client_options: Any) -> SoundverseBot:
+    """Build the bot the same way everywhere: production, tests and the sandbox."""
+    discord_settings = settings.discord
+    if discord_settings.api_base is not None and discord_settings.gateway_url is not None:
+        point_discord_at(str(discord_settings.api_base), discord_settings.gateway_url)
+    return SoundverseBot(settings, **client_options)

@@ -1,0 +1,1 @@
+"""Generation jobs: queue, lifecycle, progress coalescing and resume (no discord imports)."""

@@ -1,0 +1,134 @@
+"""What flows through the job pipeline: orders, progress views, deliveries, and the observer.
+
+`JobObserver` is the whole contract between the pipeline and a front end: the
+Discord job card implements it, and so can a test or a script.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+# Multipart message creates are capped at 25 MiB in total, whatever the per-file limit.
+MESSAGE_REQUEST_CAP = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class JobOrder:
+    """What a member asked for and where the answer goes."""
+
+    operation: str
+    version: str
+    request: dict[str, Any]
+    channel_id: int
+    user_id: int
+    guild_id: int | None = None
+    role_ids: tuple[int, ...] = ()
+    upload_limit: int = 10 * 1024 * 1024
+    interaction_token: str | None = field(default=None, repr=False)
+    token_expires_at: datetime | None = None
+    parent_track_id: int | None = None
+
+    @property
+    def queue_group(self) -> tuple[str, int]:
+        """Jobs of one guild share its slots; in DMs each user is their own group."""
+        if self.guild_id is not None:
+            return ("guild", self.guild_id)
+        return ("user", self.user_id)
+
+    @property
+    def prompt(self) -> str | None:
+        value = self.request.get("prompt")
+        return value if isinstance(value, str) else None
+
+    @property
+    def lyrics(self) -> str | None:
+        value = self.request.get("lyrics")
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class JobView:
+    """What a member can see of a job in progress."""
+
+    job_id: int
+    stage: str
+    progress: int | None = None
+    song_name: str | None = None
+    album_art_url: str | None = None
+    position: int | None = None
+    eta_seconds: float | None = None
+
+    def visible_key(self) -> tuple[object, ...]:
+        """The parts that change what the card shows; equal keys need no edit."""
+        eta = None if self.eta_seconds is None else round(self.eta_seconds / 5)
+        return (self.stage, self.progress, self.song_name, self.album_art_url, self.position, eta)
+
+
+@dataclass(frozen=True)
+class DeliveredTake:
+    """One take ready to post: a local file that fits the limit, or only its URL."""
+
+    index: int
+    audio_url: str
+    song_name: str | None
+    license: str | None
+    path: Path | None
+    filename: str
+    size: int | None
+    duration: float | None
+    format_name: str | None
+    transcoded_kbps: int | None = None
+    too_large_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A finished job, ready for the front end to post."""
+
+    job_id: int
+    order: JobOrder
+    takes: tuple[DeliveredTake, ...]
+    song_name: str | None
+    album_art_url: str | None
+    album_art_path: Path | None
+    soundverse_message_id: str | None
+    elapsed_seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+    track_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    """Where the front end posted a delivery."""
+
+    channel_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
+class JobFailure:
+    """Why a job ended without a result, in words a member understands."""
+
+    job_id: int
+    message: str
+    refunded: bool
+    error_id: str | None = None
+
+
+class JobObserver(Protocol):
+    """A front end that shows one job; every call may talk to the network."""
+
+    async def on_progress(self, view: JobView) -> None:
+        """A new visible state (already coalesced: at most one per interval)."""
+
+    async def on_delivered(self, delivery: Delivery) -> PostedMessage:
+        """Post the result; return where it was posted."""
+
+    async def on_failed(self, failure: JobFailure) -> None:
+        """The job failed."""
+
+    async def on_cancelled(self, job_id: int, refunded: bool) -> None:
+        """The job was cancelled."""

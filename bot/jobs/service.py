@@ -1,0 +1,542 @@
+"""The life of a job: reserve, queue, stream, deliver, record, settle; and resume after a restart.
+
+`JobService` is the one place that decides what a job costs, when it is billed,
+when units are refunded and what is recorded. Front ends give it an order and a
+`JobObserver`; it tells the observer what to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.audio import AudioError, fit_to_size_async, probe_async
+from bot.config import Settings
+from bot.jobs.coalescer import ProgressCoalescer
+from bot.jobs.failures import describe_failure
+from bot.jobs.models import (
+    MESSAGE_REQUEST_CAP,
+    DeliveredTake,
+    Delivery,
+    JobFailure,
+    JobObserver,
+    JobOrder,
+    JobView,
+)
+from bot.jobs.operations import OneCall, Streamed, runner_for
+from bot.jobs.queue import JobQueue, QueuePlace
+from bot.soundverse import (
+    GenerationResult,
+    GenerationStream,
+    SoundverseClient,
+    SoundverseError,
+    Take,
+)
+from bot.storage import (
+    AudioFile,
+    Database,
+    Job,
+    JobRepository,
+    JobState,
+    NewJob,
+    NewTrack,
+    QuotaLedger,
+    Track,
+    TrackRepository,
+)
+from bot.storage.clock import Clock
+
+log = logging.getLogger(__name__)
+
+ObserverFactory = Callable[[Job, JobOrder], Awaitable[JobObserver]]
+
+# Room kept in a message create for the album art and the JSON part.
+_ART_ALLOWANCE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _Tracked:
+    """A job queued or running in this process, with what shows it."""
+
+    job: Job
+    order: JobOrder
+    observer: JobObserver
+    coalescer: ProgressCoalescer[JobView]
+
+
+@dataclass
+class _Progress:
+    """What the pipeline learned about one running job."""
+
+    state: JobState
+    billed: bool
+    started_at: float
+    last_stage: str | None = None
+
+
+class JobService:
+    """Runs generation jobs from order to delivered, recorded, settled track."""
+
+    def __init__(
+        self,
+        *,
+        client: SoundverseClient,
+        database: Database,
+        settings: Settings,
+        storage_clock: Clock | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.jobs = JobRepository(database, storage_clock)
+        self.tracks = TrackRepository(database, storage_clock)
+        self.ledger = QuotaLedger(database, settings.quota, storage_clock)
+        self.queue = JobQueue(settings.jobs.guild_concurrency, clock=clock)
+        self._clock = clock
+        self._sleep = sleep
+        self._tracked: dict[int, _Tracked] = {}
+        self._closing = False
+
+    # --- what front ends call ---------------------------------------------------------------
+
+    async def submit(self, order: JobOrder, observer: JobObserver) -> Job:
+        """Reserve the order's units, persist it as queued and queue it.
+
+        Raises `QuotaExceeded` (nothing stored, nothing sent) or `UnknownOperation`.
+        """
+        runner_for(order.operation, order.version)
+        reservation = await self.ledger.reserve(
+            order.guild_id,
+            order.user_id,
+            order.operation,
+            self.settings.quota.cost_of(order.operation),
+            role_ids=order.role_ids,
+        )
+        job = await self.jobs.create(
+            NewJob(
+                channel_id=order.channel_id,
+                user_id=order.user_id,
+                operation=order.operation,
+                request=stored_request(order),
+                guild_id=order.guild_id,
+                interaction_token=order.interaction_token,
+                token_expires_at=order.token_expires_at,
+                reservation_id=reservation.id,
+                parent_track_id=order.parent_track_id,
+            )
+        )
+        await self.ledger.attach_job(reservation.id, job.id)
+        self._enqueue(job, order, observer)
+        return job
+
+    def place(self, job_id: int) -> QueuePlace | None:
+        """Where a job stands in its queue, or None when it is not queued or running here."""
+        return self.queue.place(job_id)
+
+    def order_of(self, job_id: int) -> JobOrder | None:
+        """The order of a job queued or running in this process."""
+        tracked = self._tracked.get(job_id)
+        return tracked.order if tracked is not None else None
+
+    async def cancel(self, job_id: int) -> bool:
+        """Cancel a queued or running job; False when it is not in this process's queue.
+
+        A running job settles itself as it stops; a waiting one never started, so it is
+        settled here: nothing was sent for it, so its units are refunded.
+        """
+        tracked = self._tracked.get(job_id)
+        place = self.queue.place(job_id)
+        if tracked is None or place is None or not self.queue.cancel(job_id):
+            return False
+        if place.position > 0:
+            self._tracked.pop(job_id, None)
+            await tracked.coalescer.close()
+            job = tracked.job
+            progress = _Progress(job.state, job.resumes_by_polling, self._clock())
+            refunded = await self._settle_unfinished(job, progress, "cancelled")
+            await self._transition_quietly(job_id, JobState.CANCELLED, error="cancelled")
+            await tracked.observer.on_cancelled(job_id, refunded)
+        return True
+
+    async def resume_unfinished(self, observer_for: ObserverFactory) -> list[int]:
+        """Pick up every job a previous process left unfinished; returns their ids.
+
+        Jobs Soundverse already has are followed through status (never posted again);
+        queued jobs that were never sent are queued again; a job whose request may have been
+        sent but whose id was never learned cannot be followed, so it fails and, as nothing
+        proves it was billed, its units are refunded.
+        """
+        resumed = []
+        for job in await self.jobs.unfinished():
+            order = order_from_job(job)
+            observer = await observer_for(job, order)
+            if job.state is JobState.QUEUED and job.attempts > 0:
+                await self._fail_interrupted(job, observer)
+                continue
+            if job.state is JobState.DELIVERING and not job.resumes_by_polling:
+                await self._fail_interrupted(job, observer)
+                continue
+            self._enqueue(job, order, observer)
+            resumed.append(job.id)
+        return resumed
+
+    async def close(self) -> None:
+        """Stop following every job; their state stays in the database for the next start."""
+        self._closing = True
+        await self.queue.close()
+
+    # --- the pipeline ----------------------------------------------------------------------
+
+    def _enqueue(self, job: Job, order: JobOrder, observer: JobObserver) -> None:
+        coalescer: ProgressCoalescer[JobView] = ProgressCoalescer(
+            observer.on_progress,
+            lambda view: repr(view.visible_key()),
+            interval=self.settings.jobs.progress_interval,
+            clock=self._clock,
+            sleep=self._sleep,
+        )
+        self._tracked[job.id] = _Tracked(job, order, observer, coalescer)
+
+        async def announce(position: int, eta: float | None) -> None:
+            coalescer.update(JobView(job.id, "queued", position=position, eta_seconds=eta))
+
+        async def run() -> None:
+            try:
+                await self._run(job, order, observer, coalescer)
+            finally:
+                self._tracked.pop(job.id, None)
+
+        done = self.queue.submit(order.queue_group, job.id, run, on_position=announce)
+        done.add_done_callback(_consume_outcome)
+
+    async def _run(
+        self,
+        job: Job,
+        order: JobOrder,
+        observer: JobObserver,
+        coalescer: ProgressCoalescer[JobView],
+    ) -> None:
+        progress = _Progress(job.state, billed=job.resumes_by_polling, started_at=self._clock())
+        try:
+            result = await self._generate(job, order, coalescer, progress)
+            if progress.state is not JobState.DELIVERING:
+                await self._move(job.id, progress, JobState.DELIVERING, percent=100)
+            await coalescer.finish(
+                JobView(job.id, "delivering", 100, result.song_name, result.album_art)
+            )
+            delivery = await self._prepare_delivery(job.id, order, result, progress)
+            tracks = await self._record_tracks(job, order, delivery)
+            delivery = replace(delivery, track_ids=tuple(track.id for track in tracks))
+            try:
+                posted = await observer.on_delivered(delivery)
+            except BaseException:
+                for track in tracks:
+                    await self.tracks.delete(track.id)
+                raise
+            for track in tracks:
+                await self.tracks.attach_message(
+                    track.id, channel_id=posted.channel_id, message_id=posted.message_id
+                )
+            if job.reservation_id is not None:
+                await self.ledger.commit(job.reservation_id)
+            await self._move(job.id, progress, JobState.DONE)
+        except asyncio.CancelledError:
+            await coalescer.close()
+            if self._closing:
+                raise  # shutting down: the job stays unfinished and resumes at the next start
+            refunded = await self._settle_unfinished(job, progress, "cancelled")
+            await self._transition_quietly(job.id, JobState.CANCELLED, error="cancelled")
+            await observer.on_cancelled(job.id, refunded)
+            raise
+        except Exception as error:
+            await coalescer.close()
+            refunded = await self._settle_unfinished(job, progress, "failed", error)
+            text, error_id = describe_failure(error)
+            await self._transition_quietly(job.id, JobState.FAILED, error=str(error)[:500])
+            await observer.on_failed(JobFailure(job.id, text, refunded, error_id))
+
+    async def _generate(
+        self,
+        job: Job,
+        order: JobOrder,
+        coalescer: ProgressCoalescer[JobView],
+        progress: _Progress,
+    ) -> GenerationResult:
+        runner = runner_for(order.operation, order.version)
+        if job.resumes_by_polling:
+            stream = self.client.resume(
+                message_id=job.soundverse_message_id, job_id=job.soundverse_job_id
+            )
+            return await self._follow(job, stream, coalescer, progress)
+        await self.jobs.record_attempt(job.id)
+        coalescer.update(JobView(job.id, "submitting"))
+        if isinstance(runner, Streamed):
+            return await self._follow(
+                job, runner.start(self.client, order.request), coalescer, progress
+            )
+        assert isinstance(runner, OneCall)
+        result = await runner.call(self.client, order.request)
+        progress.billed = True
+        await self.jobs.set_ids(
+            job.id, soundverse_message_id=result.message_id, soundverse_job_id=result.job_id
+        )
+        await self._move(job.id, progress, JobState.SUBMITTED)
+        return result
+
+    async def _move(
+        self,
+        job_id: int,
+        tracked: _Progress,
+        state: JobState,
+        *,
+        percent: int | None = None,
+        status_text: str | None = None,
+    ) -> None:
+        await self.jobs.transition(job_id, state, progress=percent, status_text=status_text)
+        tracked.state = state
+
+    async def _follow(
+        self,
+        job: Job,
+        stream: GenerationStream,
+        coalescer: ProgressCoalescer[JobView],
+        progress: _Progress,
+    ) -> GenerationResult:
+        async for state in stream:
+            if not progress.billed and (state.message_id or state.job_id):
+                progress.billed = True
+                await self.jobs.set_ids(
+                    job.id,
+                    soundverse_message_id=state.message_id,
+                    soundverse_job_id=state.job_id,
+                )
+            if progress.state is JobState.QUEUED and progress.billed:
+                await self._move(job.id, progress, JobState.SUBMITTED)
+            stage = state.stage or "submitting"
+            if (
+                stage in {"streaming", "uploading"}
+                and stage != progress.last_stage
+                and progress.state in {JobState.SUBMITTED, JobState.STREAMING}
+            ):
+                await self._move(
+                    job.id, progress, JobState.STREAMING, percent=state.progress, status_text=stage
+                )
+            progress.last_stage = stage
+            coalescer.update(
+                JobView(job.id, stage, state.progress, state.song_name, state.album_art)
+            )
+        return stream.result
+
+    async def _prepare_delivery(
+        self, job_id: int, order: JobOrder, result: GenerationResult, progress: _Progress
+    ) -> Delivery:
+        """Download every take and the art, and fit each take under the upload limit."""
+        timings = {"download": 0.0, "fit": 0.0}
+        folder = self.settings.audio.directory / str(job_id)
+        takes = result.takes
+        per_file = min(
+            order.upload_limit, (MESSAGE_REQUEST_CAP - _ART_ALLOWANCE) // max(1, len(takes))
+        )
+        delivered = []
+        for index, take in enumerate(takes, start=1):
+            name = attachment_name(take.song_name or result.song_name, index, take.audio_url)
+            began = self._clock()
+            downloaded = await self.client.download(
+                take.audio_url, folder / f"take-{index}{suffix_of(take.audio_url)}"
+            )
+            timings["download"] += self._clock() - began
+            began = self._clock()
+            delivered.append(await self._fit(index, take, name, downloaded.path, folder, per_file))
+            timings["fit"] += self._clock() - began
+        art_path = await self._download_art(result.album_art, folder)
+        return Delivery(
+            job_id=job_id,
+            order=order,
+            takes=tuple(delivered),
+            song_name=result.song_name,
+            album_art_url=result.album_art,
+            album_art_path=art_path,
+            soundverse_message_id=result.message_id,
+            elapsed_seconds=self._clock() - progress.started_at,
+            timings=timings,
+        )
+
+    async def _fit(
+        self, index: int, take: Take, name: str, path: Path, folder: Path, limit: int
+    ) -> DeliveredTake:
+        base = DeliveredTake(
+            index=index,
+            audio_url=take.audio_url,
+            song_name=take.song_name,
+            license=take.license,
+            path=None,
+            filename=name,
+            size=None,
+            duration=None,
+            format_name=None,
+        )
+        try:
+            info = await probe_async(path)
+        except AudioError as error:
+            return replace(base, too_large_reason=f"the audio could not be read ({error})")
+        fit = await fit_to_size_async(
+            path, limit, folder, self.settings.audio.fallback_bitrates_kbps, info=info
+        )
+        if fit.path is None:
+            return replace(
+                base,
+                duration=info.duration,
+                format_name=info.format_name,
+                too_large_reason=fit.reason,
+            )
+        filename = name if not fit.transcoded else str(Path(name).with_suffix(".mp3"))
+        return replace(
+            base,
+            path=fit.path,
+            filename=filename,
+            size=fit.size,
+            duration=info.duration,
+            format_name="mp3" if fit.transcoded else info.format_name,
+            transcoded_kbps=fit.bitrate_kbps,
+        )
+
+    async def _download_art(self, url: str | None, folder: Path) -> Path | None:
+        if not url:
+            return None
+        try:
+            art = await self.client.download(
+                url, folder / f"cover{suffix_of(url, '.png')}", max_bytes=_ART_ALLOWANCE
+            )
+        except SoundverseError as error:
+            log.warning("Album art not delivered: %s", error)
+            return None
+        return art.path
+
+    async def _record_tracks(self, job: Job, order: JobOrder, delivery: Delivery) -> list[Track]:
+        """One track per take, with its lineage; the message is attached once posted."""
+        recorded = []
+        for take in delivery.takes:
+            audio_file = None
+            if take.path is not None and take.size is not None:
+                audio_file = AudioFile(
+                    path=take.path,
+                    bytes=take.size,
+                    duration_seconds=take.duration,
+                    format=take.format_name or "mp3",
+                )
+            recorded.append(
+                await self.tracks.add(
+                    NewTrack(
+                        channel_id=order.channel_id,
+                        user_id=order.user_id,
+                        operation=order.operation,
+                        guild_id=order.guild_id,
+                        prompt=order.prompt,
+                        lyrics=order.lyrics,
+                        song_name=take.song_name or delivery.song_name,
+                        soundverse_message_id=delivery.soundverse_message_id,
+                        take_index=take.index,
+                        audio_url=take.audio_url,
+                        audio_file=audio_file,
+                        album_art_url=delivery.album_art_url,
+                        license=take.license,
+                        parent_id=order.parent_track_id,
+                        job_id=job.id,
+                    )
+                )
+            )
+        return recorded
+
+    async def _settle_unfinished(
+        self, job: Job, progress: _Progress, why: str, error: BaseException | None = None
+    ) -> bool:
+        """Refund when nothing was billed, else commit; True when the units were refunded."""
+        if job.reservation_id is None:
+            return False
+        billed = progress.billed and not (error is not None and _proves_unbilled(error))
+        try:
+            if billed:
+                await self.ledger.commit(job.reservation_id)
+                return False
+            await self.ledger.refund(job.reservation_id, reason=why)
+            return True
+        except Exception:
+            log.exception("Could not settle the reservation of job %s", job.id)
+            return False
+
+    async def _fail_interrupted(self, job: Job, observer: JobObserver) -> None:
+        progress = _Progress(job.state, billed=False, started_at=self._clock())
+        refunded = await self._settle_unfinished(job, progress, "interrupted by a restart")
+        await self._transition_quietly(job.id, JobState.FAILED, error="interrupted by a restart")
+        await observer.on_failed(
+            JobFailure(
+                job.id,
+                "The bot restarted while this job was in progress and Soundverse had not yet "
+                "given it an id, so it could not be followed. Please run the command again.",
+                refunded,
+            )
+        )
+
+    async def _transition_quietly(self, job_id: int, state: JobState, **fields: Any) -> None:
+        try:
+            await self.jobs.transition(job_id, state, **fields)
+        except Exception:
+            log.exception("Could not record job %s as %s", job_id, state.value)
+
+
+def _proves_unbilled(error: BaseException) -> bool:
+    return isinstance(error, SoundverseError) and error.nothing_billed
+
+
+def _consume_outcome(future: asyncio.Future[None]) -> None:
+    """Errors are handled inside the job; this only keeps asyncio from warning about them."""
+    if not future.cancelled():
+        future.exception()
+
+
+def stored_request(order: JobOrder) -> dict[str, Any]:
+    """What the jobs table keeps of an order so that a restart can rebuild it."""
+    return {
+        "version": order.version,
+        "params": order.request,
+        "upload_limit": order.upload_limit,
+        "role_ids": list(order.role_ids),
+    }
+
+
+def order_from_job(job: Job) -> JobOrder:
+    """The order of a stored job, rebuilt after a restart."""
+    stored = job.request
+    return JobOrder(
+        operation=job.operation,
+        version=str(stored["version"]),
+        request=dict(stored["params"]),
+        channel_id=job.channel_id,
+        user_id=job.user_id,
+        guild_id=job.guild_id,
+        role_ids=tuple(int(role) for role in stored.get("role_ids", [])),
+        upload_limit=int(stored.get("upload_limit", 10 * 1024 * 1024)),
+        interaction_token=job.interaction_token,
+        token_expires_at=job.token_expires_at,
+        parent_track_id=job.parent_track_id,
+    )
+
+
+def suffix_of(url: str, default: str = ".mp3") -> str:
+    """The file extension of a URL's path (`.mp3`, `.wav`, ...), or `default`."""
+    suffix = Path(urlsplit(url).path).suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else default
+
+
+def attachment_name(song_name: str | None, index: int, url: str) -> str:
+    """A readable attachment file name: `rainy-trains-2.mp3`."""
+    slug = re.sub(r"[^a-z0-9]+", "-", (song_name or "track").lower()).strip("-")[:60] or "track"
+    return f"{slug}-{index}{suffix_of(url)}"

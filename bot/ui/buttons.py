@@ -1,0 +1,183 @@
+"""Buttons that survive restarts: the job or track id lives in the `custom_id`.
+
+Registered once with `bot.add_dynamic_items`; discord.py rebuilds each button from
+the `custom_id` of the click, so no view has to be kept in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+
+from bot.errors import UserFacingError
+from bot.jobs.service import order_from_job
+from bot.storage import Track
+from bot.ui.errors import report_for, send_error
+from bot.ui.launch import defer_card, launch_job, order_for
+
+if TYPE_CHECKING:
+    from bot.app import SoundverseBot
+
+log = logging.getLogger(__name__)
+
+
+def bot_of(interaction: discord.Interaction[Any]) -> SoundverseBot:
+    return cast("SoundverseBot", interaction.client)
+
+
+def may_manage(interaction: discord.Interaction[Any], owner_id: int) -> bool:
+    """The owner of a job or track, or a member with Manage Server, may act on it."""
+    if interaction.user.id == owner_id:
+        return True
+    permissions = interaction.permissions
+    return permissions.manage_guild
+
+
+class CancelJobButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:cancel:(?P<id>\d+)"
+):
+    """Cancel a queued or running job (its requester, or a member with Manage Server)."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Cancel",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"job:cancel:{job_id}",
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> CancelJobButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self.cancel(interaction)
+        except Exception as error:
+            await send_error(interaction, report_for(error))
+
+    async def cancel(self, interaction: discord.Interaction[Any]) -> None:
+        service = bot_of(interaction).job_service
+        job = await service.jobs.find(self.job_id)
+        if job is None or job.state.is_final:
+            raise UserFacingError("This job has already ended.")
+        if not may_manage(interaction, job.user_id):
+            raise UserFacingError(
+                "Only the member who started this job, or someone with Manage Server, "
+                "can cancel it."
+            )
+        if not await service.cancel(self.job_id):
+            raise UserFacingError("This job is not running on this bot instance any more.")
+        await interaction.response.send_message("Cancelling…", ephemeral=True)
+
+
+class VariationButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"track:variation:(?P<id>\d+)"
+):
+    """Run the same request again as a new job (quota applies); its parent is this track."""
+
+    def __init__(self, track_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Variation",
+                emoji="🔁",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"track:variation:{track_id}",
+            )
+        )
+        self.track_id = track_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> VariationButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot = bot_of(interaction)
+        card_id = await defer_card(interaction)
+        try:
+            track = await find_track(bot, self.track_id)
+            if track.job_id is None:
+                raise UserFacingError(
+                    "This track's request is no longer known, so it can't be varied."
+                )
+            job = await bot.job_service.jobs.get(track.job_id)
+            stored = order_from_job(job)
+            order = order_for(
+                interaction,
+                operation=stored.operation,
+                version=stored.version,
+                request=stored.request,
+                parent_track_id=track.id,
+            )
+            await launch_job(bot, interaction, order, card_id)
+        except Exception as error:
+            await send_error(interaction, report_for(error))
+
+
+class DeleteTrackButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"track:delete:(?P<id>\d+)"
+):
+    """Delete a result message and its tracks (its requester, or a member with Manage Server)."""
+
+    def __init__(self, track_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Delete",
+                emoji="🗑️",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"track:delete:{track_id}",
+            )
+        )
+        self.track_id = track_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> DeleteTrackButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self.delete(interaction)
+        except Exception as error:
+            await send_error(interaction, report_for(error))
+
+    async def delete(self, interaction: discord.Interaction[Any]) -> None:
+        bot = bot_of(interaction)
+        track = await find_track(bot, self.track_id)
+        if not may_manage(interaction, track.user_id):
+            raise UserFacingError(
+                "Only the member who made this track, or someone with Manage Server, can delete it."
+            )
+        tracks = bot.job_service.tracks
+        siblings = await tracks.of_job(track.job_id) if track.job_id is not None else (track,)
+        for sibling in siblings:
+            removed = await tracks.delete(sibling.id)
+            if removed is not None and removed.audio_file is not None:
+                removed.audio_file.path.unlink(missing_ok=True)
+        await interaction.response.defer()
+        if interaction.message is not None:
+            await interaction.message.delete()
+
+
+async def find_track(bot: SoundverseBot, track_id: int) -> Track:
+    track = await bot.job_service.tracks.get(track_id)
+    if track is None:
+        raise UserFacingError("This track has been deleted.")
+    return track
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    CancelJobButton,
+    VariationButton,
+    DeleteTrackButton,
+)

@@ -1,0 +1,199 @@
+"""The job card: the live message that shows one job, and how its result is posted.
+
+The card starts as the deferred interaction response and is edited through the
+interaction's webhook. Before the 15-minute token runs out (and whenever Discord
+answers 401 / code 50027) it moves to an ordinary channel message sent with the
+bot token. The result is always a new message that mentions only the requester.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.jobs.models import Delivery, JobFailure, JobView, PostedMessage
+from bot.ui.progress import stage_line
+from bot.ui.track_card import result_message
+
+if TYPE_CHECKING:
+    from bot.app import SoundverseBot
+
+log = logging.getLogger(__name__)
+
+INVALID_WEBHOOK_TOKEN = 50027
+CARD_COLOUR = discord.Colour.from_rgb(120, 86, 255)
+DONE_COLOUR = discord.Colour.green()
+FAILED_COLOUR = discord.Colour.red()
+
+CardMoved = Callable[[int, int], Awaitable[None]]
+
+
+def cancel_view(job_id: int) -> discord.ui.View:
+    """The card's only control while a job runs: Cancel (survives restarts)."""
+    from bot.ui.buttons import CancelJobButton
+
+    view = discord.ui.View(timeout=None)
+    view.add_item(CancelJobButton(job_id))
+    return view
+
+
+def token_is_dead(error: discord.HTTPException) -> bool:
+    """Discord says the interaction token can no longer be used."""
+    return error.status == 401 or error.code == INVALID_WEBHOOK_TOKEN
+
+
+class JobCard:
+    """Shows one job in Discord; the `JobObserver` of the pipeline."""
+
+    def __init__(
+        self,
+        bot: SoundverseBot,
+        *,
+        title: str,
+        prompt: str | None,
+        requester_id: int,
+        channel_id: int,
+        webhook: discord.Webhook | None,
+        card_message_id: int | None,
+        token_deadline: float | None,
+        on_moved: CardMoved | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bot = bot
+        self.title = title
+        self.prompt = prompt
+        self.requester_id = requester_id
+        self.channel_id = channel_id
+        self.webhook = webhook
+        self.card_message_id = card_message_id
+        self.token_deadline = token_deadline
+        self.on_moved = on_moved
+        self._clock = clock
+        self._channel_message: discord.Message | None = None
+
+    # --- JobObserver ----------------------------------------------------------------------
+
+    async def on_progress(self, view: JobView) -> None:
+        embed = self._embed(stage_line(view), CARD_COLOUR)
+        if view.song_name:
+            embed.add_field(name="Title", value=view.song_name)
+        if view.album_art_url and view.album_art_url.startswith("https://"):
+            embed.set_thumbnail(url=view.album_art_url)
+        await self.show(embed=embed, view=cancel_view(view.job_id))
+
+    async def on_delivered(self, delivery: Delivery) -> PostedMessage:
+        message = await self.post_result(delivery)
+        link = message.jump_url
+        await self.show(
+            embed=self._embed(f"✅ Done: [your track is below]({link})", DONE_COLOUR), view=None
+        )
+        return PostedMessage(message.channel.id, message.id)
+
+    async def on_failed(self, failure: JobFailure) -> None:
+        refund = " Your units were refunded." if failure.refunded else ""
+        await self.show(
+            embed=self._embed(f"❌ {failure.message}{refund}", FAILED_COLOUR), view=None
+        )
+
+    async def on_cancelled(self, job_id: int, refunded: bool) -> None:
+        refund = " Your units were refunded." if refunded else ""
+        await self.show(embed=self._embed(f"🚫 Cancelled.{refund}", FAILED_COLOUR), view=None)
+
+    # --- showing --------------------------------------------------------------------------
+
+    def _embed(self, status: str, colour: discord.Colour) -> discord.Embed:
+        description = status
+        if self.prompt:
+            description = f"> {_one_line(self.prompt, 300)}\n\n{status}"
+        return discord.Embed(title=self.title, description=description, colour=colour)
+
+    def token_usable(self) -> bool:
+        """The interaction token may still be used (with a margin before Discord's 15 min)."""
+        if self.webhook is None or self.card_message_id is None:
+            return False
+        return self.token_deadline is None or self._clock() < self.token_deadline
+
+    async def show(self, **fields: Any) -> None:
+        """Edit the card, moving it to a channel message when the token is (nearly) dead."""
+        quiet = discord.AllowedMentions.none()
+        if self._channel_message is None and self.token_usable():
+            assert self.webhook is not None and self.card_message_id is not None
+            try:
+                await self.webhook.edit_message(
+                    self.card_message_id, allowed_mentions=quiet, **fields
+                )
+                return
+            except discord.HTTPException as error:
+                if not token_is_dead(error):
+                    raise
+                log.info("Interaction token of the card in %s is dead; moving", self.channel_id)
+                self.webhook = None
+        if self._channel_message is not None:
+            self._channel_message = await self._channel_message.edit(
+                allowed_mentions=quiet, **fields
+            )
+            return
+        await self.move_to_channel(**fields)
+
+    async def move_to_channel(self, **fields: Any) -> None:
+        """Post the card as a channel message and mark the old one as moved."""
+        channel = await self.channel()
+        message = await channel.send(allowed_mentions=discord.AllowedMentions.none(), **fields)
+        old_message_id = self.card_message_id
+        self._channel_message = message
+        self.card_message_id = message.id
+        if self.webhook is not None and old_message_id is not None and self.token_usable():
+            try:
+                await self.webhook.edit_message(
+                    old_message_id, content=f"Moved: {message.jump_url}", embed=None, view=None
+                )
+            except discord.HTTPException:
+                log.info("Could not mark the old card as moved")
+        self.webhook = None
+        if self.on_moved is not None:
+            await self.on_moved(message.channel.id, message.id)
+
+    async def channel(self) -> discord.abc.Messageable:
+        cached = self.bot.get_channel(self.channel_id)
+        if isinstance(cached, discord.abc.Messageable):
+            return cached
+        fetched = await self.bot.fetch_channel(self.channel_id)
+        if not isinstance(fetched, discord.abc.Messageable):
+            raise RuntimeError(f"channel {self.channel_id} cannot receive messages")
+        return fetched
+
+    async def post_result(self, delivery: Delivery) -> discord.Message:
+        """Post the result as a new message (notifying the requester); webhook while it lives."""
+        content, embed, files, view = result_message(delivery, self.requester_id)
+        mentions = discord.AllowedMentions(
+            users=[discord.Object(self.requester_id)], roles=False, everyone=False
+        )
+        if self.webhook is not None and self.token_usable():
+            try:
+                sent = await self.webhook.send(
+                    content=content,
+                    embed=embed,
+                    files=files,
+                    view=view,
+                    allowed_mentions=mentions,
+                    wait=True,
+                )
+                return sent
+            except discord.HTTPException as error:
+                if not token_is_dead(error):
+                    raise
+                self.webhook = None
+                content, embed, files, view = result_message(delivery, self.requester_id)
+        channel = await self.channel()
+        return await channel.send(
+            content=content, embed=embed, files=files, view=view, allowed_mentions=mentions
+        )
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

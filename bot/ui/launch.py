@@ -1,0 +1,131 @@
+"""Starting a job from an interaction, the same way for slash commands and buttons.
+
+The interaction is deferred first (Discord's 3-second window), then quota is
+reserved and the job queued; its card is the deferred response.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.jobs.models import JobOrder
+from bot.storage import Job
+from bot.ui.job_card import JobCard
+
+if TYPE_CHECKING:
+    from bot.app import SoundverseBot
+
+# Interaction tokens live 15 minutes; a card never relies on the last two.
+TOKEN_SAFETY_MARGIN = 120.0
+
+
+async def defer_card(interaction: discord.Interaction[Any]) -> int | None:
+    """Acknowledge at once with a "thinking" response; returns that message's id."""
+    response = await interaction.response.defer(thinking=True)
+    return response.message_id if response is not None else None
+
+
+def upload_limit(interaction: discord.Interaction[Any]) -> int:
+    """The largest file the result may carry, whether it goes by webhook or channel post."""
+    limit = interaction.filesize_limit
+    if interaction.guild is not None:
+        limit = min(limit, interaction.guild.filesize_limit)
+    return limit
+
+
+def role_ids(interaction: discord.Interaction[Any]) -> tuple[int, ...]:
+    member = interaction.user
+    if isinstance(member, discord.Member):
+        return tuple(role.id for role in member.roles)
+    return ()
+
+
+def order_for(
+    interaction: discord.Interaction[Any],
+    *,
+    operation: str,
+    version: str,
+    request: dict[str, Any],
+    parent_track_id: int | None = None,
+) -> JobOrder:
+    """The order of a job asked for through `interaction`."""
+    assert interaction.channel_id is not None
+    return JobOrder(
+        operation=operation,
+        version=version,
+        request=request,
+        channel_id=interaction.channel_id,
+        user_id=interaction.user.id,
+        guild_id=interaction.guild_id,
+        role_ids=role_ids(interaction),
+        upload_limit=upload_limit(interaction),
+        interaction_token=interaction.token,
+        token_expires_at=interaction.expires_at,
+        parent_track_id=parent_track_id,
+    )
+
+
+def card_title(order: JobOrder) -> str:
+    noun = {"song": "Song", "music": "Instrumental"}.get(order.operation, order.operation.title())
+    return f"🎵 {noun} ({order.version})"
+
+
+async def launch_job(
+    bot: SoundverseBot, interaction: discord.Interaction[Any], order: JobOrder, card_id: int | None
+) -> Job:
+    """Queue `order` with a card on the deferred response. Raises `QuotaExceeded`."""
+    service = bot.job_service
+    if card_id is None:
+        card_id = (await interaction.original_response()).id
+    holder: dict[str, int] = {}
+
+    async def remember_move(channel_id: int, message_id: int) -> None:
+        await service.jobs.set_card(holder["job"], channel_id=channel_id, message_id=message_id)
+
+    card = JobCard(
+        bot,
+        title=card_title(order),
+        prompt=order.prompt,
+        requester_id=order.user_id,
+        channel_id=order.channel_id,
+        webhook=interaction.followup,
+        card_message_id=card_id,
+        token_deadline=time.monotonic() + bot.settings.jobs.token_handoff,
+        on_moved=remember_move,
+    )
+    job = await service.submit(order, card)
+    holder["job"] = job.id
+    await service.jobs.set_card(job.id, channel_id=order.channel_id, message_id=card_id)
+    return job
+
+
+async def card_for_resumed_job(bot: SoundverseBot, job: Job, order: JobOrder) -> JobCard:
+    """A card for a job picked up after a restart: the old card while its token lives."""
+    webhook = None
+    deadline = None
+    if job.interaction_token and job.token_expires_at is not None:
+        seconds_left = (
+            job.token_expires_at - datetime.now(job.token_expires_at.tzinfo)
+        ).total_seconds()
+        if seconds_left > TOKEN_SAFETY_MARGIN and bot.application_id is not None:
+            webhook = discord.Webhook.partial(bot.application_id, job.interaction_token, client=bot)
+            deadline = time.monotonic() + seconds_left - TOKEN_SAFETY_MARGIN
+
+    async def remember_move(channel_id: int, message_id: int) -> None:
+        await bot.job_service.jobs.set_card(job.id, channel_id=channel_id, message_id=message_id)
+
+    return JobCard(
+        bot,
+        title=card_title(order),
+        prompt=order.prompt,
+        requester_id=order.user_id,
+        channel_id=order.channel_id,
+        webhook=webhook,
+        card_message_id=job.card_message_id if webhook is not None else None,
+        token_deadline=deadline,
+        on_moved=remember_move,
+    )

@@ -1,0 +1,69 @@
+"""`/about`: the bot's version, whether Soundverse answers, and how long the bot has been up."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import __version__
+from bot.soundverse.health import ApiHealth, check_api_health
+
+if TYPE_CHECKING:
+    from bot.app import SoundverseBot
+
+
+def format_uptime(seconds: float) -> str:
+    """`3d 4h 5m` style, dropping leading zero units; under a minute shows seconds."""
+    delta = timedelta(seconds=int(seconds))
+    days, rest = divmod(int(delta.total_seconds()), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if not (days or hours or minutes):
+        return f"{secs}s"
+    parts = [(days, "d"), (hours, "h"), (minutes, "m")]
+    while parts and parts[0][0] == 0:
+        parts.pop(0)
+    return " ".join(f"{value}{unit}" for value, unit in parts)
+
+
+def health_line(health: ApiHealth) -> str:
+    """One line for the API field of the card."""
+    mark = "🟢" if health.ok else "🔴"
+    return f"{mark} {health.summary} ({health.latency_ms:.0f} ms)"
+
+
+class About(commands.Cog):
+    """The `/about` command."""
+
+    def __init__(self, bot: SoundverseBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="about", description="What this bot is, its version, and status")
+    async def about(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        health = await check_api_health(self.bot.soundverse)
+        embed = discord.Embed(
+            title="Soundverse for Discord",
+            description="Songs, instrumentals, lyrics, stems and loops from the Soundverse API.",
+            colour=discord.Colour.blurple(),
+        )
+        embed.add_field(name="Version", value=__version__)
+        embed.add_field(name="Uptime", value=format_uptime(time.monotonic() - self.bot.started_at))
+        embed.add_field(name="Servers", value=str(len(self.bot.guilds)))
+        embed.add_field(name="Soundverse API", value=health_line(health), inline=False)
+        embed.add_field(
+            name="Gateway latency",
+            value=f"{self.bot.latency * 1000:.0f} ms"
+            if self.bot.latency == self.bot.latency
+            else "–",
+        )
+        await interaction.followup.send(embed=embed)
+
+
+async def setup(bot: SoundverseBot) -> None:
+    await bot.add_cog(About(bot))

@@ -1,0 +1,112 @@
+"""Settings: environment names, validation messages, secrets, and `.env.example`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import SettingsError, load_settings, render_env_example
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Run each test in an empty directory (no .env) with no bot variables set."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(__import__("os").environ):
+        if name.split("_", 1)[0] in {
+            "DISCORD",
+            "SOUNDVERSE",
+            "ENDPOINTS",
+            "STORAGE",
+            "QUOTA",
+            "JOBS",
+            "AUDIO",
+            "VOICE",
+            "LOG",
+        }:
+            monkeypatch.delenv(name)
+
+
+def test_defaults_load_without_any_setting() -> None:
+    """With nothing configured the settings load, with no tokens."""
+    settings = load_settings()
+    assert settings.discord.token is None
+    assert settings.soundverse.api_key is None
+
+
+def test_group_and_field_join_with_one_underscore(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DISCORD_TOKEN, SOUNDVERSE_API_KEY and ENDPOINTS_SONG_V5 reach their nested fields."""
+    monkeypatch.setenv("DISCORD_TOKEN", "t0k3n")
+    monkeypatch.setenv("SOUNDVERSE_API_KEY", "k3y")
+    monkeypatch.setenv("ENDPOINTS_SONG_V5", "/v9/song")
+    settings = load_settings()
+    assert settings.discord.token is not None
+    assert settings.discord.token.get_secret_value() == "t0k3n"
+    assert settings.soundverse.api_key is not None
+    assert settings.soundverse.api_key.get_secret_value() == "k3y"
+    assert settings.endpoints.song_v5 == "/v9/song"
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    """A `.env` file in the working directory is read."""
+    (tmp_path / ".env").write_text("QUOTA_UNITS_PER_PERIOD=42\n")
+    assert load_settings().quota.units_per_period == 42
+
+
+def test_empty_values_mean_default(tmp_path: Path) -> None:
+    """A copied `.env.example` with empty values loads: empty means the default."""
+    (tmp_path / ".env").write_text(render_env_example())
+    settings = load_settings()
+    assert settings.discord.dev_guild_id is None
+    assert settings.discord.token is None
+
+
+def test_each_problem_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two bad settings give two lines, each starting with the variable's name."""
+    monkeypatch.setenv("QUOTA_UNITS_PER_PERIOD", "lots")
+    monkeypatch.setenv("JOBS_GUILD_CONCURRENCY", "0")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    problems = caught.value.problems
+    assert len(problems) == 2
+    assert problems[0].startswith("QUOTA_UNITS_PER_PERIOD: ")
+    assert problems[1] == "JOBS_GUILD_CONCURRENCY: Input should be greater than or equal to 1"
+
+
+def test_endpoint_paths_must_be_absolute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An endpoint path without a leading slash is refused with its variable named."""
+    monkeypatch.setenv("ENDPOINTS_CHAT", "assistant/chat")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert caught.value.problems == ["ENDPOINTS_CHAT: must start with '/'"]
+
+
+def test_member_cap_above_guild_units_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A member cap larger than the guild's units per period is a settings error."""
+    monkeypatch.setenv("QUOTA_UNITS_PER_PERIOD", "5")
+    monkeypatch.setenv("QUOTA_MEMBER_CAP", "6")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "QUOTA_MEMBER_CAP must not exceed QUOTA_UNITS_PER_PERIOD" in caught.value.problems[0]
+
+
+def test_secret_is_masked_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token never appears in the settings' repr."""
+    monkeypatch.setenv("DISCORD_TOKEN", "very-secret-token")
+    assert "very-secret-token" not in repr(load_settings())
+
+
+def test_negative_cost_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A negative operation cost is refused and named."""
+    monkeypatch.setenv("QUOTA_COSTS", '{"song": -1}')
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert caught.value.problems == ["QUOTA_COSTS: costs must not be negative: song"]
+
+
+def test_env_example_is_current() -> None:
+    """`.env.example` lists exactly what `render_env_example` renders from the settings."""
+    assert (REPO / ".env.example").read_text() == render_env_example()
