@@ -125,8 +125,8 @@ async def sync_commands(settings: Settings, guild_id: int | None) -> int:
 async def upgrade_database(settings: Settings) -> str:
     from bot.storage import upgrade_database as upgrade
 
-    report = await upgrade(settings.storage.path)
-    return str(report)
+    report = await upgrade(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms)
+    return report.describe()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -85,6 +85,10 @@ def music_request(
 ) -> dict[str, Any]:
     """An instrumental at `version` (v5, v6, or deprecated v4 / v1)."""
     if version in {v.value for v in MusicVersion}:
+        if duration is not None and version != MusicVersion.V5:
+            raise RequestValidationError(
+                "duration", f"only music v5 takes a duration, not {version}"
+            )
         return stored(MusicRequest(prompt=prompt, style=style, duration=duration))
     if version in {v.value for v in LegacyVersion}:
         if duration is not None:

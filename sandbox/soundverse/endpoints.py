@@ -196,7 +196,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         _pair("/v7/generate/song"), Operation.SONG, _V7_SONG, takes=2, rules=(_V7_RULE,),
         announces_job=True,
     ),
-    *_current(_pair("/v5/generate/music"), Operation.MUSIC, (_PROMPT, _STYLE)),
+    # `duration` on v5 music is carried over from v5 song and the v5-alt music page; the v5
+    # music page lists only prompt and style (soundverse-api.md §3.6).
+    *_current(_pair("/v5/generate/music"), Operation.MUSIC, (_PROMPT, _STYLE, _DURATION)),
     *_current(
         _pair("/v5/generate/music-gen"), Operation.MUSIC,
         (*_ALT_IDS, _PROMPT, _DURATION, _STYLE, *_ALT_EXTRAS), reply=ReplyStyle.CURRENT_ALT,

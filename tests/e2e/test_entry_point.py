@@ -1,0 +1,82 @@
+"""The real entry point and the harness's assumptions about discord.py."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import signal
+import sys
+from pathlib import Path
+
+import discord
+import yarl
+
+from sandbox.discord import LocalDiscord
+from sandbox.soundverse import SoundverseStandIn
+from sandbox.stack import SandboxStack
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_discord_py_still_has_the_hooks_the_harness_uses() -> None:
+    """An upgrade of discord.py that moves these breaks the local Discord: fail loudly here."""
+    assert discord.__version__.startswith("2.7.")
+    assert isinstance(discord.http.Route.BASE, str)
+    assert isinstance(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, yarl.URL)
+    assert "attachment_size_limit" in inspect.getsource(discord.Interaction._from_data)
+    assert "_set_api_version" in dir(discord.http)
+
+
+async def test_commands_are_synced_only_when_they_change(make_stack) -> None:  # type: ignore[no-untyped-def]
+    """A restart with the same commands does not sync again (Discord caps command creates)."""
+    stack: SandboxStack = await make_stack()
+    await stack.stop_bot()
+    await stack.start_bot()
+
+    def syncs() -> int:
+        return sum(
+            1 for r in stack.discord.requests if r.method == "PUT" and r.path.endswith("/commands")
+        )
+
+    assert syncs() == 1
+    assert {command.name for command in stack.discord.commands} >= {"song", "music", "about"}
+
+
+async def test_sigterm_shuts_the_bot_down_cleanly(tmp_path: Path) -> None:
+    """`python -m bot` logs in, and on SIGTERM closes its connections and exits with code 0."""
+    local = LocalDiscord(bot_token="entry-token", validate_openapi=True)
+    soundverse = SoundverseStandIn(api_keys={"entry-key"})
+    await local.start()
+    await soundverse.start()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DISCORD_", "SOUNDVERSE_", "STORAGE_", "AUDIO_"))
+    }
+    env.update(
+        DISCORD_TOKEN="entry-token",
+        DISCORD_API_BASE=local.api_base,
+        DISCORD_GATEWAY_URL=local.gateway_url,
+        SOUNDVERSE_API_KEY="entry-key",
+        SOUNDVERSE_BASE_URL=soundverse.url,
+        STORAGE_PATH=str(tmp_path / "bot.db"),
+        AUDIO_DIRECTORY=str(tmp_path / "audio"),
+        PYTHONPATH=str(REPO),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        await local.wait_until_ready(timeout=30)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await local.stop()
+        await soundverse.stop()
+    assert process.returncode == 0, stderr.decode()
+    assert "Shutting down" in stderr.decode()
+    assert not local.openapi_violations

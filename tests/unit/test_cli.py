@@ -1,0 +1,77 @@
+"""`python -m bot`: exit codes and messages for bad settings, and the config helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import EXIT_BAD_SETTINGS, main
+from bot.config import render_env_example
+
+
+@pytest.fixture(autouse=True)
+def empty_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No bot variables and no `.env`: each test sets what it needs."""
+    monkeypatch.chdir(tmp_path)
+    groups = ("DISCORD_", "SOUNDVERSE_", "ENDPOINTS_", "STORAGE_", "QUOTA_", "JOBS_", "AUDIO_")
+    for name in list(os.environ):
+        if name.startswith(groups):
+            monkeypatch.delenv(name)
+
+
+def test_bad_settings_exit_2_with_one_line_each(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two invalid settings give exit code 2 and two `error:` lines, no traceback."""
+    monkeypatch.setenv("QUOTA_UNITS_PER_PERIOD", "many")
+    monkeypatch.setenv("SOUNDVERSE_RETRIES", "99")
+    assert main(["run"]) == EXIT_BAD_SETTINGS
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith("error: ") for line in lines)
+    assert "Traceback" not in "".join(lines)
+
+
+def test_missing_credentials_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """Running without tokens names both missing variables and exits 2."""
+    assert main(["run"]) == EXIT_BAD_SETTINGS
+    err = capsys.readouterr().err
+    assert "DISCORD_TOKEN: required" in err
+    assert "SOUNDVERSE_API_KEY: required" in err
+
+
+def test_secret_is_never_printed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`config` prints the settings with the token masked."""
+    monkeypatch.setenv("DISCORD_TOKEN", "super-secret-value")
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert "super-secret-value" not in out
+    assert "DISCORD_TOKEN=**********" in out
+
+
+def test_has_discord_token_reports_by_exit_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`config --has-discord-token` exits 1 without a token and 0 with one."""
+    assert main(["config", "--has-discord-token"]) == 1
+    monkeypatch.setenv("DISCORD_TOKEN", "t")
+    assert main(["config", "--has-discord-token"]) == 0
+
+
+def test_example_prints_every_setting(capsys: pytest.CaptureFixture[str]) -> None:
+    """`config --example` prints exactly the rendered `.env.example`."""
+    assert main(["config", "--example"]) == 0
+    assert capsys.readouterr().out == render_env_example()
+
+
+def test_db_upgrade_creates_and_reports(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`db upgrade` creates the database where STORAGE_PATH says and reports the version."""
+    database = tmp_path / "nested" / "bot.db"
+    monkeypatch.setenv("STORAGE_PATH", str(database))
+    assert main(["db", "upgrade"]) == 0
+    assert database.exists()
+    assert capsys.readouterr().out.strip()
