@@ -206,6 +206,20 @@ class AudioSettings(BaseModel):
         description="MP3 bitrates tried, highest first, to fit an upload limit",
     )
 
+    @field_validator("fallback_bitrates_kbps")
+    @classmethod
+    def _real_mp3_bitrates(cls, value: list[int]) -> list[int]:
+        # Imported here: loading PyAV is not worth it for commands that never touch audio.
+        from bot.audio.fit import MP3_BITRATES_KBPS
+
+        unknown = sorted(set(value) - MP3_BITRATES_KBPS)
+        if unknown:
+            allowed = ", ".join(str(rate) for rate in sorted(MP3_BITRATES_KBPS))
+            raise ValueError(
+                f"{', '.join(map(str, unknown))} kbps: not MP3 bitrates (use {allowed})"
+            )
+        return sorted(set(value), reverse=True)
+
 
 class VoiceSettings(BaseModel):
     """Voice-channel playback and the voice assistant."""
@@ -257,11 +271,17 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
 
     @model_validator(mode="after")
-    def _member_cap_fits_guild(self) -> Settings:
+    def _limits_agree(self) -> Settings:
         if self.quota.member_cap > self.quota.units_per_period > 0:
             raise ValueError(
                 "QUOTA_MEMBER_CAP must not exceed QUOTA_UNITS_PER_PERIOD "
                 f"({self.quota.member_cap} > {self.quota.units_per_period})"
+            )
+        if self.quota.reservation_ttl <= self.soundverse.job_deadline:
+            # A reservation that lapses before its job can end would refuse the commit.
+            raise ValueError(
+                "QUOTA_RESERVATION_TTL must be longer than SOUNDVERSE_JOB_DEADLINE "
+                f"({self.quota.reservation_ttl:g} <= {self.soundverse.job_deadline:g})"
             )
         return self
 

@@ -110,3 +110,22 @@ def test_negative_cost_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_env_example_is_current() -> None:
     """`.env.example` lists exactly what `render_env_example` renders from the settings."""
     assert (REPO / ".env.example").read_text() == render_env_example()
+
+
+def test_fallback_bitrates_must_be_mp3_bitrates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bitrate MP3 cannot carry is refused at startup, not at delivery time."""
+    monkeypatch.setenv("AUDIO_FALLBACK_BITRATES_KBPS", "[192, 100]")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert caught.value.problems[0].startswith("AUDIO_FALLBACK_BITRATES_KBPS: 100 kbps")
+
+
+def test_reservation_must_outlive_the_job_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reservation that could lapse before its job ends is a settings error."""
+    monkeypatch.setenv("QUOTA_RESERVATION_TTL", "600")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert (
+        "QUOTA_RESERVATION_TTL must be longer than SOUNDVERSE_JOB_DEADLINE"
+        in (caught.value.problems[0])
+    )

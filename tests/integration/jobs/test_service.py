@@ -1,0 +1,201 @@
+"""The job pipeline without Discord: a recording observer, real SQLite, the local Soundverse."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from pydantic import HttpUrl, SecretStr
+
+from bot.config import AudioSettings, Settings, SoundverseSettings, StorageSettings
+from bot.jobs.models import Delivery, JobFailure, JobOrder, JobView, PostedMessage
+from bot.jobs.requests import song_request
+from bot.jobs.service import JobService, stored_request
+from bot.soundverse import SongRequest, SoundverseClient
+from bot.storage import Database, JobState, NewJob
+from sandbox.soundverse import SoundverseStandIn
+
+SONG_PATH = "/v5/generate/song"
+
+
+@dataclass
+class RecordingObserver:
+    """Keeps everything the pipeline shows, and signals when the job has ended."""
+
+    views: list[JobView] = field(default_factory=list)
+    delivered: list[Delivery] = field(default_factory=list)
+    failures: list[JobFailure] = field(default_factory=list)
+    cancelled: list[bool] = field(default_factory=list)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def on_progress(self, view: JobView) -> None:
+        self.views.append(view)
+
+    async def on_delivered(self, delivery: Delivery) -> PostedMessage:
+        self.delivered.append(delivery)
+        self.ended.set()
+        return PostedMessage(channel_id=10, message_id=1000 + delivery.job_id)
+
+    async def on_failed(self, failure: JobFailure) -> None:
+        self.failures.append(failure)
+        self.ended.set()
+
+    async def on_cancelled(self, job_id: int, refunded: bool) -> None:
+        self.cancelled.append(refunded)
+        self.ended.set()
+
+
+@dataclass
+class Pipeline:
+    service: JobService
+    standin: SoundverseStandIn
+    database: Database
+
+
+@pytest.fixture
+async def pipeline(tmp_path: Path) -> AsyncIterator[Pipeline]:
+    standin = SoundverseStandIn(api_keys={"k"}, time_scale=0.001)
+    await standin.start()
+    settings = Settings(
+        _env_file=None,
+        soundverse=SoundverseSettings(api_key=SecretStr("k"), base_url=HttpUrl(standin.url)),
+        storage=StorageSettings(path=tmp_path / "bot.db"),
+        audio=AudioSettings(directory=tmp_path / "audio"),
+    )
+    settings.jobs.progress_interval = 0.01
+    database = await Database.connect(settings.storage.path)
+    client = SoundverseClient(settings.soundverse, settings.endpoints)
+    service = JobService(client=client, database=database, settings=settings)
+    try:
+        yield Pipeline(service, standin, database)
+    finally:
+        await service.close()
+        await client.close()
+        await database.close()
+        await standin.stop()
+
+
+def song_order(user_id: int = 1) -> JobOrder:
+    return JobOrder(
+        operation="song",
+        version="v5",
+        request=song_request(version="v5", prompt="rain", duration=15),
+        channel_id=10,
+        user_id=user_id,
+        guild_id=99,
+    )
+
+
+async def test_delivered_job_records_tracks_and_commits(pipeline: Pipeline) -> None:
+    """A job ends delivered: two takes on disk, two tracks with the message, units committed."""
+    observer = RecordingObserver()
+    job = await pipeline.service.submit(song_order(), observer)
+    await observer.ended.wait()
+    await pipeline.service.queue.wait_until_idle()
+    delivery = observer.delivered[0]
+    assert [take.path is not None and take.path.exists() for take in delivery.takes] == [True, True]
+    tracks = await pipeline.service.tracks.of_job(job.id)
+    assert [t.message_id for t in tracks] == [1000 + job.id] * 2
+    assert (await pipeline.service.jobs.get(job.id)).state is JobState.DONE
+    card = await pipeline.service.ledger.usage(99, 1)
+    assert card.member_used == 2
+
+
+async def test_progress_reaches_the_observer_in_stage_order(pipeline: Pipeline) -> None:
+    """The views shown go from submitting to delivering, never backwards."""
+    observer = RecordingObserver()
+    await pipeline.service.submit(song_order(), observer)
+    await observer.ended.wait()
+    stages = [view.stage for view in observer.views]
+    assert stages[0] == "submitting"
+    assert stages[-1] == "delivering"
+    order = ["submitting", "initializing", "validated", "streaming", "uploading", "delivering"]
+    positions = [order.index(stage) for stage in stages if stage in order]
+    assert positions == sorted(positions)
+
+
+async def test_stream_cut_before_any_id_fails_unbilled_and_refunds(pipeline: Pipeline) -> None:
+    """A stream dropped before Soundverse named the job fails as not started and refunds."""
+    pipeline.standin.inject("drop:1", path=SONG_PATH)
+    observer = RecordingObserver()
+    job = await pipeline.service.submit(song_order(), observer)
+    await observer.ended.wait()
+    failure = observer.failures[0]
+    assert "never started" in failure.message and failure.refunded
+    assert (await pipeline.service.jobs.get(job.id)).state is JobState.FAILED
+    assert (await pipeline.service.ledger.usage(99, 1)).member_used == 0
+
+
+async def test_generation_failure_after_billing_keeps_the_units(pipeline: Pipeline) -> None:
+    """A failure reported after the billing point is explained, and the units stay spent."""
+    pipeline.standin.inject("fail:3", path=SONG_PATH)
+    observer = RecordingObserver()
+    await pipeline.service.submit(song_order(), observer)
+    await observer.ended.wait()
+    failure = observer.failures[0]
+    assert failure.message.startswith("Soundverse could not finish this track")
+    assert not failure.refunded
+    await pipeline.service.queue.wait_until_idle()
+    assert (await pipeline.service.ledger.usage(99, 1)).member_used == 2
+
+
+async def test_resume_follows_a_submitted_job_without_posting(pipeline: Pipeline) -> None:
+    """A job stored as streaming with its id is finished through status after a restart."""
+    observer = RecordingObserver()
+    service = pipeline.service
+    reservation = await service.ledger.reserve(99, 1, "song", 2)
+    # Start a real generation at the stand-in and keep only its id, as a crashed bot would.
+    stream = service.client.stream_song(SongRequest(prompt="rain"))
+    async for state in stream:
+        if state.message_id:
+            break
+    await stream.aclose()
+    job = await service.jobs.create(
+        NewJob(
+            channel_id=10,
+            user_id=1,
+            operation="song",
+            request=stored_request(song_order()),
+            guild_id=99,
+            reservation_id=reservation.id,
+        )
+    )
+    await service.jobs.set_ids(job.id, soundverse_message_id=state.message_id)
+    await service.jobs.transition(job.id, JobState.SUBMITTED)
+
+    async def observer_for(*_: object) -> RecordingObserver:
+        return observer
+
+    assert await service.resume_unfinished(observer_for) == [job.id]
+    await observer.ended.wait()
+    assert observer.delivered
+    assert pipeline.standin.counters.posts[SONG_PATH] == 1
+
+
+async def test_resume_fails_a_job_sent_without_an_id(pipeline: Pipeline) -> None:
+    """A queued job that was attempted but never got an id cannot be followed: failed, refunded."""
+    service = pipeline.service
+    reservation = await service.ledger.reserve(99, 1, "song", 2)
+    job = await service.jobs.create(
+        NewJob(
+            channel_id=10,
+            user_id=1,
+            operation="song",
+            request=stored_request(song_order()),
+            guild_id=99,
+            reservation_id=reservation.id,
+        )
+    )
+    await service.jobs.record_attempt(job.id)
+    observer = RecordingObserver()
+
+    async def observer_for(*_: object) -> RecordingObserver:
+        return observer
+
+    assert await service.resume_unfinished(observer_for) == []
+    assert observer.failures and observer.failures[0].refunded
+    assert (await service.jobs.get(job.id)).state is JobState.FAILED
+    assert sum(pipeline.standin.counters.posts.values()) == 0
