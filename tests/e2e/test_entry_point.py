@@ -43,12 +43,10 @@ async def test_commands_are_synced_only_when_they_change(make_stack) -> None:  #
     assert {command.name for command in stack.discord.commands} >= {"song", "music", "about"}
 
 
-async def test_sigterm_shuts_the_bot_down_cleanly(tmp_path: Path) -> None:
-    """`python -m bot` logs in, and on SIGTERM closes its connections and exits with code 0."""
-    local = LocalDiscord(bot_token="entry-token", validate_openapi=True)
-    soundverse = SoundverseStandIn(api_keys={"entry-key"})
-    await local.start()
-    await soundverse.start()
+def bot_environment(
+    local: LocalDiscord, soundverse: SoundverseStandIn, data: Path
+) -> dict[str, str]:
+    """The environment of `python -m bot` pointed at the stand-ins, with nothing inherited."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -60,12 +58,26 @@ async def test_sigterm_shuts_the_bot_down_cleanly(tmp_path: Path) -> None:
         DISCORD_GATEWAY_URL=local.gateway_url,
         SOUNDVERSE_API_KEY="entry-key",
         SOUNDVERSE_BASE_URL=soundverse.url,
-        STORAGE_PATH=str(tmp_path / "bot.db"),
-        AUDIO_DIRECTORY=str(tmp_path / "audio"),
+        STORAGE_PATH=str(data / "bot.db"),
+        AUDIO_DIRECTORY=str(data / "audio"),
         PYTHONPATH=str(REPO),
     )
+    return env
+
+
+async def test_sigterm_shuts_the_bot_down_cleanly(tmp_path: Path) -> None:
+    """`python -m bot` logs in, and on SIGTERM closes its connections and exits with code 0."""
+    local = LocalDiscord(bot_token="entry-token", validate_openapi=True)
+    soundverse = SoundverseStandIn(api_keys={"entry-key"})
+    await local.start()
+    await soundverse.start()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=bot_environment(local, soundverse, tmp_path),
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         await local.wait_until_ready(timeout=30)
@@ -79,4 +91,35 @@ async def test_sigterm_shuts_the_bot_down_cleanly(tmp_path: Path) -> None:
         await soundverse.stop()
     assert process.returncode == 0, stderr.decode()
     assert "Shutting down" in stderr.decode()
+    assert not local.openapi_violations
+
+
+async def test_sync_command_pushes_commands_to_one_guild(tmp_path: Path) -> None:
+    """`python -m bot sync --guild ID` registers the commands in that guild and exits 0."""
+    local = LocalDiscord(bot_token="entry-token", validate_openapi=True)
+    soundverse = SoundverseStandIn(api_keys={"entry-key"})
+    await local.start()
+    await soundverse.start()
+    guild = local.guild.id
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "sync",
+            "--guild",
+            guild,
+            cwd=tmp_path,
+            env=bot_environment(local, soundverse, tmp_path),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        await local.stop()
+        await soundverse.stop()
+    assert process.returncode == 0, stderr.decode()
+    assert stdout.decode().startswith("Synced ")
+    puts = [r for r in local.requests if r.method == "PUT" and r.path.endswith("/commands")]
+    assert [f"/guilds/{guild}/" in r.path for r in puts] == [True]
     assert not local.openapi_violations
