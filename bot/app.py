@@ -26,11 +26,19 @@ from bot.soundverse import SoundverseClient
 from bot.storage import Database
 from bot.ui.buttons import DYNAMIC_ITEMS
 from bot.ui.errors import report_for, send_error
+from bot.ui.followups import FOLLOW_UP_ITEMS
 from bot.ui.launch import card_for_resumed_job
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.about", "cogs.generate", "cogs.history", "cogs.quota")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.about",
+    "cogs.generate",
+    "cogs.history",
+    "cogs.quota",
+    "cogs.tools",
+    "cogs.menus",
+)
 
 
 def point_discord_at(api_base: str, gateway_url: str) -> None:
@@ -113,7 +121,7 @@ class SoundverseBot(commands.Bot):
         self._job_service = JobService(
             client=self._soundverse, database=self._database, settings=settings
         )
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, *FOLLOW_UP_ITEMS)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if settings.discord.sync is CommandSync.AUTO:

@@ -161,7 +161,8 @@ class QuotaSettings(BaseModel):
             "song": 2,
             "music": 1,
             "lyrics": 0,
-            "extend": 2,
+            "extend_song": 2,
+            "extend_music": 1,
             "singing": 1,
             "stems": 1,
             "loop": 1,
@@ -201,6 +202,9 @@ class AudioSettings(BaseModel):
     """Where audio is kept and how it is fitted to Discord's upload limits."""
 
     directory: Path = Field(default=Path("data/audio"), description="Where audio files are kept")
+    max_input_seconds: int = Field(
+        default=600, ge=1, description="Longest audio a member may give the bot, in seconds"
+    )
     fallback_bitrates_kbps: list[int] = Field(
         default_factory=lambda: [192, 128, 96, 64],
         description="MP3 bitrates tried, highest first, to fit an upload limit",

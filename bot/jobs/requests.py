@@ -6,9 +6,15 @@ Each builder applies the contract's rules for the chosen version and raises
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from bot.errors import InvalidInput
+from bot.jobs.inputs import EXTEND_AT_RANGE, AudioSource, check_extend_position, check_lyrics
 from bot.soundverse import (
+    ExtendMusicRequest,
+    ExtendSongRequest,
+    GenLoopRequest,
     LegacySongFromLyricsRequest,
     LegacySongRequest,
     LegacyVersion,
@@ -16,10 +22,14 @@ from bot.soundverse import (
     MusicStyle,
     MusicVersion,
     RequestValidationError,
+    SingingRequest,
+    SingingStyle,
     SongRequest,
     SongVersion,
+    StemKind,
+    TextToMusicRequest,
 )
-from bot.soundverse.models import ApiRequest
+from bot.soundverse.models import ApiRequest, LoopRequest
 
 SONG_VERSIONS = ("v5", "v6", "v7", "v4", "v1")
 MUSIC_VERSIONS = ("v5", "v6", "v4", "v1")
@@ -95,3 +105,105 @@ def music_request(
             raise RequestValidationError("duration", f"music {version} takes no duration")
         return stored(LegacySongRequest(prompt=prompt, style_of_music=music_style(style, version)))
     raise RequestValidationError("version", f"unknown music version {version}")
+
+
+EXTEND_SONG_VERSIONS = ("v5", "v6")
+EXTEND_MUSIC_VERSIONS = ("v5", "v6", "v1")
+
+
+def default_extend_position(duration: float | None) -> int:
+    """Continue from the end when no position is given: the last whole second inside the audio."""
+    low, high = EXTEND_AT_RANGE
+    if duration is None or duration <= low:
+        raise InvalidInput(
+            f"Give the position to continue from, in seconds ({low}-{high}); "
+            "the audio's length is unknown or too short."
+        )
+    return min(high, max(low, math.ceil(duration) - 1))
+
+
+def extend_request(
+    *,
+    mode: str,
+    version: str,
+    source: AudioSource,
+    at: int | None = None,
+    lyrics: str | None = None,
+    prompt: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The operation and request to continue `source` as a song (with lyrics) or instrumental."""
+    if mode == "song":
+        if version not in EXTEND_SONG_VERSIONS:
+            raise RequestValidationError("version", f"extend song has no {version}; use v5 or v6")
+        position = at if at is not None else default_extend_position(source.duration)
+        request = ExtendSongRequest(
+            audio_url=source.url,
+            lyrics=check_lyrics(lyrics, required=True),
+            extend_at=check_extend_position(position, source.duration),
+            prompt=prompt,
+        )
+        return "extend_song", stored(request)
+    if version not in EXTEND_MUSIC_VERSIONS:
+        raise RequestValidationError("version", f"extend instrumental has no {version}")
+    if at is not None:
+        raise InvalidInput(
+            "A position only applies to extending a song; instrumentals continue at the end."
+        )
+    return "extend_music", stored(ExtendMusicRequest(audio_url=source.url, prompt=prompt))
+
+
+def singing_request(
+    *, lyrics: str, style: str | None = None, reference: AudioSource | None = None
+) -> dict[str, Any]:
+    """Lyrics sung in one of the 24 styles, or after a dry-vocal reference."""
+    chosen = None
+    if style is not None:
+        chosen = next((s for s in SingingStyle if s.value.casefold() == style.casefold()), None)
+        if chosen is None:
+            raise RequestValidationError("style", f"'{style}' is not one of the singing styles")
+    text = check_lyrics(lyrics, required=False)
+    if text is None:
+        raise InvalidInput("Lyrics are required to sing; at most 3000 characters.")
+    return stored(
+        SingingRequest(
+            lyrics=text,
+            style_of_music=chosen,
+            audio_url=reference.url if reference is not None else None,
+        )
+    )
+
+
+def stems_request(source: AudioSource, kind: str) -> dict[str, Any]:
+    """Which stems to separate from `source`: vocals, instruments, or all of them."""
+    return {"audio_url": source.url, "kind": StemKind(kind).value}
+
+
+def loop_request(source: AudioSource, count: int) -> dict[str, Any]:
+    """Loop and trim `source`, repeating the detected loop `count` times."""
+    stored(LoopRequest(audio_url=source.url, count=count))
+    return {"audio_url": source.url, "count": count}
+
+
+def gen_loop_request(*, prompt: str, count: int, duration: int | None = None) -> dict[str, Any]:
+    """Generate music from a prompt and loop it `count` times (durations 15/30/60/180 s)."""
+    return stored(
+        GenLoopRequest(
+            prompt=prompt,
+            loop_count=count,
+            duration=duration,
+        )
+    )
+
+
+def text_to_music_request(
+    *, prompt: str, duration: int | None = None, model: str | None = None, loop: bool | None = None
+) -> dict[str, Any]:
+    """Legacy v1 text to music (deprecated by Soundverse)."""
+    return stored(
+        TextToMusicRequest(
+            prompt=prompt,
+            duration=duration,
+            model=model,
+            loop=loop,
+        )
+    )

@@ -90,6 +90,7 @@ class VariationButton(
                 emoji="🔁",
                 style=discord.ButtonStyle.primary,
                 custom_id=f"track:variation:{track_id}",
+                row=0,
             )
         )
         self.track_id = track_id
@@ -135,6 +136,7 @@ class DeleteTrackButton(
                 emoji="🗑️",
                 style=discord.ButtonStyle.danger,
                 custom_id=f"track:delete:{track_id}",
+                row=0,
             )
         )
         self.track_id = track_id

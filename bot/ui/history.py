@@ -8,8 +8,7 @@ from typing import Any, cast
 import discord
 
 from bot.storage import Track
-from bot.ui.buttons import DeleteTrackButton, VariationButton
-from bot.ui.track_card import format_duration
+from bot.ui.track_card import format_duration, message_link, track_actions
 
 PER_PAGE = 5
 HISTORY_COLOUR = discord.Colour.from_rgb(120, 86, 255)
@@ -36,13 +35,6 @@ def history_embed(title: str, tracks: list[Track], page: int, pages: int) -> dis
     return embed
 
 
-def message_link(track: Track) -> str | None:
-    if track.message_id is None or track.message_channel_id is None:
-        return None
-    guild = track.guild_id if track.guild_id is not None else "@me"
-    return f"https://discord.com/channels/{guild}/{track.message_channel_id}/{track.message_id}"
-
-
 def repost_message(
     track: Track, limit: int
 ) -> tuple[str, discord.Embed, list[discord.File], discord.ui.View]:
@@ -53,15 +45,13 @@ def repost_message(
     if track.license:
         embed.add_field(name="License", value=track.license)
     embed.set_footer(text=f"Track #{track.id}")
-    view = discord.ui.View(timeout=None)
-    view.add_item(VariationButton(track.id))
-    view.add_item(DeleteTrackButton(track.id))
+    view = track_actions(discord.ui.View(timeout=None), track.id)
     files = []
     audio = track.audio_file
     if audio is not None and audio.path.is_file() and audio.bytes <= limit:
         files.append(discord.File(audio.path, filename=f"track-{track.id}{audio.path.suffix}"))
     elif track.audio_url and track.audio_url.startswith(("https://", "http://")):
-        view.add_item(discord.ui.Button(label="Audio (link)", url=track.audio_url[:512]))
+        view.add_item(discord.ui.Button(label="Audio (link)", url=track.audio_url[:512], row=2))
     return f"🎵 Track #{track.id}", embed, files, view
 
 

@@ -17,7 +17,7 @@ import discord
 
 from bot.jobs.models import Delivery, JobFailure, JobView, PostedMessage
 from bot.ui.progress import stage_line
-from bot.ui.track_card import result_message
+from bot.ui.track_card import message_link, result_message
 
 if TYPE_CHECKING:
     from bot.app import SoundverseBot
@@ -58,6 +58,7 @@ class JobCard:
         requester_id: int,
         channel_id: int,
         webhook: discord.Webhook | None,
+        note: str | None = None,
         card_message_id: int | None,
         token_deadline: float | None,
         on_moved: CardMoved | None = None,
@@ -66,6 +67,7 @@ class JobCard:
         self.bot = bot
         self.title = title
         self.prompt = prompt
+        self.note = note
         self.requester_id = requester_id
         self.channel_id = channel_id
         self.webhook = webhook
@@ -87,7 +89,9 @@ class JobCard:
 
     async def on_delivered(self, delivery: Delivery) -> PostedMessage:
         message = await self.post_result(delivery)
-        link = message.jump_url
+        # Built here: a message sent through a webhook does not know its guild.
+        guild = delivery.order.guild_id if delivery.order.guild_id is not None else "@me"
+        link = f"https://discord.com/channels/{guild}/{message.channel.id}/{message.id}"
         await self.show(
             embed=self._embed(f"✅ Done: [your track is below]({link})", DONE_COLOUR), view=None
         )
@@ -106,10 +110,13 @@ class JobCard:
     # --- showing --------------------------------------------------------------------------
 
     def _embed(self, status: str, colour: discord.Colour) -> discord.Embed:
-        description = status
+        lines = []
         if self.prompt:
-            description = f"> {_one_line(self.prompt, 300)}\n\n{status}"
-        return discord.Embed(title=self.title, description=description, colour=colour)
+            lines.append(f"> {_one_line(self.prompt, 300)}")
+        if self.note:
+            lines.append(f"-# {self.note}")
+        lines.append(status)
+        return discord.Embed(title=self.title, description="\n\n".join(lines), colour=colour)
 
     def token_usable(self) -> bool:
         """The interaction token may still be used (with a margin before Discord's 15 min)."""
@@ -166,9 +173,18 @@ class JobCard:
             raise RuntimeError(f"channel {self.channel_id} cannot receive messages")
         return fetched
 
+    async def parent_link(self, delivery: Delivery) -> str | None:
+        """A link to the message of the track this result was made from."""
+        parent_id = delivery.order.parent_track_id
+        if parent_id is None:
+            return None
+        parent = await self.bot.job_service.tracks.get(parent_id)
+        return message_link(parent) if parent is not None else None
+
     async def post_result(self, delivery: Delivery) -> discord.Message:
         """Post the result as a new message (notifying the requester); webhook while it lives."""
-        content, embed, files, view = result_message(delivery, self.requester_id)
+        parent_link = await self.parent_link(delivery)
+        content, embed, files, view = result_message(delivery, self.requester_id, parent_link)
         mentions = discord.AllowedMentions(
             users=[discord.Object(self.requester_id)], roles=False, everyone=False
         )
@@ -187,7 +203,9 @@ class JobCard:
                 if not token_is_dead(error):
                     raise
                 self.webhook = None
-                content, embed, files, view = result_message(delivery, self.requester_id)
+                content, embed, files, view = result_message(
+                    delivery, self.requester_id, parent_link
+                )
         channel = await self.channel()
         return await channel.send(
             content=content, embed=embed, files=files, view=view, allowed_mentions=mentions

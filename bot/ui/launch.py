@@ -69,15 +69,36 @@ def order_for(
     )
 
 
+CARD_NOUNS = {
+    "song": "Song",
+    "music": "Instrumental",
+    "extend_song": "Extended song",
+    "extend_music": "Extended instrumental",
+    "singing": "Singing",
+    "stems": "Stem separation",
+    "loop": "Loop",
+    "gen_loop": "Generated loop",
+    "text_to_music": "Text to music",
+}
+
+
 def card_title(order: JobOrder) -> str:
-    noun = {"song": "Song", "music": "Instrumental"}.get(order.operation, order.operation.title())
+    noun = CARD_NOUNS.get(order.operation, order.operation.replace("_", " ").title())
     return f"🎵 {noun} ({order.version})"
 
 
 async def launch_job(
-    bot: SoundverseBot, interaction: discord.Interaction[Any], order: JobOrder, card_id: int | None
+    bot: SoundverseBot,
+    interaction: discord.Interaction[Any],
+    order: JobOrder,
+    card_id: int | None,
+    *,
+    note: str | None = None,
 ) -> Job:
-    """Queue `order` with a card on the deferred response. Raises `QuotaExceeded`."""
+    """Queue `order` with a card on the deferred response. Raises `QuotaExceeded`.
+
+    `note` is shown on the card (e.g. which track was picked for the member).
+    """
     service = bot.job_service
     if card_id is None:
         card_id = (await interaction.original_response()).id
@@ -90,6 +111,7 @@ async def launch_job(
         bot,
         title=card_title(order),
         prompt=order.prompt,
+        note=note,
         requester_id=order.user_id,
         channel_id=order.channel_id,
         webhook=interaction.followup,

@@ -5,10 +5,21 @@ from __future__ import annotations
 import discord
 
 from bot.jobs.models import DeliveredTake, Delivery
+from bot.storage import Track
 
 RESULT_COLOUR = discord.Colour.from_rgb(120, 86, 255)
 
-OPERATION_NOUN = {"song": "song", "music": "instrumental"}
+OPERATION_NOUN = {
+    "song": "song",
+    "music": "instrumental",
+    "extend_song": "extended song",
+    "extend_music": "extended instrumental",
+    "singing": "singing",
+    "stems": "stems",
+    "loop": "loop",
+    "gen_loop": "loop",
+    "text_to_music": "music",
+}
 
 
 def format_duration(seconds: float | None) -> str:
@@ -17,6 +28,14 @@ def format_duration(seconds: float | None) -> str:
         return "?"
     whole = round(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
+
+
+def message_link(track: Track) -> str | None:
+    """A link to the message that shows `track`, when it was posted."""
+    if track.message_id is None or track.message_channel_id is None:
+        return None
+    guild = track.guild_id if track.guild_id is not None else "@me"
+    return f"https://discord.com/channels/{guild}/{track.message_channel_id}/{track.message_id}"
 
 
 def describe_take(take: DeliveredTake) -> str:
@@ -29,7 +48,7 @@ def describe_take(take: DeliveredTake) -> str:
     return line
 
 
-def result_embed(delivery: Delivery) -> discord.Embed:
+def result_embed(delivery: Delivery, parent_link: str | None = None) -> discord.Embed:
     """The card of a finished track."""
     order = delivery.order
     noun = OPERATION_NOUN.get(order.operation, order.operation)
@@ -43,6 +62,12 @@ def result_embed(delivery: Delivery) -> discord.Embed:
     licenses = sorted({take.license for take in delivery.takes if take.license})
     if licenses:
         embed.add_field(name="License", value=", ".join(licenses))
+    if parent_link is not None and delivery.order.parent_track_id is not None:
+        embed.add_field(
+            name="Made from",
+            value=f"[track #{delivery.order.parent_track_id}]({parent_link})",
+            inline=False,
+        )
     embed.add_field(name="Made in", value=f"{delivery.elapsed_seconds:.0f} s")
     embed.add_field(name="Version", value=order.version)
     if delivery.album_art_path is not None:
@@ -51,22 +76,37 @@ def result_embed(delivery: Delivery) -> discord.Embed:
     return embed
 
 
+def track_actions(view: discord.ui.View, track_id: int) -> discord.ui.View:
+    """The follow-ups every result carries (rows 0 and 1), all restart-proof."""
+    from bot.ui.buttons import DeleteTrackButton, VariationButton
+    from bot.ui.followups import ExtendButton, LoopButton, LyricsButton, StemsSelect
+
+    for item in (
+        ExtendButton(track_id),
+        LoopButton(track_id),
+        VariationButton(track_id),
+        LyricsButton(track_id),
+        DeleteTrackButton(track_id),
+        StemsSelect(track_id),
+    ):
+        view.add_item(item)
+    return view
+
+
 def result_view(delivery: Delivery) -> discord.ui.View:
     """Buttons under a result: actions on the track, and links to takes that did not fit."""
-    from bot.ui.buttons import DeleteTrackButton, VariationButton
-
     view = discord.ui.View(timeout=None)
     if delivery.track_ids:
-        first = delivery.track_ids[0]
-        view.add_item(VariationButton(first))
-        view.add_item(DeleteTrackButton(first))
-    for take in delivery.takes:
-        if take.path is None and take.audio_url.startswith(("https://", "http://")):
+        track_actions(view, delivery.track_ids[0])
+    links = [take for take in delivery.takes if take.path is None]
+    for take in links[:5]:
+        if take.audio_url.startswith(("https://", "http://")):
             view.add_item(
                 discord.ui.Button(
-                    label=f"Take {take.index} (link)",
+                    label=f"{take.song_name or 'Take'} {take.index} (link)"[:80],
                     url=take.audio_url[:512],
                     style=discord.ButtonStyle.link,
+                    row=2,
                 )
             )
     return view
@@ -85,12 +125,14 @@ def result_files(delivery: Delivery) -> list[discord.File]:
 
 
 def result_message(
-    delivery: Delivery, requester_id: int
+    delivery: Delivery, requester_id: int, parent_link: str | None = None
 ) -> tuple[str, discord.Embed, list[discord.File], discord.ui.View]:
     """Content, embed, files and view of the result message (files are fresh each call)."""
     noun = OPERATION_NOUN.get(delivery.order.operation, delivery.order.operation)
-    content = f"<@{requester_id}> your {noun} is ready."
-    return content, result_embed(delivery), result_files(delivery), result_view(delivery)
+    verb = "are" if noun.endswith("s") and noun != "singing" else "is"
+    content = f"<@{requester_id}> your {noun} {verb} ready."
+    embed = result_embed(delivery, parent_link)
+    return content, embed, result_files(delivery), result_view(delivery)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -540,6 +540,11 @@ class World:
 SELECT_TYPES = (3, 5, 6, 7, 8)
 
 
+def without_nulls(emoji: JSON) -> JSON:
+    """A unicode emoji is sent as {"id": null, "name": "🔁"}; Discord answers without the id."""
+    return {key: value for key, value in emoji.items() if value is not None}
+
+
 def stored_components(components: list[JSON]) -> list[JSON]:
     """Components as Discord stores and returns them: numbered `id`s and defaulted fields."""
     counter = itertools.count(1)
@@ -558,8 +563,14 @@ def stored_components(components: list[JSON]) -> list[JSON]:
             data.setdefault("accent_color", None)
             data.setdefault("spoiler", False)
         if isinstance(data.get("emoji"), dict):
-            # A unicode emoji is sent as {"id": null, "name": "🔁"}; Discord answers without the id.
-            data["emoji"] = {k: v for k, v in data["emoji"].items() if v is not None}
+            data["emoji"] = without_nulls(data["emoji"])
+        if isinstance(data.get("options"), list):
+            data["options"] = [
+                {**option, "emoji": without_nulls(option["emoji"])}
+                if isinstance(option, dict) and isinstance(option.get("emoji"), dict)
+                else option
+                for option in data["options"]
+            ]
         if isinstance(data.get("components"), list):
             data["components"] = [fill(child) for child in data["components"]]
         for key in ("component", "accessory"):

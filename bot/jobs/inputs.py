@@ -1,0 +1,91 @@
+"""Audio that members give the bot: checked against the contract before any quota is reserved.
+
+Soundverse fetches inputs from a URL and takes at most 10 MB; the bot also makes sure
+the file is audio it can read and that its length suits the operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.audio import AudioInfo, NotAudio, probe_bytes
+from bot.errors import InvalidInput
+
+MAX_INPUT_BYTES = 10 * 1024 * 1024
+"""Soundverse's limit for audio inputs (soundverse-api.md §3.1, §3.10)."""
+
+EXTEND_AT_RANGE = (8, 420)
+"""Where an extension may start, in seconds (`extend_at` 8000-420000 ms)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AudioSource:
+    """Audio to send to Soundverse: its URL, what it is, and the track it came from."""
+
+    url: str
+    label: str
+    duration: float | None = None
+    track_id: int | None = None
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def check_upload_metadata(filename: str, content_type: str | None, size: int) -> None:
+    """Refuse by what Discord says of an upload, before downloading it."""
+    if size > MAX_INPUT_BYTES:
+        raise InvalidInput(
+            f"`{filename}` is {megabytes(size)}; Soundverse takes audio files up to "
+            f"{megabytes(MAX_INPUT_BYTES)}."
+        )
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind and not (kind.startswith("audio/") or kind in {"video/ogg", "video/webm", "video/mp4"}):
+        raise InvalidInput(
+            f"`{filename}` is not an audio file (it is {kind}); attach an MP3, WAV, OGG or M4A."
+        )
+
+
+def clock_time(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def check_upload_audio(filename: str, data: bytes, max_seconds: float) -> AudioInfo:
+    """Probe the uploaded bytes: they must decode as audio no longer than `max_seconds`."""
+    if len(data) > MAX_INPUT_BYTES:
+        check_upload_metadata(filename, None, len(data))
+    try:
+        info = probe_bytes(data)
+    except NotAudio as error:
+        raise InvalidInput(f"`{filename}` could not be read as audio: {error}.") from None
+    if info.duration > max_seconds:
+        raise InvalidInput(
+            f"`{filename}` lasts {clock_time(info.duration)}; the longest audio accepted is "
+            f"{clock_time(max_seconds)}."
+        )
+    return info
+
+
+def check_extend_position(at_seconds: int, duration: float | None) -> int:
+    """`at_seconds` as `extend_at` milliseconds, inside 8-420 s and inside the audio."""
+    low, high = EXTEND_AT_RANGE
+    if not low <= at_seconds <= high:
+        raise InvalidInput(
+            f"The position must be between {low} and {high} seconds (got {at_seconds})."
+        )
+    if duration is not None and at_seconds >= duration:
+        raise InvalidInput(
+            f"The position ({at_seconds} s) must be inside the audio, which lasts {duration:.0f} s."
+        )
+    return at_seconds * 1000
+
+
+def check_lyrics(lyrics: str | None, *, required: bool, limit: int = 3000) -> str | None:
+    """Lyrics trimmed; refused when required and empty, or longer than `limit`."""
+    text = (lyrics or "").strip()
+    if required and not text:
+        raise InvalidInput(f"Lyrics are required to extend a song; at most {limit} characters.")
+    if len(text) > limit:
+        raise InvalidInput(f"Lyrics can be at most {limit} characters (got {len(text)}).")
+    return text or None
