@@ -35,6 +35,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.about",
     "cogs.generate",
     "cogs.history",
+    "cogs.lyrics",
     "cogs.quota",
     "cogs.tools",
     "cogs.menus",

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from bot.audio import AudioError, fit_to_size_async, probe_async
@@ -56,6 +56,7 @@ from bot.storage.clock import Clock
 log = logging.getLogger(__name__)
 
 ObserverFactory = Callable[[Job, JobOrder], Awaitable[JobObserver]]
+T = TypeVar("T")
 
 # Room kept in a message create for the album art and the JSON part.
 _ART_ALLOWANCE = 1024 * 1024
@@ -136,6 +137,34 @@ class JobService:
         await self.ledger.attach_job(reservation.id, job.id)
         self._enqueue(job, order, observer)
         return job
+
+    async def billed_call(
+        self,
+        *,
+        operation: str,
+        guild_id: int | None,
+        user_id: int,
+        role_ids: tuple[int, ...],
+        call: Callable[[], Awaitable[T]],
+    ) -> T:
+        """A quick call that is not a job (e.g. lyrics), paid like one.
+
+        Its units are reserved first, committed when it succeeds and refunded when it fails;
+        free operations reserve nothing, so running jobs never hold them up.
+        """
+        cost = self.settings.quota.cost_of(operation)
+        if cost == 0:
+            return await call()
+        reservation = await self.ledger.reserve(
+            guild_id, user_id, operation, cost, role_ids=role_ids
+        )
+        try:
+            result = await call()
+        except BaseException as error:
+            await self.ledger.refund(reservation.id, reason=f"{operation} failed: {error}"[:200])
+            raise
+        await self.ledger.commit(reservation.id)
+        return result
 
     def place(self, job_id: int) -> QueuePlace | None:
         """Where a job stands in its queue, or None when it is not queued or running here."""
