@@ -1,0 +1,62 @@
+"""`python -m sandbox`: the bot against a local Discord and a local Soundverse, with a console.
+
+Type slash commands as a member (`/song prompt: lofi rain`), press buttons, switch member;
+or run a file of console lines with `--script FILE` (exit code 1 when a step fails).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from sandbox.console_session import SessionOptions, run_session, terminal_restored
+
+
+def parse_arguments(argv: list[str] | None = None) -> SessionOptions:
+    """The command line, as the options of one sandbox session."""
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    parser.add_argument("--script", type=Path, help="run these console lines, then exit")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path("sandbox-output"),
+        help="where files, the database and the log go (default ./sandbox-output)",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=0.2,
+        help="speed of the local Soundverse; 1.0 feels real (default 0.2: a song in seconds)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds `expect`, `expect-attachment` and `wait-jobs` wait (default 60)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no banner and no messages: steps, results, files"
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.script is not None and not arguments.script.is_file():
+        parser.error(f"no script at {arguments.script}")
+    return SessionOptions(
+        output=arguments.output,
+        script=arguments.script,
+        time_scale=arguments.time_scale,
+        timeout=arguments.timeout,
+        quiet=arguments.quiet,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    options = parse_arguments(argv)
+    with terminal_restored():
+        return asyncio.run(run_session(options))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

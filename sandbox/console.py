@@ -1,0 +1,549 @@
+"""The console of `python -m sandbox`: a person (or a script) plays a Discord member.
+
+Lines become member actions on the local Discord (slash commands, clicks, selects, modals,
+context menus, plain messages); every message and edit the bot makes is shown as it happens,
+and every file the bot posts is saved under `<output>/attachments/<message id>/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import mimetypes
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandbox.console_lines import (
+    ACTIONS,
+    CHANNEL,
+    HELP,
+    MENTIONABLE,
+    ROLE,
+    USER,
+    Click,
+    ContextMenu,
+    Expect,
+    ExpectAttachment,
+    FileOption,
+    Help,
+    LineError,
+    ListMessages,
+    ModalSubmit,
+    NamedTarget,
+    OptionValue,
+    Quit,
+    Say,
+    Select,
+    Slash,
+    Step,
+    SwitchChannel,
+    SwitchMember,
+    WaitJobs,
+    modal_inputs,
+    modal_values,
+    parse_line,
+    slash_call,
+)
+from sandbox.console_view import (
+    MessageLook,
+    Screen,
+    buttons,
+    menus,
+    message_block,
+    searchable_text,
+)
+from sandbox.discord import LocalDiscord
+from sandbox.discord.local import InteractionHandle
+from sandbox.discord.state import JSON, Attachment, Channel, Message, Role, User
+from sandbox.stack import SandboxStack
+
+log = logging.getLogger(__name__)
+
+# How long the watcher sleeps on one wait before waiting again: it wakes on every change anyway.
+WATCH_SPAN = 3600.0
+# Job state lives in the bot's database, which changes without any Discord traffic; `wait-jobs`
+# looks again at least this often.
+JOB_RECHECK = 0.1
+# Discord gives the bot 3 s to answer an interaction; a little more absorbs scheduling noise.
+ACK_WAIT = 5.0
+
+ComponentsOf = Callable[[Message], list[JSON]]
+
+
+class StepFailed(Exception):
+    """A console step that ran but did not get what it waited for."""
+
+
+@dataclass
+class _Seen:
+    """What the console has shown of one message: how many edits, and whether it was deleted."""
+
+    edits: int
+    deleted: bool
+
+
+@dataclass
+class ConsoleState:
+    """Who the member is, where, and what the console remembers of the messages."""
+
+    member: str = "alice"
+    channel: str = "general"
+    numbers: dict[str, int] = field(default_factory=dict)
+    seen: dict[str, _Seen] = field(default_factory=dict)
+    mark: dict[str, int] = field(default_factory=dict)
+    saved: dict[str, str] = field(default_factory=dict)
+    started: list[InteractionHandle] = field(default_factory=list)
+    modal: InteractionHandle | None = None
+
+
+class Console:
+    """Runs console lines against a running `SandboxStack` and shows what the bot does."""
+
+    def __init__(
+        self, stack: SandboxStack, screen: Screen, output: Path, *, timeout: float = 60.0
+    ) -> None:
+        self.stack = stack
+        self.screen = screen
+        self.attachments_dir = output / "attachments"
+        self.timeout = timeout
+        self.state = ConsoleState()
+
+    @property
+    def discord(self) -> LocalDiscord:
+        return self.stack.discord
+
+    @property
+    def prompt_text(self) -> str:
+        return f"{self.state.member} #{self.state.channel}> "
+
+    # --- running lines -------------------------------------------------------------------
+
+    async def run_line(self, line: str) -> bool:
+        """Runs one line; False when it asks to quit. Raises `LineError` or `StepFailed`."""
+        step = parse_line(line)
+        if step is None:
+            return True
+        if isinstance(step, Quit):
+            return False
+        if isinstance(step, ACTIONS):
+            self._set_mark()
+        try:
+            await self._run(step)
+        except (LineError, StepFailed):
+            raise
+        except (LookupError, ValueError, RuntimeError, OSError) as error:
+            raise StepFailed(str(error)) from error
+        except Exception as error:
+            log.exception("Console step %r failed", line)
+            raise StepFailed(f"{type(error).__name__}: {error} (traceback in the log)") from error
+        finally:
+            self.show_changes()
+        return True
+
+    async def run_script(self, lines: list[str]) -> int:
+        """Runs each line in order, echoing it; stops at the first failure. Returns an exit code."""
+        for number, line in enumerate(lines, start=1):
+            if cancel_requested():
+                raise asyncio.CancelledError
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            self.screen.note(f"> {line.strip()}")
+            try:
+                if not await self.run_line(line):
+                    break
+            except (LineError, StepFailed) as error:
+                self.screen.note(f"✗ line {number} failed: {error}")
+                return 1
+        self.screen.note("✓ all steps passed")
+        return 0
+
+    async def _run(self, step: Step) -> None:
+        if isinstance(step, Slash):
+            await self._slash(step.text)
+        elif isinstance(step, Click):
+            await self._click(step)
+        elif isinstance(step, Select):
+            await self._select(step)
+        elif isinstance(step, ModalSubmit):
+            await self._submit_modal(step.text)
+        elif isinstance(step, ContextMenu):
+            await self._context_menu(step)
+        elif isinstance(step, Say):
+            await self._say(step)
+        else:
+            await self._run_local(step)
+
+    async def _run_local(self, step: Step) -> None:
+        """Steps that change or inspect only the console, or wait on the bot."""
+        if isinstance(step, SwitchMember):
+            self._switch_member(step.name)
+        elif isinstance(step, SwitchChannel):
+            self._switch_channel(step.name)
+        elif isinstance(step, ListMessages):
+            self._list(step.count)
+        elif isinstance(step, Help):
+            self.screen.note(HELP)
+        elif isinstance(step, Expect):
+            await self._expect(step.text)
+        elif isinstance(step, ExpectAttachment):
+            await self._expect_attachment(step.suffix)
+        elif isinstance(step, WaitJobs):
+            await self._wait_jobs()
+
+    # --- member actions ------------------------------------------------------------------
+
+    async def _slash(self, text: str) -> None:
+        call = slash_call(text, [command.payload for command in self.discord.commands])
+        options = {name: await self._option(value) for name, value in call.options.items()}
+        handle = await self.discord.slash(
+            list(call.path), user=self.state.member, channel=self.state.channel, **options
+        )
+        await self._answered(handle, f"/{call.name}")
+
+    async def _option(self, value: OptionValue) -> object:
+        if isinstance(value, FileOption):
+            return await self._upload(value.path)
+        if isinstance(value, NamedTarget):
+            return self._target(value)
+        return value
+
+    async def _upload(self, path: Path) -> Attachment:
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as error:
+            raise LineError(f"cannot read {path}: {error.strerror}") from error
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return self.discord.upload(path.name, data, content_type)
+
+    def _target(self, target: NamedTarget) -> User | Channel | Role:
+        if target.kind == CHANNEL:
+            return self._channel_named(target.name)
+        if target.kind == ROLE:
+            return self._role_named(target.name)
+        if target.kind == MENTIONABLE and target.name not in self._member_names():
+            return self._role_named(target.name)
+        self._check_member(target.name)
+        return self.discord.user(target.name)
+
+    async def _click(self, step: Click) -> None:
+        message = self._message_for(step.message, buttons, "buttons")
+        pressable = buttons(message)
+        button = _pick(step.target, pressable, ("label", "custom_id"), "button")
+        handle = await self.discord.click(message, str(button["custom_id"]), self.state.member)
+        await self._answered(handle, f"click {button.get('label') or button['custom_id']}")
+
+    async def _select(self, step: Select) -> None:
+        message = self._message_for(step.message, menus, "select menus")
+        menu = _pick(step.target, menus(message), ("placeholder", "custom_id"), "menu")
+        values = [self._menu_value(menu, value) for value in step.values]
+        handle = await self.discord.select(
+            message, str(menu["custom_id"]), values, self.state.member
+        )
+        await self._answered(handle, f"select {', '.join(values)}")
+
+    def _menu_value(self, menu: JSON, typed: str) -> str:
+        options = menu.get("options")
+        if options:
+            for option in options:
+                if typed in (option.get("value"), option.get("label")):
+                    return str(option["value"])
+            known = ", ".join(str(option.get("value")) for option in options)
+            raise LineError(f"the menu has no option {typed!r}; options: {known}")
+        kind = {5: USER, 6: ROLE, 7: CHANNEL, 8: MENTIONABLE}.get(int(menu.get("type") or 3))
+        if kind is None:
+            return typed
+        return self._target(NamedTarget(kind, typed.lstrip("@#"))).id
+
+    async def _submit_modal(self, text: str) -> None:
+        shown = self.state.modal
+        if shown is None or shown.modal is None:
+            raise LineError("the bot has not opened a modal")
+        values = modal_values(text, shown.modal)
+        self.state.modal = None
+        handle = await self.discord.submit_modal(shown, values, self.state.member)
+        await self._answered(handle, "the modal")
+
+    async def _context_menu(self, step: ContextMenu) -> None:
+        message_commands = sorted(c.name for c in self.discord.commands if c.type == 3)
+        if step.name not in message_commands:
+            known = ", ".join(f'"{name}"' for name in message_commands) or "none"
+            raise LineError(f"no message command {step.name!r}; message commands: {known}")
+        message = self._numbered(step.message)
+        handle = await self.discord.context_menu(step.name, message, self.state.member)
+        await self._answered(handle, f'"{step.name}"')
+
+    async def _say(self, step: Say) -> None:
+        files = [await self._upload(step.attachment)] if step.attachment else []
+        if not step.text and not files:
+            raise LineError("say needs some text or `attach: path`")
+        await self.discord.post_message(
+            self.state.channel, self.state.member, step.text, attachments=files
+        )
+
+    async def _answered(self, handle: InteractionHandle, what: str) -> None:
+        """Waits for the bot's acknowledgement; a modal answer is remembered for `modal`."""
+        self.state.started.append(handle)
+        try:
+            kind = await handle.wait_for_ack(min(ACK_WAIT, self.timeout))
+        except TimeoutError:
+            raise StepFailed(f"the bot did not answer {what} in time") from None
+        if kind == 9 and handle.modal is not None:
+            self.state.modal = handle
+            fields = ", ".join(f.custom_id for f in modal_inputs(handle.modal)) or "none"
+            title = handle.modal.get("title", "")
+            self.screen.note(f"the bot opened the modal “{title}”: fields {fields}")
+
+    # --- where the member is -----------------------------------------------------------------
+
+    def _member_names(self) -> list[str]:
+        users = (m.user for m in self.discord.guild.members)
+        return [user.username for user in users if not user.bot]
+
+    def _check_member(self, name: str) -> None:
+        if name not in self._member_names():
+            known = ", ".join(self._member_names())
+            raise LineError(f"no member named {name!r}; members: {known}")
+
+    def _switch_member(self, name: str) -> None:
+        self._check_member(name)
+        self.state.member = name
+        self.screen.note(f"you are now {name}")
+
+    def _channel_named(self, name: str) -> Channel:
+        try:
+            return self.discord.channel(name)
+        except KeyError:
+            known = ", ".join(c.name for c in self.discord.guild.channels)
+            raise LineError(f"no channel named {name!r}; channels: {known}") from None
+
+    def _switch_channel(self, name: str) -> None:
+        text_channels = [c.name for c in self.discord.guild.channels if not c.is_voice]
+        if name not in text_channels:
+            raise LineError(f"no text channel named {name!r}; channels: {', '.join(text_channels)}")
+        self.state.channel = name
+        self.screen.note(f"you are now in #{name}")
+
+    def _role_named(self, name: str) -> Role:
+        roles = self.discord.guild.roles
+        found = next((role for role in roles if role.name.lstrip("@") == name.lstrip("@")), None)
+        if found is None:
+            known = ", ".join(role.name for role in roles)
+            raise LineError(f"no role named {name!r}; roles: {known}")
+        return found
+
+    # --- messages ----------------------------------------------------------------------------
+
+    def _visible(self, message: Message) -> bool:
+        """What the current member can see: not deleted, and ephemeral only when it is theirs."""
+        if message.deleted:
+            return False
+        if not message.ephemeral:
+            return True
+        interaction = self.discord.world.interactions.get(message.interaction_id or "")
+        return interaction is None or interaction.user.username == self.state.member
+
+    def _in_channel(self) -> list[Message]:
+        channel = self.discord.channel(self.state.channel)
+        return [m for m in self.discord.messages if m.channel_id == channel.id and self._visible(m)]
+
+    def _numbered(self, number: int) -> Message:
+        self.show_changes()
+        for message_id, assigned in self.state.numbers.items():
+            if assigned == number:
+                message = self.discord.world.message(message_id)
+                if message is None or not self._visible(message):
+                    raise LineError(f"message {number} is gone or not visible to you")
+                return message
+        raise LineError(f"there is no message {number}; `messages` lists them")
+
+    def _message_for(self, number: int | None, parts: ComponentsOf, what: str) -> Message:
+        """Message `number`, or the newest one in this channel with `what` on it."""
+        if number is not None:
+            message = self._numbered(number)
+            if not parts(message):
+                raise LineError(f"message {number} has no {what}")
+            return message
+        bot_id = self.discord.bot_user.id
+        for message in reversed(self._in_channel()):
+            if message.author.id == bot_id and parts(message):
+                return message
+        raise LineError(f"no bot message with {what} in #{self.state.channel}")
+
+    def _list(self, count: int) -> None:
+        self.show_changes()
+        shown = self._in_channel()[-count:]
+        if not shown:
+            self.screen.note(f"no messages in #{self.state.channel} yet")
+            return
+        self.screen.listing(self._block(message) for message in shown)
+
+    def _block(self, message: Message) -> list[str]:
+        number = self.state.numbers.setdefault(message.id, len(self.state.numbers) + 1)
+        look = MessageLook(number, self.state.member, self.state.saved)
+        return message_block(message, look, self.discord.world)
+
+    def _changes(self) -> list[tuple[Message, bool]] | None:
+        """Messages created, edited or deleted since last shown, each with "is it an edit"."""
+        changed = []
+        for message in self.discord.messages:
+            seen = self.state.seen.get(message.id)
+            if seen is None:
+                if not message.deleted:
+                    changed.append((message, False))
+            elif seen.edits != len(message.edits) or seen.deleted != message.deleted:
+                changed.append((message, True))
+        return changed or None
+
+    def show_changes(self) -> None:
+        """Saves new attachments and shows every message created or changed since last time."""
+        for message, edited in self._changes() or []:
+            self.state.seen[message.id] = _Seen(len(message.edits), message.deleted)
+            if message.author.bot:
+                self._save_attachments(message)
+            edited = edited and not message.deleted
+            self.screen.block(message.id, self._block(message), edited=edited)
+
+    def _save_attachments(self, message: Message) -> None:
+        for attachment in message.attachments:
+            if attachment.id in self.state.saved:
+                continue
+            folder = self.attachments_dir / message.id
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / Path(attachment.filename).name
+            path.write_bytes(attachment.data)
+            self.state.saved[attachment.id] = str(path)
+            if self.screen.quiet:
+                self.screen.note(f"saved {path}")
+
+    async def watch(self) -> None:
+        """Shows the bot's messages and edits as they happen, until cancelled."""
+        while not cancel_requested():
+            with contextlib.suppress(TimeoutError):
+                await self.discord.wait_until(self._changes, WATCH_SPAN)
+            self.show_changes()
+
+    # --- expectations ------------------------------------------------------------------------
+
+    def _set_mark(self) -> None:
+        self.state.mark = {m.id: len(m.edits) for m in self.discord.messages}
+
+    def _since_mark(self) -> list[Message]:
+        """Bot messages the member can see that appeared or changed since the last action."""
+        bot_id = self.discord.bot_user.id
+        return [
+            m
+            for m in self.discord.messages
+            if m.author.id == bot_id
+            and self._visible(m)
+            and (m.id not in self.state.mark or len(m.edits) > self.state.mark[m.id])
+        ]
+
+    async def _expect(self, text: str) -> None:
+        wanted = text.casefold()
+
+        def found() -> Message | None:
+            return next(
+                (m for m in self._since_mark() if wanted in searchable_text(m).casefold()), None
+            )
+
+        await self._wait_for(found, f"no bot message since the last action shows {text!r}")
+
+    async def _expect_attachment(self, suffix: str) -> None:
+        wanted = suffix.casefold()
+
+        def found() -> Message | None:
+            return next(
+                (
+                    m
+                    for m in self._since_mark()
+                    if any(a.filename.casefold().endswith(wanted) for a in m.attachments)
+                ),
+                None,
+            )
+
+        message = await self._wait_for(found, f"no file ending in {suffix!r} since the last action")
+        self.show_changes()
+        files = [self.state.saved.get(a.id, a.filename) for a in message.attachments]
+        self.screen.note("✓ " + ", ".join(f for f in files if f.casefold().endswith(wanted)))
+
+    async def _wait_for(self, probe: Callable[[], Message | None], failure: str) -> Message:
+        started = time.monotonic()
+        try:
+            message: Message = await self.discord.wait_until(probe, self.timeout)
+        except TimeoutError:
+            raise StepFailed(f"{failure} (waited {self.timeout:g} s){self._recent()}") from None
+        self.show_changes()
+        number = self.state.numbers.get(message.id)
+        self.screen.note(f"✓ found in message {number} after {time.monotonic() - started:.1f} s")
+        return message
+
+    def _recent(self) -> str:
+        recent = self._since_mark()[-3:]
+        if not recent:
+            return "; the bot posted or edited nothing since the last action"
+        shown = [" | ".join(searchable_text(m).splitlines())[:200] for m in recent]
+        return "; newest bot messages since then:\n  " + "\n  ".join(shown)
+
+    async def _wait_jobs(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        while not await self._idle():
+            if cancel_requested():
+                raise asyncio.CancelledError
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StepFailed(
+                    f"after {self.timeout:g} s the bot still has a job queued or running,"
+                    " or has not answered an interaction beyond “thinking”"
+                )
+            await self._next_request(min(JOB_RECHECK, remaining))
+        self.screen.note("✓ no job queued or running")
+
+    async def _next_request(self, limit: float) -> None:
+        """Returns at the next request the local Discord serves, or after `limit` seconds."""
+        served = len(self.discord.requests)
+        with contextlib.suppress(TimeoutError):
+            await self.discord.wait_until(lambda: len(self.discord.requests) != served, limit)
+
+    async def _idle(self) -> bool:
+        """Every interaction got its first answer, and no job is queued or running."""
+        self.state.started = [h for h in self.state.started if _still_thinking(h)]
+        if self.state.started:
+            return False
+        service = self.stack.bot.job_service
+        unfinished = await service.jobs.unfinished()
+        return all(service.place(job.id) is None for job in unfinished)
+
+
+def cancel_requested() -> bool:
+    """The current task was asked to stop.
+
+    On Python 3.11, `asyncio.wait_for` drops a cancellation that arrives together with its
+    result, so every loop that waits through it checks this before waiting again.
+    """
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _still_thinking(handle: InteractionHandle) -> bool:
+    if handle.response_type is None:
+        return True
+    original = handle.record.original
+    return original is not None and original.loading and not original.deleted
+
+
+def _pick(target: str, components: list[JSON], keys: tuple[str, str], what: str) -> JSON:
+    """A component by its number as listed, or by one of `keys` (label, custom_id...)."""
+    if target.isdigit():
+        index = int(target)
+        if 1 <= index <= len(components):
+            return components[index - 1]
+        raise LineError(f"there is no {what} {index}; there are {len(components)}")
+    for component in components:
+        if any(str(component.get(key) or "").casefold() == target.casefold() for key in keys):
+            return component
+    known = ", ".join(str(c.get(keys[0]) or c.get("custom_id")) for c in components)
+    raise LineError(f"no {what} {target!r}; there are: {known}")

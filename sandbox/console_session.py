@@ -1,0 +1,219 @@
+"""One run of `python -m sandbox`: start the stack, run a script or read the member's lines, stop.
+
+Lines are read in a daemon thread so the event loop keeps serving the bot while the member
+types; Ctrl-C, SIGTERM, `quit` and the end of input all stop the stack the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import signal
+import sys
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from sandbox.console import Console, StepFailed, cancel_requested
+from sandbox.console_lines import LineError
+from sandbox.console_view import Screen
+from sandbox.stack import SandboxStack
+
+# Files a previous run left in the data folder. They are removed at start: every run has a
+# new local Discord (new ids), so an old database would only resume jobs nobody can see, and
+# an old command-sync stamp would stop the bot from registering its commands.
+STALE_DATA = ("bot.db", "bot.db-wal", "bot.db-shm", "command-sync.json")
+INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    output: Path
+    script: Path | None = None
+    time_scale: float = 0.2
+    timeout: float = 60.0
+    quiet: bool = False
+
+
+def fresh_data_dir(output: Path) -> Path:
+    """`<output>/data`, emptied of what an earlier run of the sandbox left there."""
+    data_dir = output / "data"
+    for name in STALE_DATA:
+        (data_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(data_dir / "audio", ignore_errors=True)
+    return data_dir
+
+
+def configure_logging(log_file: Path) -> None:
+    """The bot's and discord.py's logs go to a file, so the console shows only the member's view."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.INFO)
+
+
+def banner(stack: SandboxStack, output: Path, log_file: Path) -> str:
+    return "\n".join(
+        [
+            "Soundverse sandbox: the real bot, a local Discord and a local Soundverse.",
+            f"  files the bot posts: {output / 'attachments'}",
+            f"  database:            {stack.data_dir / 'bot.db'} (fresh each run)",
+            f"  log:                 {log_file}",
+            f"  local Discord:       {stack.discord.api_base}",
+            f"  local Soundverse:    {stack.soundverse.url}",
+            "You are alice in #general. Type /about, `help` for the console commands, `quit`.",
+        ]
+    )
+
+
+async def run_session(options: SessionOptions, stdout: TextIO = sys.stdout) -> int:
+    """Runs the sandbox; returns the exit code (1 when a script step failed)."""
+    output = options.output.resolve()
+    log_file = output / "sandbox.log"
+    configure_logging(log_file)
+    stack = SandboxStack(fresh_data_dir(output), time_scale=options.time_scale)
+    interactive = options.script is None
+    live = interactive and stdout.isatty() and sys.stdin.isatty()
+    screen = Screen(stdout, live=live, quiet=options.quiet)
+    console = Console(stack, screen, output, timeout=options.timeout)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        try:
+            await stack.start()
+        except Exception as error:
+            logging.getLogger(__name__).exception("The sandbox could not start")
+            screen.note(f"✗ the sandbox could not start: {error} (details in {log_file})")
+            return 1
+        if not options.quiet:
+            screen.note(banner(stack, output, log_file))
+        watcher = asyncio.create_task(console.watch(), name="console-watch")
+        try:
+            return await _until_stopped(_work(console, options, live), stop)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+    finally:
+        await stack.stop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+async def _work(console: Console, options: SessionOptions, live: bool) -> int:
+    if options.script is not None:
+        lines = options.script.read_text(encoding="utf-8").splitlines()
+        return await console.run_script(lines)
+    await interact(console, LineReader(live, console))
+    return 0
+
+
+async def _until_stopped(work: Coroutine[Any, Any, int], stop: asyncio.Event) -> int:
+    """The result of `work`, or `INTERRUPTED` when a signal came first."""
+    task: asyncio.Task[int] = asyncio.create_task(work)
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return INTERRUPTED
+
+
+async def interact(console: Console, reader: LineReader) -> None:
+    """Runs the member's lines until `quit` or the end of input; errors do not end it."""
+    while not cancel_requested():
+        line = await reader.next_line()
+        if line is None:
+            if reader.live:
+                console.screen.note("")  # Ctrl-D leaves the cursor after the prompt
+            return
+        if not reader.live and line.strip():
+            console.screen.note(f"> {line.strip()}")
+        try:
+            if not await console.run_line(line):
+                return
+        except (LineError, StepFailed) as error:
+            console.screen.note(f"✗ {error}")
+
+
+class LineReader:
+    """Reads the member's lines without blocking the event loop.
+
+    On a terminal it uses `input()` with readline (line editing, history), and lets the
+    screen redraw the prompt with what was typed so far when output arrives meanwhile.
+    """
+
+    def __init__(self, live: bool, console: Console) -> None:
+        self.live = live
+        self.console = console
+        self._typed: Callable[[], str] = _readline_buffer() if live else (lambda: "")
+
+    async def next_line(self) -> str | None:
+        """The next line, or None at the end of input."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[str | None] = loop.create_future()
+        prompt = self.console.prompt_text if self.live else ""
+
+        def deliver(line: str | None) -> None:
+            if not answer.done():
+                answer.set_result(line)
+
+        def read() -> None:
+            line = _read_one(prompt) if self.live else (sys.stdin.readline() or None)
+            loop.call_soon_threadsafe(deliver, line)
+
+        screen = self.console.screen
+        if self.live:
+            screen.prompt = lambda: prompt + self._typed()
+        threading.Thread(target=read, name="console-input", daemon=True).start()
+        try:
+            return await answer
+        finally:
+            screen.prompt = None
+            screen.line_entered()
+
+
+def _read_one(prompt: str) -> str | None:
+    try:
+        return input(prompt)
+    except EOFError:
+        return None
+
+
+def _readline_buffer() -> Callable[[], str]:
+    """What the member has typed on the input line so far, when readline is available."""
+    try:
+        import readline
+    except ImportError:
+        return lambda: ""
+    return readline.get_line_buffer
+
+
+@contextlib.contextmanager
+def terminal_restored() -> Iterator[None]:
+    """Puts the terminal back as it was, even if the process ends while readline holds it."""
+    try:
+        import termios
+    except ImportError:
+        yield
+        return
+    saved = None
+    with contextlib.suppress(termios.error, OSError, ValueError):
+        saved = termios.tcgetattr(sys.stdin.fileno())
+    try:
+        yield
+    finally:
+        if saved is not None:
+            with contextlib.suppress(termios.error, OSError, ValueError):
+                termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)

@@ -1,0 +1,214 @@
+"""The console's line parser: steps, and slash-command options typed by their registered payload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.console_lines import (
+    Click,
+    ContextMenu,
+    Expect,
+    ExpectAttachment,
+    FileOption,
+    LineError,
+    ListMessages,
+    ModalSubmit,
+    NamedTarget,
+    Say,
+    Select,
+    Slash,
+    SwitchChannel,
+    SwitchMember,
+    WaitJobs,
+    modal_values,
+    parse_line,
+    slash_call,
+    split_options,
+)
+
+Commands = list[dict[str, Any]]
+
+
+def test_integer_boolean_number_and_choice_values_are_typed_by_the_payload(
+    commands: Commands,
+) -> None:
+    """Each value gets the type its option declares; a choice name maps to its value."""
+    call = slash_call(
+        "/song prompt: lofi duration: 20 version: v5 (default) public: yes strength: 0.5",
+        commands,
+    )
+    assert call.options == {
+        "prompt": "lofi",
+        "duration": 20,
+        "version": "v5",
+        "public": True,
+        "strength": 0.5,
+    }
+
+
+def test_a_value_runs_until_the_next_option_name(commands: Commands) -> None:
+    """Words, inner colons and URLs stay in the value; only a lone `name:` starts an option."""
+    call = slash_call("/song prompt: rain at 5:30 on http://x.y/z  duration: 30", commands)
+    assert call.options["prompt"] == "rain at 5:30 on http://x.y/z"
+    assert call.options["duration"] == 30
+
+
+def test_quotes_protect_a_value_that_contains_an_option_name(commands: Commands) -> None:
+    """A quoted value may contain `name:` tokens; the quotes are removed."""
+    call = slash_call('/song prompt: "time: to go duration: never" duration: 10', commands)
+    assert call.options == {"prompt": "time: to go duration: never", "duration": 10}
+
+
+def test_apostrophes_in_an_unquoted_value_are_kept(commands: Commands) -> None:
+    """A lone apostrophe is text, not the start of a quote."""
+    call = slash_call("/song prompt: don't stop", commands)
+    assert call.options["prompt"] == "don't stop"
+
+
+def test_sub_commands_are_read_into_the_path(commands: Commands) -> None:
+    """`/admin quota units: 50` runs the `quota` sub-command with a typed option."""
+    call = slash_call("/admin quota units: 50", commands)
+    assert call.path == ("admin", "quota")
+    assert call.options == {"units": 50}
+
+
+def test_a_missing_sub_command_lists_the_sub_commands(commands: Commands) -> None:
+    """`/admin` alone says which sub-commands exist."""
+    with pytest.raises(LineError, match="needs a sub-command: quota, channels"):
+        slash_call("/admin", commands)
+
+
+def test_attachment_member_channel_and_role_options_name_what_to_resolve(
+    commands: Commands,
+) -> None:
+    """A file option is a local path; member, channel and role options are names."""
+    call = slash_call("/stems audio: ./song.mp3 for: @bob where: #music", commands)
+    assert call.options == {
+        "audio": FileOption(Path("song.mp3")),
+        "for": NamedTarget(6, "bob"),
+        "where": NamedTarget(7, "music"),
+    }
+    role = slash_call("/admin quota exempt_role: DJ", commands).options["exempt_role"]
+    assert role == NamedTarget(8, "DJ")
+
+
+def test_an_unknown_command_lists_the_commands(commands: Commands) -> None:
+    """The error names every slash command, sub-commands spelled out, and no context menus."""
+    with pytest.raises(LineError) as raised:
+        slash_call("/sing prompt: x", commands)
+    message = str(raised.value)
+    assert "unknown command /sing" in message
+    assert "/about, /admin channels, /admin quota, /song, /stems" in message
+    assert "Separate stems" not in message
+
+
+def test_an_unknown_option_lists_the_options_with_their_types(commands: Commands) -> None:
+    """A misspelt option is an error that lists each option, its type and range."""
+    with pytest.raises(LineError) as raised:
+        slash_call("/song prompt: x durration: 5", commands)
+    message = str(raised.value)
+    assert "/song has no option 'durration'" in message
+    assert "prompt (text, required)" in message
+    assert "duration (whole number 5–300)" in message
+    assert "version (one of v5/v6)" in message
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("/song duration: 20", "missing prompt"),
+        ("/song prompt: x duration: twenty", "duration takes a whole number"),
+        ("/song prompt: x duration: 2", "duration must be between 5 and 300"),
+        ("/song prompt: x version: v9", "version must be one of v5, v6"),
+        ("/song prompt: x public: maybe", "public takes true or false"),
+        ("/song prompt: x prompt: y", "given twice"),
+        ("/song lofi", "expected `name: value`"),
+        ("/song prompt:", "'prompt' needs a value"),
+    ],
+)
+def test_values_the_discord_client_would_refuse_are_errors(
+    commands: Commands, line: str, error: str
+) -> None:
+    """Missing, mistyped, out-of-range, unlisted, repeated and empty values are refused."""
+    with pytest.raises(LineError, match=error):
+        slash_call(line, commands)
+
+
+def test_split_options_keeps_the_order_of_the_pairs() -> None:
+    """Pairs come back in the order they were typed."""
+    assert split_options("b: 2  a: one two") == [("b", "2"), ("a", "one two")]
+
+
+@pytest.mark.parametrize(
+    ("line", "step"),
+    [
+        ("/about", Slash("/about")),
+        ("click 2", Click("2")),
+        ("click Make a loop on 4", Click("Make a loop", 4)),
+        ("select 1 a 'b c' on 3", Select("1", ("a", "b c"), 3)),
+        ('menu "Separate stems" 3', ContextMenu("Separate stems", 3)),
+        ("as @bob", SwitchMember("bob")),
+        ("in #music", SwitchChannel("music")),
+        ("say hello there", Say("hello there")),
+        ("say my take attach: ./a b.mp3", Say("my take", Path("a b.mp3"))),
+        ("ls 5", ListMessages(5)),
+        ("messages", ListMessages()),
+        ("expect your song is ready", Expect("your song is ready")),
+        ("expect-attachment .mp3", ExpectAttachment(".mp3")),
+        ("wait-jobs", WaitJobs()),
+        ("modal", ModalSubmit("")),
+        ("modal count: 2", ModalSubmit("count: 2")),
+    ],
+)
+def test_console_lines_become_steps(line: str, step: object) -> None:
+    """Each console command parses to its step with its arguments."""
+    assert parse_line(line) == step
+
+
+@pytest.mark.parametrize("line", ["", "   ", "# a comment"])
+def test_blank_lines_and_comments_are_no_step(line: str) -> None:
+    """Blank lines and `#` comments are skipped."""
+    assert parse_line(line) is None
+
+
+def test_an_unknown_console_command_points_to_help() -> None:
+    """A line that is neither a slash command nor a console command is refused."""
+    with pytest.raises(LineError, match="type `help`"):
+        parse_line("dance now")
+
+
+def test_modal_fields_are_matched_by_custom_id_or_label() -> None:
+    """Values are keyed by custom_id whichever name was typed; a required field must be given."""
+    modal = {
+        "custom_id": "lyrics-modal",
+        "title": "Lyrics",
+        "components": [
+            {
+                "type": 18,
+                "label": "Song title",
+                "component": {"type": 4, "custom_id": "title", "required": False},
+            },
+            {"type": 1, "components": [{"type": 4, "custom_id": "words", "label": "Words"}]},
+        ],
+    }
+    assert modal_values("song_title: Rain words: la la", modal) == {
+        "title": "Rain",
+        "words": "la la",
+    }
+    with pytest.raises(LineError, match="the modal needs words"):
+        modal_values("title: Rain", modal)
+
+
+def test_modal_fields_left_out_keep_the_text_the_bot_prefilled() -> None:
+    """A text input's prefilled `value` is submitted unless the member typed another."""
+    modal = {
+        "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": "count", "value": "4"}]},
+            {"type": 1, "components": [{"type": 4, "custom_id": "note", "required": False}]},
+        ]
+    }
+    assert modal_values("", modal) == {"count": "4"}
+    assert modal_values("count: 8", modal) == {"count": "8"}

@@ -1,0 +1,54 @@
+"""`python -m sandbox --script`: the whole stack run from a file of console lines, as CI runs it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.sandbox.console.conftest import RunSandbox
+
+SMOKE = Path(__file__).resolve().parents[3] / "sandbox" / "scripts" / "smoke.txt"
+
+
+def test_a_script_with_about_and_a_song_passes_and_saves_the_mp3(
+    run_sandbox: RunSandbox, tmp_path: Path
+) -> None:
+    """Every step passes (exit 0), each is echoed, and the song's .mp3 is saved."""
+    result = run_sandbox(
+        "/about\nexpect Soundverse for Discord\n"
+        "/song prompt: lofi rain duration: 5\nexpect-attachment .mp3\n"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "> /song prompt: lofi rain duration: 5" in result.stdout
+    saved = list((tmp_path / "out" / "attachments").glob("*/*.mp3"))
+    assert saved
+    assert saved[0].stat().st_size > 0
+
+
+def test_a_failing_expect_exits_1_quickly_with_the_line_that_failed(
+    run_sandbox: RunSandbox,
+) -> None:
+    """An expectation nothing meets fails its line after `--timeout`, and later lines never run."""
+    started = time.monotonic()
+    result = run_sandbox("/about\nexpect no such text anywhere\n/quota\n", "--timeout", "0.5")
+    assert result.returncode == 1
+    assert "line 2 failed" in result.stdout
+    assert "'no such text anywhere'" in result.stdout
+    assert "> /quota" not in result.stdout
+    assert time.monotonic() - started < 20
+
+
+def test_an_unknown_command_fails_the_script_with_the_list_of_commands(
+    run_sandbox: RunSandbox,
+) -> None:
+    """A typo in a script is a failed step that names the commands the bot registered."""
+    result = run_sandbox("/sogn prompt: x\n")
+    assert result.returncode == 1
+    assert "unknown command /sogn; commands: /about" in result.stdout
+
+
+def test_the_smoke_script_passes(run_sandbox: RunSandbox) -> None:
+    """`sandbox/scripts/smoke.txt` (about, song, quota, history) passes from start to end."""
+    result = run_sandbox(SMOKE.read_text(encoding="utf-8"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "✓ all steps passed" in result.stdout
