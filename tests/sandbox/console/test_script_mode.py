@@ -7,7 +7,9 @@ from pathlib import Path
 
 from tests.sandbox.console.conftest import RunSandbox
 
-SMOKE = Path(__file__).resolve().parents[3] / "sandbox" / "scripts" / "smoke.txt"
+SCRIPTS = Path(__file__).resolve().parents[3] / "sandbox" / "scripts"
+SMOKE = SCRIPTS / "smoke.txt"
+TOUR = SCRIPTS / "tour.txt"
 
 
 def test_a_script_with_about_and_a_song_passes_and_saves_the_mp3(
@@ -52,3 +54,10 @@ def test_the_smoke_script_passes(run_sandbox: RunSandbox) -> None:
     result = run_sandbox(SMOKE.read_text(encoding="utf-8"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "✓ all steps passed" in result.stdout
+
+
+def test_the_tour_script_makes_extends_splits_and_loops(run_sandbox: RunSandbox) -> None:
+    """`sandbox/scripts/tour.txt` makes a song, extends it, splits stems and loops it."""
+    result = run_sandbox(TOUR.read_text(encoding="utf-8"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("✓ no job queued or running") == 4
