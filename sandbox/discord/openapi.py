@@ -42,6 +42,11 @@ def default_spec_path() -> Path:
     return repo.parent / "shared" / "reference" / "discord-openapi.json"
 
 
+def spec_available() -> bool:
+    """Whether Discord's OpenAPI description is where `default_spec_path` looks."""
+    return default_spec_path().is_file()
+
+
 @functools.cache
 def _load_spec(path: Path) -> dict[str, Any]:
     if not path.is_file():

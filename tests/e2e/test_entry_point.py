@@ -13,6 +13,7 @@ import discord
 import yarl
 
 from sandbox.discord import LocalDiscord
+from sandbox.discord.openapi import spec_available
 from sandbox.soundverse import SoundverseStandIn
 from sandbox.stack import SandboxStack
 
@@ -67,7 +68,7 @@ def bot_environment(
 
 async def test_sigterm_shuts_the_bot_down_cleanly(tmp_path: Path) -> None:
     """`python -m bot` logs in, and on SIGTERM closes its connections and exits with code 0."""
-    local = LocalDiscord(bot_token="entry-token", validate_openapi=True)
+    local = LocalDiscord(bot_token="entry-token", validate_openapi=spec_available())
     soundverse = SoundverseStandIn(api_keys={"entry-key"})
     await local.start()
     await soundverse.start()
@@ -96,7 +97,7 @@ async def test_sigterm_shuts_the_bot_down_cleanly(tmp_path: Path) -> None:
 
 async def test_sync_command_pushes_commands_to_one_guild(tmp_path: Path) -> None:
     """`python -m bot sync --guild ID` registers the commands in that guild and exits 0."""
-    local = LocalDiscord(bot_token="entry-token", validate_openapi=True)
+    local = LocalDiscord(bot_token="entry-token", validate_openapi=spec_available())
     soundverse = SoundverseStandIn(api_keys={"entry-key"})
     await local.start()
     await soundverse.start()

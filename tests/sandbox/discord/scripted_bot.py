@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from sandbox.discord import LocalDiscord
+from sandbox.discord.openapi import spec_available
 
 Script = Callable[..., Awaitable[None]]
 
@@ -134,6 +135,12 @@ class ScriptedBot(commands.Bot):
 
     def modal(self) -> LyricsModal:
         return LyricsModal(self)
+
+
+def spec_flags(local: LocalDiscord, path_part: str, text: str = "") -> bool:
+    """The spec also refused the request (True when the spec is not here to ask)."""
+    found = take_violations(local, path_part)
+    return not spec_available() or any(text in violation for violation in found)
 
 
 def take_violations(local: LocalDiscord, path_part: str) -> list[str]:

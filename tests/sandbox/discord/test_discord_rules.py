@@ -10,7 +10,7 @@ import discord
 import pytest
 
 from sandbox.discord import LocalDiscord
-from tests.sandbox.discord.scripted_bot import ScriptedBot, take_violations
+from tests.sandbox.discord.scripted_bot import ScriptedBot, spec_flags, take_violations
 
 
 async def _run_failing(discord_: LocalDiscord, bot: ScriptedBot, script: Any) -> BaseException:
@@ -110,7 +110,7 @@ async def test_eleven_files_rejected(discord_: LocalDiscord, bot: ScriptedBot) -
     ):
         await bot.http.send_message(channel.id, params=params)
     assert caught.value.code == 30015
-    assert take_violations(discord_, "/messages")
+    assert spec_flags(discord_, "/messages")
 
 
 async def test_content_over_2000_rejected(discord_: LocalDiscord, bot: ScriptedBot) -> None:
@@ -122,7 +122,7 @@ async def test_content_over_2000_rejected(discord_: LocalDiscord, bot: ScriptedB
     error = await _run_failing(discord_, bot, song)
     assert isinstance(error, discord.HTTPException) and error.code == 50035
     assert "content" in error.text
-    assert any("data/content" in v for v in take_violations(discord_, "/callback"))
+    assert spec_flags(discord_, "/callback", "data/content")
 
 
 async def test_eleven_embeds_rejected(discord_: LocalDiscord, bot: ScriptedBot) -> None:
@@ -134,7 +134,7 @@ async def test_eleven_embeds_rejected(discord_: LocalDiscord, bot: ScriptedBot) 
     with pytest.raises(discord.HTTPException) as caught:
         await bot.http.request(route, json={"embeds": embeds})
     assert caught.value.code == 50035 and "embeds" in caught.value.text
-    assert take_violations(discord_, "/messages")
+    assert spec_flags(discord_, "/messages")
 
 
 async def test_embed_field_limits(discord_: LocalDiscord, bot: ScriptedBot) -> None:

@@ -8,7 +8,10 @@ import discord
 import pytest
 
 from sandbox.discord import LocalDiscord, OpenAPIValidator, RequestRecord
+from tests.openapi_spec import needs_openapi_spec
 from tests.sandbox.discord.scripted_bot import ScriptedBot, take_violations
+
+pytestmark = needs_openapi_spec
 
 
 @pytest.fixture(scope="module")
