@@ -10,8 +10,7 @@ from discord.ext import commands
 
 from bot.jobs.requests import music_request, song_request
 from bot.soundverse import MusicStyle
-from bot.ui.errors import refuse, report_for
-from bot.ui.launch import defer_card, launch_job, order_for
+from bot.ui.launch import JobPlan, defer_and_launch, planned
 
 if TYPE_CHECKING:
     from bot.app import SoundverseBot
@@ -46,16 +45,6 @@ class Generate(commands.Cog):
     def __init__(self, bot: SoundverseBot) -> None:
         self.bot = bot
 
-    async def start(
-        self, interaction: discord.Interaction[Any], operation: str, version: str, request: Any
-    ) -> None:
-        card_id = await defer_card(interaction)
-        try:
-            order = order_for(interaction, operation=operation, version=version, request=request)
-            await launch_job(self.bot, interaction, order, card_id)
-        except Exception as error:
-            await refuse(interaction, report_for(error))
-
     @app_commands.command(name="song", description="Make a song with vocals from a prompt")
     @app_commands.describe(
         prompt="What the song is about and how it sounds (up to 1024 characters)",
@@ -78,7 +67,7 @@ class Generate(commands.Cog):
         request = song_request(
             version=version, prompt=prompt, lyrics=lyrics, duration=duration, style=style
         )
-        await self.start(interaction, "song", version, request)
+        await defer_and_launch(self.bot, interaction, planned(JobPlan("song", version, request)))
 
     @app_commands.command(name="music", description="Make an instrumental from a prompt")
     @app_commands.describe(
@@ -98,7 +87,7 @@ class Generate(commands.Cog):
         version: str = "v5",
     ) -> None:
         request = music_request(version=version, prompt=prompt, style=style, duration=duration)
-        await self.start(interaction, "music", version, request)
+        await defer_and_launch(self.bot, interaction, planned(JobPlan("music", version, request)))
 
 
 async def setup(bot: SoundverseBot) -> None:

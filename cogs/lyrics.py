@@ -10,8 +10,8 @@ from discord.ext import commands
 
 from bot.jobs.requests import song_request
 from bot.soundverse import LyricsRequest, RequestValidationError
-from bot.ui.errors import refuse, report_for, send_error
-from bot.ui.launch import defer_card, launch_job, order_for
+from bot.ui.errors import report_for, send_error
+from bot.ui.launch import JobPlan, defer_and_launch, planned
 from bot.ui.lyrics_card import (
     LYRICS_DYNAMIC_ITEMS,
     SONG_LYRICS_LIMIT,
@@ -98,12 +98,8 @@ class Lyrics(commands.Cog):
         except Exception as error:
             await send_error(interaction, report_for(error))
             return
-        card_id = await defer_card(interaction)
-        try:
-            order = order_for(interaction, operation="song", version=SONG_VERSION, request=request)
-            await launch_job(self.bot, interaction, order, card_id)
-        except Exception as error:
-            await refuse(interaction, report_for(error))
+        plan = JobPlan("song", SONG_VERSION, request)
+        await defer_and_launch(self.bot, interaction, planned(plan))
 
 
 async def setup(bot: SoundverseBot) -> None:

@@ -25,8 +25,7 @@ from bot.jobs.requests import (
 )
 from bot.soundverse import SingingStyle
 from bot.ui.audio_input import check_upload, resolve_audio, source_from_upload, track_choices
-from bot.ui.errors import refuse, report_for
-from bot.ui.launch import defer_card, launch_job, order_for
+from bot.ui.launch import JobPlan, defer_and_launch, planned
 
 if TYPE_CHECKING:
     from bot.app import SoundverseBot
@@ -63,38 +62,16 @@ async def start_audio_job(
     audio: discord.Attachment | None,
     build: Callable[[AudioSource], OrderParts],
 ) -> None:
-    """Defer, find the audio, build the order from it, and queue the job (refusing privately)."""
+    """Refuse a bad upload at once; otherwise defer, find the audio, and queue the job."""
     if audio is not None:
         check_upload(audio)
-    card_id = await defer_card(interaction)
-    try:
+
+    async def make_plan() -> JobPlan:
         source, note = await resolve_audio(bot, interaction, track=track, audio=audio)
         operation, version, request = build(source)
-        order = order_for(
-            interaction,
-            operation=operation,
-            version=version,
-            request=request,
-            parent_track_id=source.track_id,
-        )
-        await launch_job(bot, interaction, order, card_id, note=note)
-    except Exception as error:
-        await refuse(interaction, report_for(error))
+        return JobPlan(operation, version, request, parent_track_id=source.track_id, note=note)
 
-
-async def start_plain_job(
-    bot: SoundverseBot,
-    interaction: discord.Interaction[Any],
-    parts: OrderParts,
-) -> None:
-    """Defer and queue a job that needs no audio input."""
-    operation, version, request = parts
-    card_id = await defer_card(interaction)
-    try:
-        order = order_for(interaction, operation=operation, version=version, request=request)
-        await launch_job(bot, interaction, order, card_id)
-    except Exception as error:
-        await refuse(interaction, report_for(error))
+    await defer_and_launch(bot, interaction, make_plan)
 
 
 def extend_builder(
@@ -157,19 +134,18 @@ class Tools(commands.Cog):
         style: str | None = None,
         voice: discord.Attachment | None = None,
     ) -> None:
-        if voice is None:
-            parts = ("singing", "v2", singing_request(lyrics=lyrics, style=style))
-            await start_plain_job(self.bot, interaction, parts)
-            return
-        check_upload(voice)
-        card_id = await defer_card(interaction)
-        try:
-            reference = await source_from_upload(voice, self.bot.settings.audio.max_input_seconds)
+        if voice is not None:
+            check_upload(voice)
+
+        async def make_plan() -> JobPlan:
+            reference = None
+            if voice is not None:
+                limit = self.bot.settings.audio.max_input_seconds
+                reference = await source_from_upload(voice, limit)
             request = singing_request(lyrics=lyrics, style=style, reference=reference)
-            order = order_for(interaction, operation="singing", version="v2", request=request)
-            await launch_job(self.bot, interaction, order, card_id)
-        except Exception as error:
-            await refuse(interaction, report_for(error))
+            return JobPlan("singing", "v2", request)
+
+        await defer_and_launch(self.bot, interaction, make_plan)
 
     @app_commands.command(name="stems", description="Split a track or audio file into stems")
     @app_commands.describe(
@@ -230,8 +206,8 @@ class Tools(commands.Cog):
         duration: int = 30,
         count: app_commands.Range[int, 1, 64] = 4,
     ) -> None:
-        parts = ("gen_loop", "v1", gen_loop_request(prompt=prompt, count=count, duration=duration))
-        await start_plain_job(self.bot, interaction, parts)
+        request = gen_loop_request(prompt=prompt, count=count, duration=duration)
+        await defer_and_launch(self.bot, interaction, planned(JobPlan("gen_loop", "v1", request)))
 
     @app_commands.command(
         name="text-to-music", description="Legacy v1 text to music (deprecated by Soundverse)"
@@ -253,7 +229,8 @@ class Tools(commands.Cog):
         loop: bool = False,
     ) -> None:
         request = text_to_music_request(prompt=prompt, duration=duration, model=model, loop=loop)
-        await start_plain_job(self.bot, interaction, ("text_to_music", "v1", request))
+        plan = JobPlan("text_to_music", "v1", request)
+        await defer_and_launch(self.bot, interaction, planned(plan))
 
 
 async def setup(bot: SoundverseBot) -> None:

@@ -16,7 +16,7 @@ from bot.errors import UserFacingError
 from bot.jobs.service import order_from_job
 from bot.storage import Track
 from bot.ui.errors import report_for, send_error
-from bot.ui.launch import defer_card, launch_job, order_for
+from bot.ui.launch import JobPlan, defer_and_launch
 
 if TYPE_CHECKING:
     from bot.app import SoundverseBot
@@ -103,25 +103,19 @@ class VariationButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         bot = bot_of(interaction)
-        card_id = await defer_card(interaction)
-        try:
+
+        async def make_plan() -> JobPlan:
             track = await find_track(bot, self.track_id)
             if track.job_id is None:
                 raise UserFacingError(
                     "This track's request is no longer known, so it can't be varied."
                 )
-            job = await bot.job_service.jobs.get(track.job_id)
-            stored = order_from_job(job)
-            order = order_for(
-                interaction,
-                operation=stored.operation,
-                version=stored.version,
-                request=stored.request,
-                parent_track_id=track.id,
+            stored = order_from_job(await bot.job_service.jobs.get(track.job_id))
+            return JobPlan(
+                stored.operation, stored.version, stored.request, parent_track_id=track.id
             )
-            await launch_job(bot, interaction, order, card_id)
-        except Exception as error:
-            await send_error(interaction, report_for(error))
+
+        await defer_and_launch(bot, interaction, make_plan)
 
 
 class DeleteTrackButton(

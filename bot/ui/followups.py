@@ -17,8 +17,8 @@ from bot.errors import InvalidInput, UserFacingError
 from bot.jobs.inputs import AudioSource
 from bot.jobs.requests import extend_request, loop_request, stems_request
 from bot.ui.audio_input import source_from_track, source_from_upload
-from bot.ui.errors import refuse, report_for, send_error
-from bot.ui.launch import defer_card, launch_job, order_for
+from bot.ui.errors import report_for, send_error
+from bot.ui.launch import JobPlan, defer_and_launch
 
 if TYPE_CHECKING:
     from bot.app import SoundverseBot
@@ -59,20 +59,13 @@ async def run_follow_up(
     build: Callable[[AudioSource], tuple[str, str, dict[str, Any]]],
 ) -> None:
     """Defer, resolve the audio, build the order and queue it; refuse privately on error."""
-    card_id = await defer_card(interaction)
-    try:
+
+    async def make_plan() -> JobPlan:
         source = await resolve(interaction)
         operation, version, request = build(source)
-        order = order_for(
-            interaction,
-            operation=operation,
-            version=version,
-            request=request,
-            parent_track_id=source.track_id,
-        )
-        await launch_job(bot_of(interaction), interaction, order, card_id)
-    except Exception as error:
-        await refuse(interaction, report_for(error))
+        return JobPlan(operation, version, request, parent_track_id=source.track_id)
+
+    await defer_and_launch(bot_of(interaction), interaction, make_plan)
 
 
 class ExtendModal(discord.ui.Modal, title="Extend"):

@@ -7,6 +7,8 @@ reserved and the job queued; its card is the deferred response.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +16,7 @@ import discord
 
 from bot.jobs.models import JobOrder
 from bot.storage import Job
+from bot.ui.errors import refuse, report_for
 from bot.ui.job_card import JobCard
 
 if TYPE_CHECKING:
@@ -151,3 +154,48 @@ async def card_for_resumed_job(bot: SoundverseBot, job: Job, order: JobOrder) ->
         token_deadline=deadline,
         on_moved=remember_move,
     )
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """What to run for an interaction, worked out once it has been acknowledged."""
+
+    operation: str
+    version: str
+    request: dict[str, Any]
+    parent_track_id: int | None = None
+    note: str | None = None
+
+
+def planned(plan: JobPlan) -> Callable[[], Awaitable[JobPlan]]:
+    """A plan that needs no more work (no audio to fetch)."""
+
+    async def ready() -> JobPlan:
+        return plan
+
+    return ready
+
+
+async def defer_and_launch(
+    bot: SoundverseBot,
+    interaction: discord.Interaction[Any],
+    make_plan: Callable[[], Awaitable[JobPlan]],
+) -> None:
+    """Acknowledge, work out the plan (slow work such as fetching audio), queue the job.
+
+    Anything that goes wrong after the acknowledgement is told to the member privately and
+    the "thinking" message is removed; quota is only reserved once the plan is complete.
+    """
+    card_id = await defer_card(interaction)
+    try:
+        plan = await make_plan()
+        order = order_for(
+            interaction,
+            operation=plan.operation,
+            version=plan.version,
+            request=plan.request,
+            parent_track_id=plan.parent_track_id,
+        )
+        await launch_job(bot, interaction, order, card_id, note=plan.note)
+    except Exception as error:
+        await refuse(interaction, report_for(error))
