@@ -58,6 +58,15 @@ log = logging.getLogger(__name__)
 ObserverFactory = Callable[[Job, JobOrder], Awaitable[JobObserver]]
 T = TypeVar("T")
 
+UNFOLLOWABLE = (
+    "The bot restarted while this job was being sent and Soundverse had not yet given it an "
+    "id, so it could not be followed. Please run the command again."
+)
+UNDELIVERABLE = (
+    "The bot restarted while delivering this job, and this kind of job cannot be fetched "
+    "again from Soundverse. Please run the command again."
+)
+
 # Room kept in a message create for the album art and the JSON part.
 _ART_ALLOWANCE = 1024 * 1024
 
@@ -170,11 +179,6 @@ class JobService:
         """Where a job stands in its queue, or None when it is not queued or running here."""
         return self.queue.place(job_id)
 
-    def order_of(self, job_id: int) -> JobOrder | None:
-        """The order of a job queued or running in this process."""
-        tracked = self._tracked.get(job_id)
-        return tracked.order if tracked is not None else None
-
     async def cancel(self, job_id: int) -> bool:
         """Cancel a queued or running job; False when it is not in this process's queue.
 
@@ -208,10 +212,10 @@ class JobService:
             order = order_from_job(job)
             observer = await observer_for(job, order)
             if job.state is JobState.QUEUED and job.attempts > 0:
-                await self._fail_interrupted(job, observer)
+                await self._fail_interrupted(job, observer, UNFOLLOWABLE)
                 continue
             if job.state is JobState.DELIVERING and not job.resumes_by_polling:
-                await self._fail_interrupted(job, observer)
+                await self._fail_interrupted(job, observer, UNDELIVERABLE)
                 continue
             self._enqueue(job, order, observer)
             resumed.append(job.id)
@@ -501,18 +505,11 @@ class JobService:
             log.exception("Could not settle the reservation of job %s", job.id)
             return False
 
-    async def _fail_interrupted(self, job: Job, observer: JobObserver) -> None:
+    async def _fail_interrupted(self, job: Job, observer: JobObserver, why: str) -> None:
         progress = _Progress(job.state, billed=False, started_at=self._clock())
         refunded = await self._settle_unfinished(job, progress, "interrupted by a restart")
         await self._transition_quietly(job.id, JobState.FAILED, error="interrupted by a restart")
-        await observer.on_failed(
-            JobFailure(
-                job.id,
-                "The bot restarted while this job was in progress and Soundverse had not yet "
-                "given it an id, so it could not be followed. Please run the command again.",
-                refunded,
-            )
-        )
+        await observer.on_failed(JobFailure(job.id, why, refunded))
 
     async def _transition_quietly(self, job_id: int, state: JobState, **fields: Any) -> None:
         try:

@@ -135,15 +135,19 @@ class JobCard:
                 )
                 return
             except discord.HTTPException as error:
-                if not token_is_dead(error):
+                if not (token_is_dead(error) or error.status == 404):
                     raise
-                log.info("Interaction token of the card in %s is dead; moving", self.channel_id)
+                # A dead token, or a card someone deleted: carry on in a channel message.
+                log.info("The card in %s can no longer be edited; moving", self.channel_id)
                 self.webhook = None
         if self._channel_message is not None:
-            self._channel_message = await self._channel_message.edit(
-                allowed_mentions=quiet, **fields
-            )
-            return
+            try:
+                self._channel_message = await self._channel_message.edit(
+                    allowed_mentions=quiet, **fields
+                )
+                return
+            except discord.NotFound:
+                self._channel_message = None
         await self.move_to_channel(**fields)
 
     async def move_to_channel(self, **fields: Any) -> None:

@@ -248,3 +248,17 @@ async def test_only_requester_or_manager_can_cancel(make_stack: StackFactory) ->
     )
     assert "Only the member who started this job" in embed_text(refusal)
     assert "Cancelled" not in embed_text(await card_shows(stack, interaction, "Composing"))
+
+
+async def test_deleted_card_does_not_lose_the_job(make_stack: StackFactory) -> None:
+    """If a moderator deletes the job card, the card comes back as a channel message."""
+    stack = await make_stack(time_scale=0.1, tweak=watchable)
+    alice = stack.discord.user("alice")
+    interaction = await stack.discord.slash("song", user="alice", prompt="lofi rain")
+    card = await card_shows(stack, interaction, "Composing")
+    card.deleted = True
+    result = await stack.discord.wait_for_message(result_for(alice.id), timeout=30)
+    assert result.attachments
+    await stack.discord.wait_for_message(
+        lambda m: m.webhook_id is None and m.id != result.id and "Done" in embed_text(m)
+    )
