@@ -69,6 +69,11 @@ class SoundverseSettings(BaseModel):
         default=15.0, gt=0, description="Longest wait between status polls after a drop"
     )
     retries: int = Field(default=3, ge=0, le=10, description="Retries of idempotent calls")
+    max_connections: int = Field(
+        default=0,
+        ge=0,
+        description="Open connections to Soundverse at most (0: no limit; a job streams on one)",
+    )
     download_max_bytes: int = Field(
         default=200 * 1024 * 1024, gt=0, description="Largest audio file downloaded"
     )

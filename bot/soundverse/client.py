@@ -121,6 +121,11 @@ def _retryable(error: SoundverseError) -> bool:
     return isinstance(error, UpstreamError) and (error.status is None or error.status >= 500)
 
 
+def _connect_timeout(seconds: float) -> UpstreamError:
+    """No connection within the connect timeout: the request never reached Soundverse."""
+    return UpstreamError(f"Could not connect to Soundverse within {seconds:g} s", reached=False)
+
+
 def _connection_error(error: aiohttp.ClientError) -> UpstreamError:
     if isinstance(error, aiohttp.ClientConnectorError):
         return UpstreamError(
@@ -179,7 +184,10 @@ class SoundverseClient:
     def session(self) -> aiohttp.ClientSession:
         """The HTTP session of this client, created on first use."""
         if self._session is None or (self._owns_session and self._session.closed):
-            self._session = aiohttp.ClientSession()
+            # Every running job holds a connection for its whole stream, so aiohttp's default
+            # pool of 100 would make the 101st job wait for a connection and time out.
+            connector = aiohttp.TCPConnector(limit=self.settings.max_connections)
+            self._session = aiohttp.ClientSession(connector=connector)
             self._owns_session = True
         return self._session
 
@@ -414,6 +422,8 @@ class SoundverseClient:
                         response.status, payload, response.headers.get("Retry-After")
                     )
                 return payload
+        except aiohttp.ConnectionTimeoutError:
+            raise _connect_timeout(self.settings.connect_timeout) from None
         except TimeoutError:
             raise UpstreamTimeout(f"Soundverse did not answer within {limit:g} s") from None
         except aiohttp.ClientError as error:
@@ -646,6 +656,10 @@ class GenerationStream:
                                 yield self._merge(fields)
                                 self._check_deadline(started)
                 parser.close()
+        except aiohttp.ConnectionTimeoutError:
+            raise _StreamInterrupted(
+                f"could not connect within {client.settings.connect_timeout:g} s"
+            ) from None
         except TimeoutError:
             raise _StreamInterrupted(f"no data for {idle:g} s") from None
         except aiohttp.ClientConnectorError as error:

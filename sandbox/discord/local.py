@@ -559,7 +559,7 @@ class LocalDiscord:
             source_message=message,
         )
         interaction.payload = self._interaction_payload(interaction, data, guild, place, message)
-        self.world.interactions[interaction.id] = interaction
+        self.world.add_interaction(interaction)
         await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
         return InteractionHandle(self, interaction)
 

@@ -466,6 +466,7 @@ class World:
         self.messages: dict[str, Message] = {}
         self.commands: dict[str, Command] = {}
         self.interactions: dict[str, Interaction] = {}
+        self._interactions_by_token: dict[str, Interaction] = {}
         self.attachments: dict[str, Attachment] = {}
         self.reactions: list[tuple[str, str]] = []
         for name in ("alice", "bob", "carol"):
@@ -517,8 +518,12 @@ class World:
         message = self.messages.get(message_id)
         return None if message is None or message.deleted else message
 
+    def add_interaction(self, interaction: Interaction) -> None:
+        self.interactions[interaction.id] = interaction
+        self._interactions_by_token[interaction.token] = interaction
+
     def interaction_by_token(self, token: str) -> Interaction | None:
-        return next((i for i in self.interactions.values() if i.token == token), None)
+        return self._interactions_by_token.get(token)
 
     def resolve_mentions(self, message: Message, content: str, allowed: JSON | None) -> None:
         """Fill the mention fields the way Discord does: only what `allowed_mentions` lets ping."""

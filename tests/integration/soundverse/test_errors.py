@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
+from pydantic import HttpUrl, SecretStr
 
+from bot.config import EndpointSettings, SoundverseSettings
 from bot.soundverse import (
     AuthenticationError,
     ModerationKind,
@@ -24,7 +25,7 @@ from bot.soundverse import (
     nothing_billed,
 )
 from sandbox.soundverse import SoundverseStandIn
-from tests.integration.soundverse.conftest import FakeTime
+from tests.integration.soundverse.conftest import API_KEY, FakeTime
 
 SONG_SYNC = "/v5/generate/song/sync"
 SONG = "/v5/generate/song"
@@ -240,4 +241,26 @@ async def test_unreachable_server_on_a_sync_call_billed_nothing(
     client = make_client(base_url="http://127.0.0.1:9")
     with pytest.raises(UpstreamError, match="Could not reach Soundverse") as caught:
         await client.chat("hello")
+    assert nothing_billed(caught.value)
+
+
+async def test_waiting_for_a_connection_is_a_named_unbilled_error(
+    standin: SoundverseStandIn,
+) -> None:
+    """With the pool used up by a stalled stream, another call fails as "could not connect"."""
+    settings = SoundverseSettings(
+        api_key=SecretStr(API_KEY),
+        base_url=HttpUrl(standin.url),
+        connect_timeout=0.2,
+        max_connections=1,
+    )
+    standin.inject("stall:1", path="/v5/generate/song")
+    async with SoundverseClient(settings, EndpointSettings()) as client:
+        stream = client.stream_song(SongRequest(prompt="rain"))
+        await anext(aiter(stream))
+        with pytest.raises(
+            UpstreamError, match=r"Could not connect to Soundverse within 0\.2 s"
+        ) as caught:
+            await client.chat("hi")
+        await stream.aclose()
     assert nothing_billed(caught.value)
