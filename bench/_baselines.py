@@ -1,0 +1,126 @@
+"""The baselines of the job benchmark: `python bench/_baselines.py bare|naive`.
+
+bare:  a discord.py bot whose `/song` only defers: the floor of acknowledgement latency.
+naive: a discord.py + aiohttp bot that streams the generation and edits its response on
+       every SSE event, then posts the takes; what a first version often looks like.
+Both read the same environment variables as the real bot (DISCORD_TOKEN, DISCORD_API_BASE,
+DISCORD_GATEWAY_URL, SOUNDVERSE_API_KEY, SOUNDVERSE_BASE_URL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+
+log = logging.getLogger("baseline")
+
+SONG_PATH = "/v5/generate/song"
+
+
+def point_discord_at_environment() -> None:
+    """discord.py reads these class attributes at each request and connection."""
+    discord.http.Route.BASE = os.environ["DISCORD_API_BASE"].rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["DISCORD_GATEWAY_URL"])
+
+
+class BaselineBot(discord.Client):
+    """A client with one `/song` command; `naive` chooses what the command does."""
+
+    def __init__(self, naive: bool) -> None:
+        super().__init__(intents=discord.Intents.default())
+        self.naive = naive
+        self.tree = app_commands.CommandTree(self)
+        self.session: aiohttp.ClientSession | None = None
+        self.tree.add_command(
+            app_commands.Command(
+                name="song", description="Make a song with vocals", callback=self.song
+            )
+        )
+
+    async def setup_hook(self) -> None:
+        self.session = aiohttp.ClientSession()
+        await self.tree.sync()
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        await super().close()
+
+    async def on_ready(self) -> None:
+        log.info("Ready as %s", self.user)
+
+    async def song(
+        self, interaction: discord.Interaction[Any], prompt: str, duration: int | None = None
+    ) -> None:
+        await interaction.response.defer(thinking=True)
+        if self.naive:
+            await self.generate(interaction, prompt, duration)
+
+    async def generate(
+        self, interaction: discord.Interaction[Any], prompt: str, duration: int | None
+    ) -> None:
+        final: dict[str, Any] = {}
+        async for event in self.stream(prompt, duration):
+            status = event.get("status", "working")
+            progress = event.get("progress")
+            text = f"{status} {progress}%" if progress is not None else str(status)
+            await interaction.edit_original_response(content=f"🎵 {prompt}\n{text}")
+            if event.get("isComplete"):
+                final = event
+        files = [
+            await self.download(take["audio_url"], i)
+            for i, take in enumerate(final.get("audio_data") or [], start=1)
+        ]
+        await interaction.followup.send(
+            content=f"<@{interaction.user.id}> your song is ready",
+            files=files,
+            allowed_mentions=discord.AllowedMentions(users=True),
+        )
+
+    async def stream(self, prompt: str, duration: int | None) -> AsyncIterator[dict[str, Any]]:
+        assert self.session is not None
+        body: dict[str, Any] = {"prompt": prompt}
+        if duration is not None:
+            body["duration"] = duration
+        headers = {"Authorization": f"Bearer {os.environ['SOUNDVERSE_API_KEY']}"}
+        url = os.environ["SOUNDVERSE_BASE_URL"].rstrip("/") + SONG_PATH
+        async with self.session.post(url, json=body, headers=headers) as response:
+            async for line in response.content:
+                if line.startswith(b"data:"):
+                    yield json.loads(line[5:])
+
+    async def download(self, url: str, index: int) -> discord.File:
+        assert self.session is not None
+        async with self.session.get(url) as response:
+            data = await response.read()
+        return discord.File(io.BytesIO(data), filename=f"take-{index}.mp3")
+
+
+async def run(naive: bool) -> None:
+    point_discord_at_environment()
+    bot = BaselineBot(naive)
+    async with bot:
+        await bot.start(os.environ["DISCORD_TOKEN"])
+
+
+def main() -> None:
+    kind = sys.argv[1] if len(sys.argv) > 1 else ""
+    if kind not in ("bare", "naive"):
+        sys.exit("usage: _baselines.py bare|naive")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(run(kind == "naive"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""A bot under test as its own process: started with environment variables, read from /proc.
+
+The bot runs in a temporary directory (so no `.env` is read) and prints "Ready as" once
+connected; lines starting with "TIMING " on its stdout are JSON stamps for the benchmark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _stack import API_KEY, BOT_TOKEN, ProbedDiscord
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+READY_MARKER = "Ready as"
+TIMING_PREFIX = "TIMING "
+# Big enough that neither the guild queue nor quota ever holds a benchmark job back.
+UNLIMITED = "100000000"
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Resident memory of a process, in bytes: now, and the peak since it started."""
+
+    rss: int
+    peak: int
+
+
+def bot_environment(discord: ProbedDiscord, soundverse_url: str, data_dir: Path) -> dict[str, str]:
+    """Every setting the bot needs to run against the stand-ins, and nothing inherited."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(data_dir),
+        "PYTHONPATH": str(REPOSITORY),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "DISCORD_TOKEN": BOT_TOKEN,
+        "DISCORD_API_BASE": discord.local.api_base,
+        "DISCORD_GATEWAY_URL": discord.local.gateway_url,
+        "SOUNDVERSE_API_KEY": API_KEY,
+        "SOUNDVERSE_BASE_URL": soundverse_url,
+        "STORAGE_PATH": str(data_dir / "bot.db"),
+        "AUDIO_DIRECTORY": str(data_dir / "audio"),
+        "QUOTA_UNITS_PER_PERIOD": UNLIMITED,
+        "QUOTA_MEMBER_CAP": UNLIMITED,
+        "QUOTA_MEMBER_CONCURRENT": UNLIMITED,
+        "JOBS_GUILD_CONCURRENCY": UNLIMITED,
+        "LOG_LEVEL": "INFO",
+    }
+
+
+def read_memory(pid: int) -> Memory:
+    """VmRSS and VmHWM of `pid` from /proc/<pid>/status."""
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = int(value.split()[0]) * 1024
+    return Memory(rss=fields["VmRSS"], peak=fields["VmHWM"])
+
+
+class BotProcess:
+    """One bot subprocess: `python <args>` with `environment`, in `data_dir`."""
+
+    def __init__(self, args: Sequence[str], environment: dict[str, str], data_dir: Path) -> None:
+        self.args = [sys.executable, *args]
+        self.environment = environment
+        self.data_dir = data_dir
+        self.timings: list[dict[str, Any]] = []
+        self._process: asyncio.subprocess.Process | None = None
+        self._ready = asyncio.Event()
+        self._tail: deque[str] = deque(maxlen=40)
+        self._readers: list[asyncio.Task[None]] = []
+
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("the bot is not running")
+        return self._process.pid
+
+    def memory(self) -> Memory:
+        return read_memory(self.pid)
+
+    async def start(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
+        """Start the process and return once it printed its ready line."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._process = await asyncio.create_subprocess_exec(
+            *self.args,
+            cwd=self.data_dir,
+            env=self.environment,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert self._process.stdout is not None and self._process.stderr is not None
+        self._readers = [
+            asyncio.create_task(self._read(self._process.stdout)),
+            asyncio.create_task(self._read(self._process.stderr)),
+        ]
+        ready = asyncio.create_task(self._ready.wait())
+        exited = asyncio.create_task(self._process.wait())
+        await asyncio.wait({ready, exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+        exited.cancel()
+        if not self._ready.is_set():
+            await self.stop()
+            raise RuntimeError(f"{' '.join(self.args[1:])} never got ready:\n" + self.output())
+
+    def output(self) -> str:
+        """The last lines the process printed, for error messages."""
+        return "\n".join(self._tail)
+
+    async def stop(self, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+        """SIGTERM, as an operator would stop it; SIGKILL if it does not stop in time."""
+        process = self._process
+        if process is None:
+            return
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), timeout)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        for reader in self._readers:
+            reader.cancel()
+        self._process = None
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        while line := await stream.readline():
+            text = line.decode(errors="replace").rstrip()
+            if text.startswith(TIMING_PREFIX):
+                self.timings.append(json.loads(text[len(TIMING_PREFIX) :]))
+                continue
+            self._tail.append(text)
+            if READY_MARKER in text:
+                self._ready.set()

@@ -1,0 +1,153 @@
+"""The local Discord and the local Soundverse with the probes the job benchmark reads.
+
+Every instant is `time.monotonic()`, which on Linux is one clock for every process, so
+stamps taken here compare with stamps a bot subprocess prints.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.discord import LocalDiscord, Rules
+from sandbox.discord.state import JSON, Interaction
+from sandbox.soundverse import Job, SoundverseStandIn
+from sandbox.soundverse.endpoints import Endpoint
+from sandbox.soundverse.faults import Fault
+from sandbox.soundverse.inputs import InputAudio
+from sandbox.soundverse.validation import Body
+
+BOT_TOKEN = "bench-bot-token"
+API_KEY = "bench-key"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ProbedDiscord:
+    """A `LocalDiscord` that stamps each interaction's dispatch, callback and result."""
+
+    def __init__(self, rules: Rules | None = None) -> None:
+        self.local = LocalDiscord(bot_token=BOT_TOKEN, validate_openapi=False, rules=rules)
+        self.dispatched: dict[str, float] = {}
+        self.acked: dict[str, float] = {}
+        self.results: dict[str, float] = {}
+        self.failures: dict[str, float] = {}
+        self.tokens: dict[str, str] = {}
+        self._ids_by_token: dict[str, str] = {}
+        self._interactions_by_token: dict[str, Interaction] = {}
+        self._indexed = 0
+        self._hook_gateway()
+        self._hook_routes()
+        self._index_tokens()
+
+    async def start(self) -> None:
+        await self.local.start()
+
+    async def stop(self) -> None:
+        await self.local.stop()
+
+    @property
+    def in_flight(self) -> int:
+        """Interactions dispatched whose job has not ended yet (no result, no failure card)."""
+        return len(self.dispatched) - len(self.results) - len(self.failures)
+
+    def ended(self, interaction_id: str) -> bool:
+        return interaction_id in self.results or interaction_id in self.failures
+
+    def rest_requests(self, since: int = 0) -> list[Any]:
+        """REST requests (not gateway frames, not attachment downloads) from index `since`."""
+        return [r for r in self.local.requests[since:] if r.path.startswith("/api/")]
+
+    def _hook_gateway(self) -> None:
+        dispatch = self.local.gateway.dispatch
+
+        async def stamped(name: str, payload: JSON) -> None:
+            await dispatch(name, payload)
+            if name == "INTERACTION_CREATE":
+                # Stamped once the frame is written: queueing behind other frames on the
+                # harness side is not the bot's latency.
+                self.dispatched[payload["id"]] = time.monotonic()
+                self._ids_by_token[payload["token"]] = payload["id"]
+                self.tokens[payload["id"]] = payload["token"]
+
+        self.local.gateway.dispatch = stamped  # type: ignore[method-assign]
+
+    def _hook_routes(self) -> None:
+        routes = self.local.rest.routes
+
+        @web.middleware
+        async def stamp(request: web.Request, handler: Handler) -> web.StreamResponse:
+            return await self._stamp(request, handler)
+
+        def with_stamps(app: web.Application) -> None:
+            routes(app)
+            app.middlewares.append(stamp)
+
+        self.local.rest.routes = with_stamps  # type: ignore[method-assign]
+
+    async def _stamp(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        arrived = time.monotonic()
+        parts = request.path.split("/")
+        is_post = request.method == "POST"
+        # /api/v10/interactions/{id}/{token}/callback
+        if is_post and len(parts) == 7 and parts[3] == "interactions" and parts[6] == "callback":
+            self.acked.setdefault(parts[4], arrived)
+        response = await handler(request)
+        # /api/v10/webhooks/{application}/{token}: a follow-up, which is how results are posted
+        if len(parts) >= 6 and parts[3] == "webhooks" and response.status == 200:
+            interaction_id = self._ids_by_token.get(parts[5])
+            if interaction_id is not None and is_post:
+                self.results.setdefault(interaction_id, time.monotonic())
+            elif interaction_id is not None and request.method == "PATCH":
+                self._note_failure(interaction_id)
+        return response
+
+    def _note_failure(self, interaction_id: str) -> None:
+        """A card edited to the failure line (❌) ends its job without a result."""
+        original = self.local.world.interactions[interaction_id].original
+        if original is None or interaction_id in self.results:
+            return
+        if any("❌" in str(embed.get("description", "")) for embed in original.embeds):
+            self.failures.setdefault(interaction_id, time.monotonic())
+
+    def _index_tokens(self) -> None:
+        """Replaces the stand-in's linear token scan, which grows with every interaction."""
+        world = self.local.world
+
+        def by_token(token: str) -> Interaction | None:
+            found = self._interactions_by_token.get(token)
+            if found is None and len(world.interactions) > self._indexed:
+                fresh = itertools.islice(world.interactions.values(), self._indexed, None)
+                for interaction in fresh:
+                    self._interactions_by_token[interaction.token] = interaction
+                self._indexed = len(world.interactions)
+                found = self._interactions_by_token.get(token)
+            return found
+
+        world.interaction_by_token = by_token  # type: ignore[method-assign]
+
+
+class TimedSoundverse(SoundverseStandIn):
+    """The local Soundverse, noting when each job published its last event."""
+
+    def __init__(self, time_scale: float) -> None:
+        super().__init__(api_keys={API_KEY}, time_scale=time_scale)
+        self.completed_at: dict[str, float] = {}
+
+    def _start_job(
+        self, endpoint: Endpoint, body: Body, inputs: dict[str, InputAudio], fault: Fault | None
+    ) -> Job:
+        job = super()._start_job(endpoint, body, inputs, fault)
+        publish = job.publish
+
+        async def stamped(chunk: dict[str, Any]) -> None:
+            await publish(chunk)
+            if chunk.get("isComplete"):
+                self.completed_at[job.message_id] = time.monotonic()
+
+        job.publish = stamped  # type: ignore[method-assign]
+        return job
