@@ -47,6 +47,7 @@ def check_upload_metadata(filename: str, content_type: str | None, size: int) ->
 
 
 def clock_time(seconds: float) -> str:
+    """`3:07` for 187 seconds."""
     whole = round(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -12,6 +12,7 @@ from discord import app_commands
 from bot.errors import InvalidInput
 from bot.jobs.inputs import AudioSource, check_upload_audio, check_upload_metadata
 from bot.storage import Track
+from bot.ui.text import bot_of
 from bot.ui.track_card import format_duration
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ async def track_choices(
     interaction: discord.Interaction[Any], current: str
 ) -> list[app_commands.Choice[str]]:
     """Autocomplete of the member's own tracks by prompt or title (or by `#id`)."""
-    bot = cast("SoundverseBot", interaction.client)
+    bot = bot_of(interaction)
     tracks = bot.job_service.tracks
     typed = current.strip()
     found: tuple[Track, ...]

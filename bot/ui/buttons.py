@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -17,15 +17,12 @@ from bot.jobs.service import order_from_job
 from bot.storage import Track
 from bot.ui.errors import report_for, send_error
 from bot.ui.launch import JobPlan, defer_and_launch
+from bot.ui.text import bot_of
 
 if TYPE_CHECKING:
     from bot.app import SoundverseBot
 
 log = logging.getLogger(__name__)
-
-
-def bot_of(interaction: discord.Interaction[Any]) -> SoundverseBot:
-    return cast("SoundverseBot", interaction.client)
 
 
 def may_manage(interaction: discord.Interaction[Any], owner_id: int) -> bool:

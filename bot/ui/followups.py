@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -19,9 +19,10 @@ from bot.jobs.requests import extend_request, loop_request, stems_request
 from bot.ui.audio_input import source_from_track, source_from_upload
 from bot.ui.errors import report_for, send_error
 from bot.ui.launch import JobPlan, defer_and_launch
+from bot.ui.text import bot_of
 
 if TYPE_CHECKING:
-    from bot.app import SoundverseBot
+    pass
 
 SourceResolver = Callable[[discord.Interaction[Any]], Awaitable[AudioSource]]
 
@@ -31,10 +32,6 @@ STEM_OPTIONS = [
     discord.SelectOption(label="Instruments", value="instruments", emoji="🎸"),
     discord.SelectOption(label="All stems", value="all-stems", emoji="🎚️"),
 ]
-
-
-def bot_of(interaction: discord.Interaction[Any]) -> SoundverseBot:
-    return cast("SoundverseBot", interaction.client)
 
 
 def from_track(track_id: int) -> SourceResolver:

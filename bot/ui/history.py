@@ -8,6 +8,7 @@ from typing import Any, cast
 import discord
 
 from bot.storage import Track
+from bot.ui.text import clip
 from bot.ui.track_card import format_duration, message_link, track_actions
 
 PER_PAGE = 5
@@ -28,7 +29,7 @@ def history_embed(title: str, tracks: list[Track], page: int, pages: int) -> dis
         length = format_duration(track.audio_file.duration_seconds if track.audio_file else None)
         where = f" · [message]({message_link(track)})" if message_link(track) else ""
         lines.append(
-            f"**#{track.id} {_clip(track.title, 80)}** ({track.operation}, {length}) {when}{where}"
+            f"**#{track.id} {clip(track.title, 80)}** ({track.operation}, {length}) {when}{where}"
         )
     embed.description = "\n".join(lines)
     embed.set_footer(text=f"Page {page} of {pages}")
@@ -41,7 +42,7 @@ def repost_message(
     """A track posted again: its file when it is still here and fits, else a link."""
     embed = discord.Embed(title=track.title, colour=HISTORY_COLOUR)
     if track.prompt:
-        embed.add_field(name="Prompt", value=_clip(track.prompt, 1024), inline=False)
+        embed.add_field(name="Prompt", value=clip(track.prompt, 1024), inline=False)
     if track.license:
         embed.add_field(name="License", value=track.license)
     embed.set_footer(text=f"Track #{track.id}")
@@ -75,7 +76,7 @@ class HistoryView(discord.ui.View):
         self.next.disabled = self.page >= self.pages
         menu = cast("discord.ui.Select[Any]", self.repost)
         menu.options = [
-            discord.SelectOption(label=_clip(f"#{t.id} {t.title}", 100), value=str(t.id))
+            discord.SelectOption(label=clip(f"#{t.id} {t.title}", 100), value=str(t.id))
             for t in self.tracks
         ] or [discord.SelectOption(label="No tracks", value="0")]
         menu.disabled = not self.tracks
@@ -121,8 +122,3 @@ class HistoryView(discord.ui.View):
             view=view,
             allowed_mentions=discord.AllowedMentions.none(),
         )
-
-
-def _clip(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -17,6 +17,7 @@ import discord
 
 from bot.jobs.models import Delivery, JobFailure, JobView, PostedMessage
 from bot.ui.progress import stage_line
+from bot.ui.text import clip
 from bot.ui.track_card import message_link, result_message
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class JobCard:
     def _embed(self, status: str, colour: discord.Colour) -> discord.Embed:
         lines = []
         if self.prompt:
-            lines.append(f"> {_one_line(self.prompt, 300)}")
+            lines.append(f"> {clip(self.prompt, 300)}")
         if self.note:
             lines.append(f"-# {self.note}")
         lines.append(status)
@@ -214,8 +215,3 @@ class JobCard:
         return await channel.send(
             content=content, embed=embed, files=files, view=view, allowed_mentions=mentions
         )
-
-
-def _one_line(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -16,6 +16,7 @@ from bot.errors import UserFacingError
 from bot.soundverse import LyricsRequest, LyricsResult, UpstreamError, UpstreamTimeout
 from bot.ui.errors import refuse, report_for, send_error
 from bot.ui.launch import role_ids
+from bot.ui.text import bot_of
 
 if TYPE_CHECKING:
     from bot.app import SoundverseBot
@@ -235,10 +236,6 @@ def song_prompt(request: LyricsRequest) -> str:
 
 
 # --- writing and posting ----------------------------------------------------------------------
-
-
-def bot_of(interaction: discord.Interaction[Any]) -> SoundverseBot:
-    return cast("SoundverseBot", interaction.client)
 
 
 async def written_lyrics(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import discord
 
+from bot.jobs.inputs import clock_time
 from bot.jobs.models import DeliveredTake, Delivery
 from bot.storage import Track
+from bot.ui.text import clip
 
 RESULT_COLOUR = discord.Colour.from_rgb(120, 86, 255)
 
@@ -24,10 +26,7 @@ OPERATION_NOUN = {
 
 def format_duration(seconds: float | None) -> str:
     """`3:07`; `?` when unknown."""
-    if seconds is None:
-        return "?"
-    whole = round(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
+    return "?" if seconds is None else clock_time(seconds)
 
 
 def message_link(track: Track) -> str | None:
@@ -58,7 +57,7 @@ def result_embed(delivery: Delivery, parent_link: str | None = None) -> discord.
         description="\n".join(describe_take(take) for take in delivery.takes) or "No audio.",
     )
     if order.prompt:
-        embed.add_field(name="Prompt", value=_clip(order.prompt, 1024), inline=False)
+        embed.add_field(name="Prompt", value=clip(order.prompt, 1024, one_line=False), inline=False)
     licenses = sorted({take.license for take in delivery.takes if take.license})
     if licenses:
         embed.add_field(name="License", value=", ".join(licenses))
@@ -133,7 +132,3 @@ def result_message(
     content = f"<@{requester_id}> your {noun} {verb} ready."
     embed = result_embed(delivery, parent_link)
     return content, embed, result_files(delivery), result_view(delivery)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
