@@ -7,7 +7,6 @@ the `custom_id` of the click, so no view has to be kept in memory.
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -16,6 +15,7 @@ from bot.errors import UserFacingError
 from bot.jobs.service import order_from_job
 from bot.storage import Track
 from bot.ui.errors import report_for, send_error
+from bot.ui.id_button import IdButton
 from bot.ui.launch import JobPlan, defer_and_launch
 from bot.ui.text import bot_of
 
@@ -33,26 +33,10 @@ def may_manage(interaction: discord.Interaction[Any], owner_id: int) -> bool:
     return permissions.manage_guild
 
 
-class CancelJobButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"job:cancel:(?P<id>\d+)"
-):
+class CancelJobButton(IdButton, prefix="job:cancel"):
     """Cancel a queued or running job (its requester, or a member with Manage Server)."""
 
-    def __init__(self, job_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Cancel",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"job:cancel:{job_id}",
-            )
-        )
-        self.job_id = job_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> CancelJobButton:
-        return cls(int(match["id"]))
+    label = "Cancel"
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
@@ -62,7 +46,7 @@ class CancelJobButton(
 
     async def cancel(self, interaction: discord.Interaction[Any]) -> None:
         service = bot_of(interaction).job_service
-        job = await service.jobs.find(self.job_id)
+        job = await service.jobs.find(self.item_id)
         if job is None or job.state.is_final:
             raise UserFacingError("This job has already ended.")
         if not may_manage(interaction, job.user_id):
@@ -70,39 +54,23 @@ class CancelJobButton(
                 "Only the member who started this job, or someone with Manage Server, "
                 "can cancel it."
             )
-        if not await service.cancel(self.job_id):
+        if not await service.cancel(self.item_id):
             raise UserFacingError("This job is not running on this bot instance any more.")
         await interaction.response.send_message("Cancelling…", ephemeral=True)
 
 
-class VariationButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"track:variation:(?P<id>\d+)"
-):
+class VariationButton(IdButton, prefix="track:variation"):
     """Run the same request again as a new job (quota applies); its parent is this track."""
 
-    def __init__(self, track_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Variation",
-                emoji="🔁",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"track:variation:{track_id}",
-                row=0,
-            )
-        )
-        self.track_id = track_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> VariationButton:
-        return cls(int(match["id"]))
+    label = "Variation"
+    emoji = "🔁"
+    style = discord.ButtonStyle.primary
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         bot = bot_of(interaction)
 
         async def make_plan() -> JobPlan:
-            track = await find_track(bot, self.track_id)
+            track = await find_track(bot, self.item_id)
             if track.job_id is None:
                 raise UserFacingError(
                     "This track's request is no longer known, so it can't be varied."
@@ -115,28 +83,12 @@ class VariationButton(
         await defer_and_launch(bot, interaction, make_plan)
 
 
-class DeleteTrackButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"track:delete:(?P<id>\d+)"
-):
+class DeleteTrackButton(IdButton, prefix="track:delete"):
     """Delete a result message and its tracks (its requester, or a member with Manage Server)."""
 
-    def __init__(self, track_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Delete",
-                emoji="🗑️",
-                style=discord.ButtonStyle.danger,
-                custom_id=f"track:delete:{track_id}",
-                row=0,
-            )
-        )
-        self.track_id = track_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> DeleteTrackButton:
-        return cls(int(match["id"]))
+    label = "Delete"
+    emoji = "🗑️"
+    style = discord.ButtonStyle.danger
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
@@ -146,7 +98,7 @@ class DeleteTrackButton(
 
     async def delete(self, interaction: discord.Interaction[Any]) -> None:
         bot = bot_of(interaction)
-        track = await find_track(bot, self.track_id)
+        track = await find_track(bot, self.item_id)
         if not may_manage(interaction, track.user_id):
             raise UserFacingError(
                 "Only the member who made this track, or someone with Manage Server, can delete it."

@@ -18,6 +18,7 @@ from bot.jobs.inputs import AudioSource
 from bot.jobs.requests import extend_request, loop_request, stems_request
 from bot.ui.audio_input import source_from_track, source_from_upload
 from bot.ui.errors import report_for, send_error
+from bot.ui.id_button import IdButton
 from bot.ui.launch import JobPlan, defer_and_launch
 from bot.ui.text import bot_of
 
@@ -181,76 +182,39 @@ async def track_operation(interaction: discord.Interaction[Any], track_id: int) 
     return track.operation
 
 
-class ExtendButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"track:extend:(?P<id>\d+)"
-):
+class ExtendButton(IdButton, prefix="track:extend"):
     """Opens the Extend modal for this track."""
 
-    def __init__(self, track_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Extend", emoji="➕", custom_id=f"track:extend:{track_id}", row=0
-            )
-        )
-        self.track_id = track_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ExtendButton:
-        return cls(int(match["id"]))
+    label = "Extend"
+    emoji = "➕"
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            song = await track_operation(interaction, self.track_id) in SONG_OPERATIONS
+            song = await track_operation(interaction, self.item_id) in SONG_OPERATIONS
         except UserFacingError as error:
             await send_error(interaction, report_for(error))
             return
-        await interaction.response.send_modal(ExtendModal(from_track(self.track_id), song=song))
+        await interaction.response.send_modal(ExtendModal(from_track(self.item_id), song=song))
 
 
-class LoopButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"track:loop:(?P<id>\d+)"
-):
+class LoopButton(IdButton, prefix="track:loop"):
     """Opens the Loop modal for this track."""
 
-    def __init__(self, track_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(label="Loop", emoji="🔂", custom_id=f"track:loop:{track_id}", row=0)
-        )
-        self.track_id = track_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> LoopButton:
-        return cls(int(match["id"]))
+    label = "Loop"
+    emoji = "🔂"
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_modal(LoopModal(from_track(self.track_id)))
+        await interaction.response.send_modal(LoopModal(from_track(self.item_id)))
 
 
-class LyricsButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"track:lyrics:(?P<id>\d+)"
-):
+class LyricsButton(IdButton, prefix="track:lyrics"):
     """Shows the lyrics the track was made with, privately."""
 
-    def __init__(self, track_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Lyrics", emoji="📝", custom_id=f"track:lyrics:{track_id}", row=0
-            )
-        )
-        self.track_id = track_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> LyricsButton:
-        return cls(int(match["id"]))
+    label = "Lyrics"
+    emoji = "📝"
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        track = await bot_of(interaction).job_service.tracks.get(self.track_id)
+        track = await bot_of(interaction).job_service.tracks.get(self.item_id)
         if track is None:
             text = "This track has been deleted."
         elif track.lyrics:
