@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.config import Period
 from bot.errors import UserFacingError
+from bot.jobs.policies import updated_policy
 from bot.storage import QuotaCard, QuotaLedger, QuotaPolicy
 from bot.ui.launch import role_ids
 
@@ -101,40 +102,14 @@ class Quota(commands.Cog):
         policy = await self.ledger.get_policy(interaction.guild_id)
         changes = (units, period, member_cap, jobs_at_once, exempt_role)
         if any(value is not None for value in changes):
-            policy = updated_policy(policy, units, period, member_cap, jobs_at_once, exempt_role)
+            exempt_id = exempt_role.id if exempt_role is not None else None
+            policy = updated_policy(policy, units, period, member_cap, jobs_at_once, exempt_id)
             await self.ledger.set_policy(
                 policy, guild_id=interaction.guild_id, actor_id=interaction.user.id
             )
         await interaction.response.send_message(
             embed=policy_embed(policy, self.bot.settings.quota.costs), ephemeral=True
         )
-
-
-def updated_policy(
-    policy: QuotaPolicy,
-    units: int | None,
-    period: Period | None,
-    member_cap: int | None,
-    jobs_at_once: int | None,
-    exempt_role: discord.Role | None,
-) -> QuotaPolicy:
-    """`policy` with the given changes; a member cap above the server's units is refused."""
-    exempt = set(policy.exempt_role_ids)
-    if exempt_role is not None:
-        exempt.symmetric_difference_update({exempt_role.id})
-    new_units = policy.units_per_period if units is None else units
-    new_cap = policy.member_cap if member_cap is None else member_cap
-    if new_cap > new_units:
-        raise UserFacingError(
-            f"The member cap ({new_cap}) cannot be above the server's units ({new_units})."
-        )
-    return QuotaPolicy(
-        units_per_period=new_units,
-        period=policy.period if period is None else period,
-        member_cap=new_cap,
-        member_concurrent=policy.member_concurrent if jobs_at_once is None else jobs_at_once,
-        exempt_role_ids=frozenset(exempt),
-    )
 
 
 async def setup(bot: SoundverseBot) -> None:
