@@ -23,11 +23,6 @@ from bot.config import CommandSync, Settings, SettingsError, load_settings, rend
 
 EXIT_BAD_SETTINGS = 2
 
-# Seconds a thread may hold the GIL before another gets it (Python's default is 5 ms). The
-# database and audio worker threads otherwise delay the event loop, and with it every
-# interaction's acknowledgement; 0.5 ms halved the p99 in bench/jobs.py part (a).
-GIL_SWITCH_INTERVAL = 0.0005
-
 log = logging.getLogger("bot")
 
 
@@ -91,7 +86,6 @@ async def run_bot(settings: Settings) -> None:
     """Run until Discord closes us or SIGTERM / SIGINT arrives; shut down cleanly either way."""
     from bot.app import create_bot
 
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     bot = create_bot(settings)
     token = settings.discord.token
     assert token is not None
