@@ -6,6 +6,7 @@ client, the database) and loads every cog; `close` releases them in reverse orde
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
 import json
@@ -21,6 +22,7 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.config import CommandSync, Settings
+from bot.jobs.retention import prune_audio
 from bot.jobs.service import JobService
 from bot.soundverse import SoundverseClient
 from bot.storage import Database
@@ -30,6 +32,8 @@ from bot.ui.followups import FOLLOW_UP_ITEMS
 from bot.ui.launch import card_for_resumed_job
 
 log = logging.getLogger(__name__)
+
+PRUNE_INTERVAL = 6 * 3600.0
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.about",
@@ -91,6 +95,7 @@ class SoundverseBot(commands.Bot):
         self._database: Database | None = None
         self._job_service: JobService | None = None
         self._resumed = False
+        self._pruner: asyncio.Task[None] | None = None
 
     @property
     def soundverse(self) -> SoundverseClient:
@@ -123,12 +128,27 @@ class SoundverseBot(commands.Bot):
             client=self._soundverse, database=self._database, settings=settings
         )
         self.add_dynamic_items(*DYNAMIC_ITEMS, *FOLLOW_UP_ITEMS)
+        if settings.audio.retention_days > 0:
+            self._pruner = asyncio.create_task(self.prune_audio_forever(), name="audio-pruner")
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if settings.discord.sync is CommandSync.AUTO:
             await self.sync_commands_if_changed()
 
+    async def prune_audio_forever(self) -> None:
+        """Remove delivered audio older than AUDIO_RETENTION_DAYS, at start and every 6 hours."""
+        audio = self.settings.audio
+        while True:
+            report = await asyncio.to_thread(
+                prune_audio, audio.directory, audio.retention_days * 86400
+            )
+            if report.folders:
+                log.info("Pruned %d audio folders (%d bytes)", report.folders, report.bytes)
+            await asyncio.sleep(PRUNE_INTERVAL)
+
     async def close(self) -> None:
+        if self._pruner is not None:
+            self._pruner.cancel()
         try:
             if self._job_service is not None:
                 await self._job_service.close()

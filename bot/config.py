@@ -207,6 +207,11 @@ class AudioSettings(BaseModel):
     """Where audio is kept and how it is fitted to Discord's upload limits."""
 
     directory: Path = Field(default=Path("data/audio"), description="Where audio files are kept")
+    retention_days: float = Field(
+        default=14.0,
+        ge=0,
+        description="Days delivered audio is kept on disk (0: forever); links still work after",
+    )
     max_input_seconds: int = Field(
         default=600, ge=1, description="Longest audio a member may give the bot, in seconds"
     )
