@@ -513,9 +513,7 @@ class Console:
         self.state.started = [h for h in self.state.started if _still_thinking(h)]
         if self.state.started:
             return False
-        service = self.stack.bot.job_service
-        unfinished = await service.jobs.unfinished()
-        return all(service.place(job.id) is None for job in unfinished)
+        return self.stack.bot.job_service.queue.is_idle()
 
 
 def cancel_requested() -> bool:

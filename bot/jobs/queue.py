@@ -163,6 +163,10 @@ class JobQueue:
             self._start_what_fits(entry.group)
             self._announce_positions(entry.group)
 
+    def is_idle(self) -> bool:
+        """No job is waiting or running."""
+        return self._idle.is_set()
+
     async def wait_until_idle(self) -> None:
         """Return once no job is waiting or running."""
         await self._idle.wait()
