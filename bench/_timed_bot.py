@@ -1,8 +1,9 @@
 """`python bench/_timed_bot.py`: the bot exactly as `python -m bot` runs it, printing stamps.
 
-Wraps three steps of a delivery and prints one `TIMING {json}` line per step on stdout,
-keyed by the interaction token: the end of the stream, the download-and-fit step (with the
-pipeline's own download/fit split) and the posting of the result.
+Wraps three steps of a delivery and prints one `TIMING {json}` line per step on stdout (the
+job worker's stdout is the bot's), keyed by the interaction token: the end of the stream, the
+download-and-fit step (with the pipeline's own download/fit split) and the posting of the
+result.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 import time
 from typing import Any
 
+import bot.app
 from bot.__main__ import main
 from bot.jobs.models import Delivery
 from bot.jobs.service import JobService
@@ -76,7 +78,9 @@ def stamp_posting() -> None:
 
 
 if __name__ == "__main__":
+    # Jobs run in the worker process: it is started through this file, so it stamps too.
+    bot.app.WORKER_COMMAND = (sys.executable, __file__, "worker")
     stamp_stream_end()
     stamp_preparation()
     stamp_posting()
-    sys.exit(main([]))
+    sys.exit(main(sys.argv[1:]))

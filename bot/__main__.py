@@ -4,6 +4,7 @@
     python -m bot sync [--guild ID] push the slash commands to Discord now
     python -m bot db upgrade        apply pending database migrations
     python -m bot config            check the settings and print them (secrets masked)
+    python -m bot worker            the job worker (the bot starts it; JOBS_WORKER=process)
 
 Bad settings end the program with one line per problem and exit code 2.
 """
@@ -35,6 +36,12 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     sync.add_argument("--guild", type=int, help="sync to this guild only (instant)")
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"])
+    worker = commands.add_parser(
+        "worker", help="run jobs for the bot (started by the bot itself, not by hand)"
+    )
+    worker.add_argument(
+        "--link-fd", type=int, required=True, help="descriptor of the link to the bot"
+    )
     config = commands.add_parser("config", help="check the settings and print them")
     config.add_argument(
         "--example", action="store_true", help="print .env.example: every setting, its default"
@@ -135,7 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(render_env_example(), end="")
         return 0
     try:
-        settings = load_settings()
+        # The bot hands its worker every setting in the environment; no `.env` may differ.
+        settings = (
+            load_settings(_env_file=None) if arguments.command == "worker" else load_settings()
+        )
     except SettingsError as error:
         return fail(error.problems)
 
@@ -163,6 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "sync":
         count = asyncio.run(sync_commands(settings, arguments.guild))
         print(f"Synced {count} commands.")
+        return 0
+    if arguments.command == "worker":
+        from bot.worker import run_worker
+
+        asyncio.run(run_worker(settings, arguments.link_fd))
         return 0
     asyncio.run(run_bot(settings))
     return 0

@@ -11,6 +11,8 @@ import gc
 import hashlib
 import json
 import logging
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
-from bot.config import CommandSync, Settings
+from bot.config import CommandSync, Settings, WorkerMode, setting_names, settings_environment
+from bot.jobs.link import WorkerLink
 from bot.jobs.retention import prune_audio
 from bot.jobs.service import JobService
 from bot.soundverse import SoundverseClient
@@ -34,6 +37,9 @@ from bot.ui.launch import card_for_resumed_job
 log = logging.getLogger(__name__)
 
 PRUNE_INTERVAL = 6 * 3600.0
+
+# How the bot starts its job worker (JOBS_WORKER=process); `--link-fd N` is added.
+WORKER_COMMAND: tuple[str, ...] = (sys.executable, "-m", "bot", "worker")
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.about",
@@ -77,7 +83,10 @@ class CommandTreeWithErrors(app_commands.CommandTree["SoundverseBot"]):
 class SoundverseBot(commands.Bot):
     """The Soundverse bot: settings, services and cogs on one discord.py client."""
 
-    def __init__(self, settings: Settings, **client_options: Any) -> None:
+    def __init__(
+        self, settings: Settings, *, job_worker: bool = False, **client_options: Any
+    ) -> None:
+        """`job_worker`: this client is the job worker (REST only, no commands, no gateway)."""
         options: dict[str, Any] = {
             "command_prefix": commands.when_mentioned,
             "intents": bot_intents(),
@@ -96,6 +105,8 @@ class SoundverseBot(commands.Bot):
         self._job_service: JobService | None = None
         self._resumed = False
         self._pruner: asyncio.Task[None] | None = None
+        self.is_job_worker = job_worker
+        self._job_link: WorkerLink | None = None
 
     @property
     def soundverse(self) -> SoundverseClient:
@@ -118,6 +129,22 @@ class SoundverseBot(commands.Bot):
             raise RuntimeError("the bot has not been set up yet")
         return self._job_service
 
+    @property
+    def job_link(self) -> WorkerLink | None:
+        """The link to the job worker when jobs run in their own process, else None."""
+        return self._job_link
+
+    @property
+    def runs_jobs(self) -> bool:
+        """Jobs are queued and run in this process (inline, or this is the worker)."""
+        return self.is_job_worker or self.settings.jobs.worker is WorkerMode.INLINE
+
+    async def cancel_job(self, job_id: int) -> bool:
+        """Cancel a queued or running job wherever it runs; False when it is not running."""
+        if self._job_link is not None:
+            return await self._job_link.cancel(job_id)
+        return await self.job_service.cancel(job_id)
+
     async def setup_hook(self) -> None:
         settings = self.settings
         self._soundverse = SoundverseClient(settings.soundverse, settings.endpoints)
@@ -127,9 +154,15 @@ class SoundverseBot(commands.Bot):
         self._job_service = JobService(
             client=self._soundverse, database=self._database, settings=settings
         )
-        self.add_dynamic_items(*DYNAMIC_ITEMS, *FOLLOW_UP_ITEMS)
-        if settings.audio.retention_days > 0:
+        if self.runs_jobs and settings.audio.retention_days > 0:
             self._pruner = asyncio.create_task(self.prune_audio_forever(), name="audio-pruner")
+        if self.is_job_worker:
+            return
+        if not self.runs_jobs:
+            # After the database is open: its migrations have run before the worker opens it.
+            self._job_link = WorkerLink(WORKER_COMMAND, worker_environment(settings))
+            await self._job_link.start()
+        self.add_dynamic_items(*DYNAMIC_ITEMS, *FOLLOW_UP_ITEMS)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if settings.discord.sync is CommandSync.AUTO:
@@ -150,6 +183,8 @@ class SoundverseBot(commands.Bot):
         if self._pruner is not None:
             self._pruner.cancel()
         try:
+            if self._job_link is not None:
+                await self._job_link.close()
             if self._job_service is not None:
                 await self._job_service.close()
             await super().close()
@@ -215,15 +250,9 @@ class SoundverseBot(commands.Bot):
     async def on_ready(self) -> None:
         if not self._resumed:
             self._resumed = True
-            # What exists at startup lives until shutdown: keep it out of the collector's
-            # full passes, which otherwise pause the loop for 100 ms and more under load.
-            gc.collect()
-            gc.freeze()
-            resumed = await self.job_service.resume_unfinished(
-                lambda job, order: card_for_resumed_job(self, job, order)
-            )
-            if resumed:
-                log.info("Resumed %d unfinished job(s): %s", len(resumed), resumed)
+            freeze_startup_objects()
+            if self.runs_jobs:
+                await self.resume_unfinished_jobs()
         user = self.user
         log.info(
             "Ready as %s (%s) in %d guilds, version %s",
@@ -232,6 +261,30 @@ class SoundverseBot(commands.Bot):
             len(self.guilds),
             __version__,
         )
+
+    async def resume_unfinished_jobs(self) -> None:
+        """Pick up the jobs a previous process left unfinished (in the process that runs jobs)."""
+        resumed = await self.job_service.resume_unfinished(
+            lambda job, order: card_for_resumed_job(self, job, order)
+        )
+        if resumed:
+            log.info("Resumed %d unfinished job(s): %s", len(resumed), resumed)
+
+
+def freeze_startup_objects() -> None:
+    """What exists at startup lives until shutdown: keep it out of the collector's full
+    passes, which otherwise pause the loop for 100 ms and more under load."""
+    gc.collect()
+    gc.freeze()
+
+
+def worker_environment(settings: Settings) -> dict[str, str]:
+    """The job worker's environment: this process's, with every setting exactly as this bot
+    has it (however its settings were built)."""
+    names = setting_names()
+    environment = {key: value for key, value in os.environ.items() if key.upper() not in names}
+    environment.update(settings_environment(settings))
+    return environment
 
 
 def create_bot(settings: Settings, **client_options: Any) -> SoundverseBot:

@@ -33,6 +33,15 @@ class CommandSync(StrEnum):
     OFF = "off"  # only through `python -m bot sync`
 
 
+class WorkerMode(StrEnum):
+    """Where generation jobs run."""
+
+    # A second process (`python -m bot worker`), so that job work never delays the
+    # acknowledgement of a new interaction: its own event loop, interpreter lock and collector.
+    PROCESS = "process"
+    INLINE = "inline"  # on the bot's own event loop: one process (the sandbox and most tests)
+
+
 class DiscordSettings(BaseModel):
     """How the bot reaches Discord."""
 
@@ -201,6 +210,17 @@ class JobSettings(BaseModel):
     token_handoff: float = Field(
         default=780.0, gt=0, description="Seconds after which a card moves to a channel message"
     )
+    worker: WorkerMode = Field(
+        default=WorkerMode.PROCESS,
+        description="process: jobs run in a child process so commands are answered at once; "
+        "inline: in the bot's own process",
+    )
+    worker_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much the job process yields the CPU to the bot (nice increment)",
+    )
 
 
 class AudioSettings(BaseModel):
@@ -347,6 +367,30 @@ def env_example_value(value: Any) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
+
+
+def setting_names() -> set[str]:
+    """Every environment variable that names a setting."""
+    return {
+        f"{group_name.upper()}_{field_name.upper()}"
+        for group_name, group_field in Settings.model_fields.items()
+        for field_name in getattr(group_field.annotation, "model_fields", {})
+    }
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """`settings` as environment variables, secrets included: how a child process gets the
+    exact settings of its parent, however the parent's were built. Unset values are left out."""
+    environment = {}
+    for group_name in Settings.model_fields:
+        group = getattr(settings, group_name)
+        for field_name in type(group).model_fields:
+            value = getattr(group, field_name)
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if value is not None:
+                environment[f"{group_name.upper()}_{field_name.upper()}"] = env_example_value(value)
+    return environment
 
 
 def render_env_example() -> str:

@@ -22,9 +22,11 @@ from bot.config import (
     AudioSettings,
     CommandSync,
     DiscordSettings,
+    JobSettings,
     Settings,
     SoundverseSettings,
     StorageSettings,
+    WorkerMode,
 )
 from sandbox.discord import LocalDiscord
 from sandbox.discord.rules import Rules
@@ -51,6 +53,8 @@ def sandbox_settings(
         soundverse=SoundverseSettings(api_key=SecretStr(API_KEY), base_url=HttpUrl(soundverse.url)),
         storage=StorageSettings(path=data_dir / "bot.db"),
         audio=AudioSettings(directory=data_dir / "audio"),
+        # One process: the console and the tests reach into the bot's job queue.
+        jobs=JobSettings(worker=WorkerMode.INLINE),
     )
 
 

@@ -118,7 +118,16 @@ class JobService:
     # --- what front ends call ---------------------------------------------------------------
 
     async def submit(self, order: JobOrder, observer: JobObserver) -> Job:
-        """Reserve the order's units, persist it as queued and queue it.
+        """Reserve the order's units, persist it as queued and queue it here.
+
+        Raises `QuotaExceeded` (nothing stored, nothing sent) or `UnknownOperation`.
+        """
+        job = await self.admit(order)
+        self._enqueue(job, order, observer)
+        return job
+
+    async def admit(self, order: JobOrder) -> Job:
+        """Reserve the order's units and persist it as queued, for whichever process runs it.
 
         Raises `QuotaExceeded` (nothing stored, nothing sent) or `UnknownOperation`.
         """
@@ -144,8 +153,22 @@ class JobService:
             )
         )
         await self.ledger.attach_job(reservation.id, job.id)
-        self._enqueue(job, order, observer)
         return job
+
+    async def run_admitted(self, job_id: int, observer_for: ObserverFactory) -> bool:
+        """Queue a job another process admitted; False when it is not (or no longer) waiting
+        to be run: unknown, already here, already picked up at startup, or finished."""
+        if job_id in self._tracked:
+            return False
+        job = await self.jobs.find(job_id)
+        if job is None or job.state is not JobState.QUEUED or job.attempts > 0:
+            return False
+        order = order_from_job(job)
+        observer = await observer_for(job, order)
+        if job_id in self._tracked:  # picked up by another path while this one awaited
+            return False
+        self._enqueue(job, order, observer)
+        return True
 
     async def billed_call(
         self,

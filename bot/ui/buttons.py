@@ -45,8 +45,8 @@ class CancelJobButton(IdButton, prefix="job:cancel"):
             await send_error(interaction, report_for(error))
 
     async def cancel(self, interaction: discord.Interaction[Any]) -> None:
-        service = bot_of(interaction).job_service
-        job = await service.jobs.find(self.item_id)
+        bot = bot_of(interaction)
+        job = await bot.job_service.jobs.find(self.item_id)
         if job is None or job.state.is_final:
             raise UserFacingError("This job has already ended.")
         if not may_manage(interaction, job.user_id):
@@ -54,7 +54,7 @@ class CancelJobButton(IdButton, prefix="job:cancel"):
                 "Only the member who started this job, or someone with Manage Server, "
                 "can cancel it."
             )
-        if not await service.cancel(self.item_id):
+        if not await bot.cancel_job(self.item_id):
             raise UserFacingError("This job is not running on this bot instance any more.")
         await interaction.response.send_message("Cancelling…", ephemeral=True)
 

@@ -105,6 +105,13 @@ async def launch_job(
     service = bot.job_service
     if card_id is None:
         card_id = (await interaction.original_response()).id
+    link = bot.job_link
+    if link is not None:
+        # The job worker runs it: it finds the card through the job's stored token.
+        job = await service.admit(order)
+        await service.jobs.set_card(job.id, channel_id=order.channel_id, message_id=card_id)
+        await link.run(job.id, note)
+        return job
     holder: dict[str, int] = {}
 
     async def remember_move(channel_id: int, message_id: int) -> None:
@@ -128,8 +135,11 @@ async def launch_job(
     return job
 
 
-async def card_for_resumed_job(bot: SoundverseBot, job: Job, order: JobOrder) -> JobCard:
-    """A card for a job picked up after a restart: the old card while its token lives."""
+async def card_for_resumed_job(
+    bot: SoundverseBot, job: Job, order: JobOrder, note: str | None = None
+) -> JobCard:
+    """A card for a job started by another process (a previous run of the bot, or the bot
+    whose job worker this is): its card while the interaction token lives."""
     webhook = None
     deadline = None
     if job.interaction_token and job.token_expires_at is not None:
@@ -147,6 +157,7 @@ async def card_for_resumed_job(bot: SoundverseBot, job: Job, order: JobOrder) ->
         bot,
         title=card_title(order),
         prompt=order.prompt,
+        note=note,
         requester_id=order.user_id,
         channel_id=order.channel_id,
         webhook=webhook,

@@ -14,6 +14,7 @@ from typing import Any
 import av
 import pytest
 
+from sandbox.discord.local import InteractionHandle
 from sandbox.discord.openapi import spec_available
 from sandbox.discord.state import Message
 from sandbox.stack import SandboxStack
@@ -78,3 +79,20 @@ def embed_text(message: Message) -> str:
         parts += [str(embed.get("title", "")), str(embed.get("description", ""))]
         parts += [f"{f.get('name')} {f.get('value')}" for f in embed.get("fields", [])]
     return "\n".join(parts)
+
+
+async def card_shows(stack: SandboxStack, interaction: InteractionHandle, text: str) -> Message:
+    """Wait until the job card (the interaction's original message) shows `text`."""
+
+    def probe() -> Message | None:
+        card = next((m for m in stack.discord.messages if m.interaction_id == interaction.id), None)
+        return card if card is not None and text in embed_text(card) else None
+
+    return await stack.discord.wait_until(probe, timeout=20)
+
+
+async def member_usage(stack: SandboxStack, user: str) -> int:
+    card = await stack.bot.job_service.ledger.usage(
+        int(stack.discord.guild.id), int(stack.discord.user(user).id)
+    )
+    return card.member_used

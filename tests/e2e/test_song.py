@@ -3,34 +3,22 @@
 from __future__ import annotations
 
 from bot.config import Settings
-from sandbox.discord.local import InteractionHandle
-from sandbox.discord.state import Message
 from sandbox.stack import SandboxStack
-from tests.e2e.conftest import StackFactory, decoded_duration, embed_text, result_for
+from tests.e2e.conftest import (
+    StackFactory,
+    card_shows,
+    decoded_duration,
+    embed_text,
+    member_usage,
+    result_for,
+)
 
 SONG_PATH = "/v5/generate/song"
-
-
-async def card_shows(stack: SandboxStack, interaction: InteractionHandle, text: str) -> Message:
-    """Wait until the job card (the interaction's original message) shows `text`."""
-
-    def probe() -> Message | None:
-        card = next((m for m in stack.discord.messages if m.interaction_id == interaction.id), None)
-        return card if card is not None and text in embed_text(card) else None
-
-    return await stack.discord.wait_until(probe, timeout=20)
 
 
 def watchable(settings: Settings) -> None:
     """Edit the card often, so a test can see each stage of a slower generation."""
     settings.jobs.progress_interval = 0.05
-
-
-async def member_usage(stack: SandboxStack, user: str) -> int:
-    card = await stack.bot.job_service.ledger.usage(
-        int(stack.discord.guild.id), int(stack.discord.user(user).id)
-    )
-    return card.member_used
 
 
 async def test_song_is_deferred_then_progresses_then_delivered(stack: SandboxStack) -> None:

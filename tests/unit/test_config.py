@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SettingsError, load_settings, render_env_example
+from bot.config import (
+    SettingsError,
+    WorkerMode,
+    load_settings,
+    render_env_example,
+    setting_names,
+    settings_environment,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -129,3 +136,20 @@ def test_reservation_must_outlive_the_job_deadline(monkeypatch: pytest.MonkeyPat
         "QUOTA_RESERVATION_TTL must be longer than SOUNDVERSE_JOB_DEADLINE"
         in (caught.value.problems[0])
     )
+
+
+def test_settings_environment_rebuilds_the_same_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings passed to a child as environment variables load back equal, secrets included."""
+    settings = load_settings(
+        {"discord": {"token": "t0k3n", "dev_guild_id": 42}, "jobs": {"worker": "inline"}},
+        _env_file=None,
+    )
+    settings.quota.costs["song"] = 7
+    environment = settings_environment(settings)
+    assert set(environment) <= setting_names()
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    rebuilt = load_settings(_env_file=None)
+    assert rebuilt == settings
+    assert rebuilt.discord.token is not None and rebuilt.discord.token.get_secret_value() == "t0k3n"
+    assert rebuilt.jobs.worker is WorkerMode.INLINE
