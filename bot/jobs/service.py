@@ -117,29 +117,25 @@ class JobService:
 
     # --- what front ends call ---------------------------------------------------------------
 
-    async def submit(self, order: JobOrder, observer: JobObserver) -> Job:
+    async def submit(
+        self, order: JobOrder, observer: JobObserver, *, card_message_id: int | None = None
+    ) -> Job:
         """Reserve the order's units, persist it as queued and queue it here.
 
         Raises `QuotaExceeded` (nothing stored, nothing sent) or `UnknownOperation`.
         """
-        job = await self.admit(order)
+        job = await self.admit(order, card_message_id=card_message_id)
         self._enqueue(job, order, observer)
         return job
 
-    async def admit(self, order: JobOrder) -> Job:
-        """Reserve the order's units and persist it as queued, for whichever process runs it.
+    async def admit(self, order: JobOrder, *, card_message_id: int | None = None) -> Job:
+        """Reserve the order's units and persist it as queued (with the message of its card,
+        in the order's channel), in one transaction, for whichever process runs it.
 
         Raises `QuotaExceeded` (nothing stored, nothing sent) or `UnknownOperation`.
         """
         runner_for(order.operation, order.version)
-        reservation = await self.ledger.reserve(
-            order.guild_id,
-            order.user_id,
-            order.operation,
-            self.settings.quota.cost_of(order.operation),
-            role_ids=order.role_ids,
-        )
-        job = await self.jobs.create(
+        job, _ = await self.ledger.reserve_for_job(
             NewJob(
                 channel_id=order.channel_id,
                 user_id=order.user_id,
@@ -148,11 +144,13 @@ class JobService:
                 guild_id=order.guild_id,
                 interaction_token=order.interaction_token,
                 token_expires_at=order.token_expires_at,
-                reservation_id=reservation.id,
                 parent_track_id=order.parent_track_id,
-            )
+                card_channel_id=order.channel_id if card_message_id is not None else None,
+                card_message_id=card_message_id,
+            ),
+            self.settings.quota.cost_of(order.operation),
+            role_ids=order.role_ids,
         )
-        await self.ledger.attach_job(reservation.id, job.id)
         return job
 
     async def run_admitted(self, job_id: int, observer_for: ObserverFactory) -> bool:

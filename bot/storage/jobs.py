@@ -72,6 +72,8 @@ class NewJob:
     token_expires_at: datetime | None = None
     reservation_id: int | None = None
     parent_track_id: int | None = None
+    card_channel_id: int | None = None
+    card_message_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -152,31 +154,8 @@ class JobRepository:
 
     async def create(self, job: NewJob) -> Job:
         """Write a new job in the `queued` state."""
-        now = to_stored(self._clock.now())
-        expires = None if job.token_expires_at is None else to_stored(job.token_expires_at)
         async with self._database.transaction() as transaction:
-            row = await transaction.fetch_one(
-                "INSERT INTO jobs (guild_id, channel_id, user_id, operation, request_json, state,"
-                " interaction_token, token_expires_at, reservation_id, parent_track_id,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " RETURNING *",
-                (
-                    job.guild_id,
-                    job.channel_id,
-                    job.user_id,
-                    job.operation,
-                    json.dumps(dict(job.request), sort_keys=True),
-                    JobState.QUEUED.value,
-                    job.interaction_token,
-                    expires,
-                    job.reservation_id,
-                    job.parent_track_id,
-                    now,
-                    now,
-                ),
-            )
-        assert row is not None  # INSERT ... RETURNING always yields the new row
-        return _job_from(row)
+            return await insert_job(transaction, job, self._clock.now())
 
     async def get(self, job_id: int) -> Job:
         """One job; raises `JobNotFound`."""
@@ -304,6 +283,36 @@ class JobRepository:
             if not changed:
                 raise JobNotFound(job_id)
             return await _load(transaction, job_id)
+
+
+async def insert_job(transaction: Transaction, job: NewJob, now: datetime) -> Job:
+    """Write `job` in the `queued` state within `transaction`."""
+    stored_now = to_stored(now)
+    expires = None if job.token_expires_at is None else to_stored(job.token_expires_at)
+    row = await transaction.fetch_one(
+        "INSERT INTO jobs (guild_id, channel_id, user_id, operation, request_json, state,"
+        " interaction_token, token_expires_at, reservation_id, parent_track_id,"
+        " card_channel_id, card_message_id, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        (
+            job.guild_id,
+            job.channel_id,
+            job.user_id,
+            job.operation,
+            json.dumps(dict(job.request), sort_keys=True),
+            JobState.QUEUED.value,
+            job.interaction_token,
+            expires,
+            job.reservation_id,
+            job.parent_track_id,
+            job.card_channel_id,
+            job.card_message_id,
+            stored_now,
+            stored_now,
+        ),
+    )
+    assert row is not None  # INSERT ... RETURNING always yields the new row
+    return _job_from(row)
 
 
 async def _load(transaction: Transaction, job_id: int) -> Job:

@@ -9,14 +9,14 @@ available).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.config import Period, QuotaSettings
 from bot.storage.clock import Clock, SystemClock, from_stored, from_stored_or_none, to_stored
 from bot.storage.database import Database, Row, StorageError, Transaction, guild_filter
-from bot.storage.jobs import RUNNING_STATES, JobState
+from bot.storage.jobs import RUNNING_STATES, Job, JobState, NewJob, insert_job
 
 _EXPIRY_REASON = "not committed before expiry"
 
@@ -317,16 +317,55 @@ class QuotaLedger:
         now = self._clock.now()
         scope = _Scope(guild_id, user_id)
         async with self._database.transaction() as transaction:
-            await self._expire_lapsed(transaction, now)
-            policy = await self._policy(transaction, _policy_key(guild_id, user_id))
-            usage = await self._usage(transaction, scope, policy, now, role_ids)
-            refusal = _refusal(scope, policy, usage, units)
-            if refusal is None:
-                return await self._insert_reservation(
-                    transaction, scope, operation, units, usage.exempt, job_id, now
-                )
+            outcome = await self._reserve_within(
+                transaction, scope, operation, units, role_ids, job_id, now
+            )
         # Raised after the transaction so that expiries found on the way are kept.
-        raise refusal
+        if isinstance(outcome, QuotaExceeded):
+            raise outcome
+        return outcome
+
+    async def reserve_for_job(
+        self, job: NewJob, units: int, *, role_ids: Collection[int] = ()
+    ) -> tuple[Job, Reservation]:
+        """Reserve `units` for a new job and write the job, linked both ways, in one
+        transaction: both or neither. Raises `QuotaExceeded` (no job written)."""
+        if units < 0:
+            raise ValueError("units must not be negative")
+        now = self._clock.now()
+        scope = _Scope(job.guild_id, job.user_id)
+        async with self._database.transaction() as transaction:
+            outcome = await self._reserve_within(
+                transaction, scope, job.operation, units, role_ids, None, now
+            )
+            if not isinstance(outcome, QuotaExceeded):
+                stored = await insert_job(transaction, replace(job, reservation_id=outcome.id), now)
+                await transaction.execute(
+                    "UPDATE quota_reservations SET job_id = ? WHERE id = ?", (stored.id, outcome.id)
+                )
+                return stored, replace(outcome, job_id=stored.id)
+        raise outcome
+
+    async def _reserve_within(
+        self,
+        transaction: Transaction,
+        scope: _Scope,
+        operation: str,
+        units: int,
+        role_ids: Collection[int],
+        job_id: int | None,
+        now: datetime,
+    ) -> Reservation | QuotaExceeded:
+        """The reservation made, or the refusal, within `transaction`."""
+        await self._expire_lapsed(transaction, now)
+        policy = await self._policy(transaction, _policy_key(scope.guild_id, scope.user_id))
+        usage = await self._usage(transaction, scope, policy, now, role_ids)
+        refusal = _refusal(scope, policy, usage, units)
+        if refusal is not None:
+            return refusal
+        return await self._insert_reservation(
+            transaction, scope, operation, units, usage.exempt, job_id, now
+        )
 
     async def _insert_reservation(
         self,

@@ -108,8 +108,7 @@ async def launch_job(
     link = bot.job_link
     if link is not None:
         # The job worker runs it: it finds the card through the job's stored token.
-        job = await service.admit(order)
-        await service.jobs.set_card(job.id, channel_id=order.channel_id, message_id=card_id)
+        job = await service.admit(order, card_message_id=card_id)
         await link.run(job.id, note)
         return job
     holder: dict[str, int] = {}
@@ -129,9 +128,8 @@ async def launch_job(
         token_deadline=time.monotonic() + bot.settings.jobs.token_handoff,
         on_moved=remember_move,
     )
-    job = await service.submit(order, card)
+    job = await service.submit(order, card, card_message_id=card_id)
     holder["job"] = job.id
-    await service.jobs.set_card(job.id, channel_id=order.channel_id, message_id=card_id)
     return job
 
 

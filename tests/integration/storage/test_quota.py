@@ -312,3 +312,32 @@ async def test_a_reservation_can_be_linked_to_its_job_later(
     )
     await ledger.attach_job(reservation.id, job.id)
     assert (await ledger.get(reservation.id)).job_id == job.id
+
+
+def new_song_job(user_id: int, **fields: Any) -> NewJob:
+    return NewJob(
+        channel_id=5, user_id=user_id, operation="song", request={}, guild_id=GUILD, **fields
+    )
+
+
+async def test_reserve_for_job_writes_both_linked_both_ways(
+    ledger: QuotaLedger, jobs: JobRepository
+) -> None:
+    """A granted reservation for a new job stores the job with its card, each naming the other."""
+    job, reservation = await ledger.reserve_for_job(
+        new_song_job(1, card_channel_id=5, card_message_id=9), 2
+    )
+    assert job.state is JobState.QUEUED and job.reservation_id == reservation.id
+    assert (job.card_channel_id, job.card_message_id) == (5, 9)
+    assert (await ledger.get(reservation.id)).job_id == job.id
+    assert (await jobs.get(job.id)).reservation_id == reservation.id
+
+
+async def test_refused_reserve_for_job_writes_no_job(
+    ledger: QuotaLedger, jobs: JobRepository
+) -> None:
+    """A refusal raises QuotaExceeded and leaves no job behind."""
+    await ledger.set_policy(policy(member_cap=1), guild_id=GUILD)
+    with pytest.raises(QuotaExceeded):
+        await ledger.reserve_for_job(new_song_job(1), 2)
+    assert await jobs.unfinished() == ()
