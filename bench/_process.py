@@ -67,6 +67,74 @@ def read_memory(pid: int) -> Memory:
     return Memory(rss=fields["VmRSS"], peak=fields["VmHWM"])
 
 
+def children(pid: int) -> list[int]:
+    """The direct child processes of `pid` (the bot's job worker)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def tree_memory(pid: int) -> Memory:
+    """`pid` and its children together: RSS summed; peak as the sum of each one's peak (an
+    upper bound, as their peaks need not coincide)."""
+    total = read_memory(pid)
+    for child in children(pid):
+        with contextlib.suppress(OSError):
+            memory = read_memory(child)
+            total = Memory(rss=total.rss + memory.rss, peak=total.peak + memory.peak)
+    return total
+
+
+class SoundverseProcess:
+    """The local Soundverse in its own process (`python -m sandbox.soundverse`), so that its
+    streams, files and album-art threads do not share the harness's interpreter.
+
+    It stands in for a remote service, which uses none of the bot machine's CPU; here it
+    shares two cores with the bot, so it runs at a lower priority (`nice`) than the bot and
+    the harness, like the bot's own job worker.
+    """
+
+    def __init__(self, time_scale: float, api_key: str, nice: int = 10) -> None:
+        self.time_scale = time_scale
+        self.api_key = api_key
+        self.nice = nice
+        self.url = ""
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def start(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            f"import os, runpy; os.nice({self.nice}); "
+            "runpy.run_module('sandbox.soundverse', run_name='__main__')",
+            "--port",
+            "0",
+            "--time-scale",
+            str(self.time_scale),
+            "--api-key",
+            self.api_key,
+            cwd=REPOSITORY,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert self._process.stdout is not None
+        async with asyncio.timeout(timeout):
+            line = (await self._process.stdout.readline()).decode()
+        if " at " not in line:
+            await self.stop()
+            raise RuntimeError(f"the local Soundverse did not start: {line!r}")
+        self.url = line.split(" at ", 1)[1].split()[0]
+
+    async def stop(self) -> None:
+        process = self._process
+        if process is not None and process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
+        self._process = None
+
+
 class BotProcess:
     """One bot subprocess: `python <args>` with `environment`, in `data_dir`."""
 
@@ -87,7 +155,8 @@ class BotProcess:
         return self._process.pid
 
     def memory(self) -> Memory:
-        return read_memory(self.pid)
+        """The bot's memory with its job worker's."""
+        return tree_memory(self.pid)
 
     async def start(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
         """Start the process and return once it printed its ready line."""

@@ -7,11 +7,13 @@ stamps taken here compare with stamps a bot subprocess prints.
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 
 from sandbox.discord import LocalDiscord, Rules
 from sandbox.discord.state import JSON, Interaction
@@ -22,6 +24,10 @@ from sandbox.soundverse.inputs import InputAudio
 from sandbox.soundverse.validation import Body
 
 BOT_TOKEN = "bench-bot-token"
+# POST /api/v10/interactions/{id}/{token}/callback
+CALLBACK_PREFIX = b"POST /api/v10/interactions/"
+CALLBACK_LINE = re.compile(rb"POST /api/v10/interactions/(\d+)/[^/ ]+/callback[ ?]")
+_PLAIN_DATA_RECEIVED = RequestHandler.data_received
 API_KEY = "bench-key"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -45,10 +51,12 @@ class ProbedDiscord:
         self._index_tokens()
 
     async def start(self) -> None:
+        self._hook_arrivals()
         await self.local.start()
 
     async def stop(self) -> None:
         await self.local.stop()
+        RequestHandler.data_received = _PLAIN_DATA_RECEIVED  # type: ignore[method-assign]
 
     @property
     def in_flight(self) -> int:
@@ -89,13 +97,23 @@ class ProbedDiscord:
 
         self.local.rest.routes = with_stamps  # type: ignore[method-assign]
 
+    def _hook_arrivals(self) -> None:
+        """Stamp a callback POST when its bytes reach the server, before it waits its turn
+        on this process's event loop behind other requests (the harness's own delay)."""
+        acked = self.acked
+
+        def data_received(handler: RequestHandler, data: bytes) -> None:
+            if data.startswith(CALLBACK_PREFIX):
+                match = CALLBACK_LINE.match(data)
+                if match is not None:
+                    acked.setdefault(match[1].decode(), time.monotonic())
+            _PLAIN_DATA_RECEIVED(handler, data)
+
+        RequestHandler.data_received = data_received  # type: ignore[method-assign,assignment]
+
     async def _stamp(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        arrived = time.monotonic()
         parts = request.path.split("/")
         is_post = request.method == "POST"
-        # /api/v10/interactions/{id}/{token}/callback
-        if is_post and len(parts) == 7 and parts[3] == "interactions" and parts[6] == "callback":
-            self.acked.setdefault(parts[4], arrived)
         response = await handler(request)
         # /api/v10/webhooks/{application}/{token}: a follow-up, which is how results are posted
         if len(parts) >= 6 and parts[3] == "webhooks" and response.status == 200:

@@ -25,18 +25,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import math
 import os
 import platform
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _process import BotProcess, Memory, bot_environment
-from _stack import ProbedDiscord, TimedSoundverse
+from _process import BotProcess, Memory, SoundverseProcess, bot_environment
+from _stack import API_KEY, ProbedDiscord, TimedSoundverse
 
 from sandbox.discord import Rules
 
@@ -140,27 +141,65 @@ class Run:
     """One bot process with its own local Discord and local Soundverse."""
 
     discord: ProbedDiscord
-    soundverse: TimedSoundverse
+    soundverse: TimedSoundverse | None  # None when it runs in its own process
     bot: BotProcess
+
+    @property
+    def timed_soundverse(self) -> TimedSoundverse:
+        assert self.soundverse is not None, "this part runs the local Soundverse in-process"
+        return self.soundverse
 
 
 @contextlib.asynccontextmanager
 async def running(
-    args: Sequence[str], time_scale: float, data_dir: Path, rules: Rules | None = None
+    args: Sequence[str],
+    time_scale: float,
+    data_dir: Path,
+    rules: Rules | None = None,
+    *,
+    environment: dict[str, str] | None = None,
+    soundverse_apart: bool = False,
 ) -> AsyncIterator[Run]:
-    """Start the stand-ins and the bot; stop all three, whatever happens."""
-    soundverse = TimedSoundverse(time_scale)
+    """Start the stand-ins and the bot; stop all three, whatever happens.
+
+    `soundverse_apart`: the local Soundverse runs as its own process, leaving this one to the
+    local Discord, whose stamps are the measurement.
+    """
+    timed = None if soundverse_apart else TimedSoundverse(time_scale)
+    apart = SoundverseProcess(time_scale, API_KEY) if soundverse_apart else None
     discord = ProbedDiscord(rules)
-    await soundverse.start()
+    if timed is not None:
+        await timed.start()
+    if apart is not None:
+        await apart.start()
+    url = timed.url if timed is not None else apart.url if apart is not None else ""
     await discord.start()
-    bot = BotProcess(args, bot_environment(discord, soundverse.url, data_dir), data_dir)
+    settings = {**bot_environment(discord, url, data_dir), **(environment or {})}
+    bot = BotProcess(args, settings, data_dir)
     try:
         await bot.start()
-        yield Run(discord, soundverse, bot)
+        yield Run(discord, timed, bot)
     finally:
         await bot.stop()
         await discord.stop()
-        await soundverse.stop()
+        if timed is not None:
+            await timed.stop()
+        if apart is not None:
+            await apart.stop()
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No garbage collection in this process (the harness) for the duration: its full passes
+    over every recorded message and request take 50-600 ms, during which no stamp is taken."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 async def send_songs(
@@ -230,7 +269,7 @@ class AckFigures:
 async def measure_acks(label: str, args: Sequence[str], plan: Plan, data_dir: Path) -> AckFigures:
     """`/song` at `plan.rate` per second; latency of the ones sent after the warm-up."""
     runs_jobs = args != BARE_BOT
-    async with running(args, plan.ack_time_scale, data_dir) as run:
+    async with running(args, plan.ack_time_scale, data_dir, soundverse_apart=True) as run:
         discord = run.discord
         total = round(plan.rate * (plan.warmup + plan.window))
         first_measured = round(plan.rate * plan.warmup)
@@ -240,9 +279,10 @@ async def measure_acks(label: str, args: Sequence[str], plan: Plan, data_dir: Pa
             if index >= first_measured and runs_jobs:
                 in_flight.append(discord.in_flight)
 
-        async with LoopLag() as lag:
-            ids = await send_songs(discord, total, plan.rate, plan.take_seconds, note)
-            await wait_for(lambda: all(i in discord.acked for i in ids), 2 * ACK_DEADLINE)
+        with collector_paused():
+            async with LoopLag() as lag:
+                ids = await send_songs(discord, total, plan.rate, plan.take_seconds, note)
+                await wait_for(lambda: all(i in discord.acked for i in ids), 2 * ACK_DEADLINE)
         measured = ids[first_measured:]
         latencies = [
             discord.acked[i] - discord.dispatched[i] for i in measured if i in discord.acked
@@ -381,7 +421,7 @@ async def measure_memory(level: int, plan: Plan, data_dir: Path) -> MemoryFigure
 
         async def sample() -> None:
             while True:
-                streaming = run.soundverse.counters.in_flight
+                streaming = run.timed_soundverse.counters.in_flight
                 samples.append((run.discord.in_flight, streaming, run.bot.memory().rss))
                 await asyncio.sleep(0.1)
 
@@ -481,7 +521,7 @@ def delivery_splits(run: Run, ids: Sequence[str]) -> list[DeliverySplit]:
         result = run.discord.results.get(interaction_id)
         if ended is None or prepared is None or posted is None or result is None:
             continue
-        last_event = run.soundverse.completed_at[ended["message_id"]]
+        last_event = run.timed_soundverse.completed_at[ended["message_id"]]
         preparing = prepared["ended"] - prepared["began"]
         splits.append(
             DeliverySplit(
