@@ -1,16 +1,21 @@
 """Running jobs in a second process: the link between the bot and its job worker.
 
-The bot admits a job (units reserved, job stored as queued) and sends the worker its id; the
-worker reads the job from the database and runs it the way jobs are resumed at startup. Each
-message is one JSON object on a line, over a socket pair made when the worker is started:
+The bot acknowledges the interaction and hands the order to the worker, which reserves its
+units, stores the job and queues it, then answers; the bot's own event loop does no job work
+at all, so it is free for the next interaction. Each message is one JSON object on a line,
+over a socket pair made when the worker is started:
 
-    bot → worker   {"run": 12, "note": "…"}        run admitted job 12
-                   {"cancel": 12, "ref": 3}         cancel job 12; answer under ref 3
+    bot → worker   {"admit": {order}, "card": 7, "note": "…", "ref": 3, "until": 1700000000.0}
+                   {"cancel": 12, "ref": 4}
     worker → bot   {"ready": true}                  jobs left unfinished are picked up
-                   {"ref": 3, "cancelled": true}
+                   {"ref": 3, "job": 12}            admitted and queued as job 12
+                   {"ref": 3, "refused": {…}}       quota refused (nothing stored)
+                   {"ref": 3, "failed": "…"}        not admitted (nothing stored)
+                   {"ref": 4, "cancelled": true}
 
-A job is never lost to the link: one sent while the worker is down stays queued in the
-database, and the next worker picks it up at its start.
+An order the worker has not admitted by `until` is never admitted, so a member told that
+their job could not be queued never gets it later. Once admitted, a job is in the database:
+if the worker dies, the next one picks it up at its start.
 """
 
 from __future__ import annotations
@@ -23,11 +28,14 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
+from bot.errors import UserFacingError
 from bot.jobs.models import JobObserver, JobOrder
 from bot.jobs.service import JobService
-from bot.storage import Job
+from bot.storage import Job, QuotaExceeded, RefusalReason
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +44,61 @@ RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
 STABLE_RUN = 60.0
 # A cancel is answered within the 3 s Discord gives the button press.
 REPLY_TIMEOUT = 2.0
+# A busy worker (it yields the CPU to the bot) may take a while to admit; the member sees
+# the "thinking" response meanwhile.
+ADMIT_TIMEOUT = 60.0
+ADMIT_MARGIN = 10.0
 STOP_TIMEOUT = 30.0
 
 NotedObserverFactory = Callable[[Job, JobOrder, str | None], Awaitable[JobObserver]]
 
 
+class WorkerUnavailable(UserFacingError):
+    """The job worker could not take the order; nothing was reserved or stored."""
+
+
 def encode(message: Mapping[str, Any]) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+
+
+def order_message(order: JobOrder) -> dict[str, Any]:
+    """`order` as JSON for the link (the interaction token included: the worker needs it)."""
+    fields = asdict(order)
+    fields["role_ids"] = list(order.role_ids)
+    if order.token_expires_at is not None:
+        fields["token_expires_at"] = order.token_expires_at.isoformat()
+    return fields
+
+
+def order_from_message(fields: Mapping[str, Any]) -> JobOrder:
+    expires = fields.get("token_expires_at")
+    return JobOrder(
+        **{
+            **fields,
+            "role_ids": tuple(fields.get("role_ids", ())),
+            "token_expires_at": datetime.fromisoformat(expires) if expires else None,
+        }
+    )
+
+
+def refusal_message(refusal: QuotaExceeded) -> dict[str, Any]:
+    return {
+        "reason": refusal.reason.value,
+        "requested": refusal.requested,
+        "left": refusal.left,
+        "limit": refusal.limit,
+        "reset_at": refusal.reset_at.isoformat(),
+    }
+
+
+def refusal_from_message(fields: Mapping[str, Any]) -> QuotaExceeded:
+    return QuotaExceeded(
+        RefusalReason(fields["reason"]),
+        requested=int(fields["requested"]),
+        left=int(fields["left"]),
+        limit=int(fields["limit"]),
+        reset_at=datetime.fromisoformat(fields["reset_at"]),
+    )
 
 
 class WorkerLink:
@@ -66,7 +122,7 @@ class WorkerLink:
         self._process: asyncio.subprocess.Process | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._ready = asyncio.Event()
-        self._replies: dict[int, asyncio.Future[bool]] = {}
+        self._replies: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._next_ref = 0
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
@@ -86,27 +142,38 @@ class WorkerLink:
         """Until the current worker has picked up what was left unfinished and takes jobs."""
         await self._ready.wait()
 
-    async def run(self, job_id: int, note: str | None = None) -> None:
-        """Have the worker run admitted job `job_id`; `note` is shown on its card."""
-        await self._send({"run": job_id, "note": note})
+    async def admit(
+        self, order: JobOrder, *, card_message_id: int | None, note: str | None = None
+    ) -> int:
+        """Have the worker reserve, store and queue `order`; returns the job's id.
+
+        Raises `QuotaExceeded` as the worker's ledger decided, or `WorkerUnavailable` when
+        the worker is down or does not answer in time (then nothing was stored).
+        """
+        until = time.time() + ADMIT_TIMEOUT
+        message = {
+            "admit": order_message(order),
+            "card": card_message_id,
+            "note": note,
+            "until": until,
+        }
+        answer = await self._ask(message, ADMIT_TIMEOUT)
+        if not answer:  # no answer in time, or the worker died before answering
+            raise WorkerUnavailable(
+                "The bot's job worker is restarting, so this could not be queued; nothing was "
+                "used. Please try again in a moment."
+            )
+        if "refused" in answer:
+            raise refusal_from_message(answer["refused"])
+        if "job" not in answer:
+            raise RuntimeError(f"the job worker could not admit the job: {answer.get('failed')}")
+        return int(answer["job"])
 
     async def cancel(self, job_id: int) -> bool:
         """Cancel a job in the worker; False when it is not queued or running there (or the
         worker could not answer)."""
-        self._next_ref += 1
-        ref = self._next_ref
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._replies[ref] = answer
-        try:
-            if not await self._send({"cancel": job_id, "ref": ref}):
-                return False
-            async with asyncio.timeout(self.reply_timeout):
-                return await answer
-        except TimeoutError:
-            log.warning("The job worker did not answer a cancel of job %d in time", job_id)
-            return False
-        finally:
-            self._replies.pop(ref, None)
+        answer = await self._ask({"cancel": job_id}, self.reply_timeout)
+        return bool(answer and answer.get("cancelled"))
 
     async def close(self, timeout: float = STOP_TIMEOUT) -> None:  # noqa: ASYNC109
         """Stop the worker the way SIGTERM stops the bot: its jobs stay for the next start."""
@@ -152,6 +219,23 @@ class WorkerLink:
         self._reader = asyncio.create_task(self._read(reader), name="job-worker-reader")
         log.info("Started the job worker (pid %d)", self._process.pid)
 
+    async def _ask(self, message: dict[str, Any], timeout: float) -> dict[str, Any] | None:  # noqa: ASYNC109
+        """Send `message` with a fresh ref; the worker's answer, or None if none came."""
+        self._next_ref += 1
+        ref = self._next_ref
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._replies[ref] = answer
+        try:
+            if not await self._send({**message, "ref": ref}):
+                return None
+            async with asyncio.timeout(timeout):
+                return await answer
+        except TimeoutError:
+            log.warning("The job worker did not answer %s in time", next(iter(message)))
+            return None
+        finally:
+            self._replies.pop(ref, None)
+
     async def _read(self, reader: asyncio.StreamReader) -> None:
         while line := await reader.readline():
             try:
@@ -163,7 +247,7 @@ class WorkerLink:
                 self._ready.set()
             answer = self._replies.get(message.get("ref", -1))
             if answer is not None and not answer.done():
-                answer.set_result(bool(message.get("cancelled")))
+                answer.set_result(message)
 
     async def _send(self, message: Mapping[str, Any]) -> bool:
         writer = self._writer
@@ -198,35 +282,58 @@ class WorkerLink:
     def _fail_replies(self) -> None:
         for answer in self._replies.values():
             if not answer.done():
-                answer.set_result(False)
+                answer.set_result({})
 
 
 async def serve_link(
     sock: socket.socket,
     service: JobService,
     observer_for: NotedObserverFactory,
+    *,
+    wall_clock: Callable[[], float] = time.time,
 ) -> None:
-    """The worker's side: take jobs and cancels from the bot until it closes the link.
+    """The worker's side: take orders and cancels from the bot until it closes the link.
 
-    The caller picks up the jobs a previous worker left unfinished before serving, so a
-    job sent again over the link is recognised as already running.
+    The caller picks up the jobs a previous worker left unfinished before serving.
     """
     reader, writer = await asyncio.open_unix_connection(sock=sock)
     running: set[asyncio.Task[None]] = set()
 
-    async def run(job_id: int, note: str | None) -> None:
-        try:
-            await service.run_admitted(job_id, lambda job, order: observer_for(job, order, note))
-        except Exception:
-            log.exception("Could not start job %d", job_id)
+    def answer(ref: int, **fields: Any) -> None:
+        writer.write(encode({"ref": ref, **fields}))
 
-    async def cancel(job_id: int, ref: int) -> None:
+    async def admit(message: dict[str, Any]) -> None:
+        ref = int(message["ref"])
+        # Late orders are dropped well before the bot gives up on them, so an admission
+        # never completes after the bot told the member it failed.
+        if wall_clock() > float(message["until"]) - ADMIT_MARGIN:
+            answer(ref, failed="the bot stopped waiting for this order")
+            return
+        order = order_from_message(message["admit"])
+        note = message.get("note")
         try:
-            cancelled = await service.cancel(job_id)
+            job = await service.admit(order, card_message_id=message.get("card"))
+        except QuotaExceeded as refusal:
+            answer(ref, refused=refusal_message(refusal))
+            return
+        except Exception as error:
+            log.exception("Could not admit an order for %s", order.operation)
+            answer(ref, failed=str(error)[:200])
+            return
+        answer(ref, job=job.id)
+        try:
+            service.queue_admitted(job, order, await observer_for(job, order, note))
         except Exception:
-            log.exception("Could not cancel job %d", job_id)
+            log.exception("Could not queue job %d; it is picked up at the next start", job.id)
+
+    async def cancel(message: dict[str, Any]) -> None:
+        ref = int(message["ref"])
+        try:
+            cancelled = await service.cancel(int(message["cancel"]))
+        except Exception:
+            log.exception("Could not cancel job %s", message["cancel"])
             cancelled = False
-        writer.write(encode({"ref": ref, "cancelled": cancelled}))
+        answer(ref, cancelled=cancelled)
 
     def spawn(work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
@@ -238,10 +345,12 @@ async def serve_link(
         while line := await reader.readline():
             try:
                 message = json.loads(line)
-                if "run" in message:
-                    spawn(run(int(message["run"]), message.get("note")))
+                if "admit" in message:
+                    spawn(admit(message))
                 elif "cancel" in message:
-                    spawn(cancel(int(message["cancel"]), int(message["ref"])))
+                    spawn(cancel(message))
+                else:
+                    raise ValueError("no admit or cancel")
             except (ValueError, TypeError, KeyError):
                 log.error("Unreadable message from the bot: %r", line[:200])
     finally:

@@ -153,20 +153,9 @@ class JobService:
         )
         return job
 
-    async def run_admitted(self, job_id: int, observer_for: ObserverFactory) -> bool:
-        """Queue a job another process admitted; False when it is not (or no longer) waiting
-        to be run: unknown, already here, already picked up at startup, or finished."""
-        if job_id in self._tracked:
-            return False
-        job = await self.jobs.find(job_id)
-        if job is None or job.state is not JobState.QUEUED or job.attempts > 0:
-            return False
-        order = order_from_job(job)
-        observer = await observer_for(job, order)
-        if job_id in self._tracked:  # picked up by another path while this one awaited
-            return False
+    def queue_admitted(self, job: Job, order: JobOrder, observer: JobObserver) -> None:
+        """Queue a job just admitted (by `admit`) in this process."""
         self._enqueue(job, order, observer)
-        return True
 
     async def billed_call(
         self,

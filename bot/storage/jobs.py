@@ -162,6 +162,14 @@ class JobRepository:
         async with self._database.snapshot() as transaction:
             return await _load(transaction, job_id)
 
+    async def find_by_token(self, interaction_token: str) -> Job | None:
+        """The job started by the interaction with this token, or None."""
+        async with self._database.snapshot() as transaction:
+            row = await transaction.fetch_one(
+                "SELECT * FROM jobs WHERE interaction_token = ?", (interaction_token,)
+            )
+        return None if row is None else _job_from(row)
+
     async def find(self, job_id: int) -> Job | None:
         """One job, or None."""
         async with self._database.snapshot() as transaction:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.jobs.link import WorkerUnavailable
 from bot.jobs.models import JobOrder
 from bot.storage import Job
 from bot.ui.errors import refuse, report_for
@@ -97,8 +98,10 @@ async def launch_job(
     card_id: int | None,
     *,
     note: str | None = None,
-) -> Job:
-    """Queue `order` with a card on the deferred response. Raises `QuotaExceeded`.
+) -> None:
+    """Queue `order` with a card on the deferred response, here or in the job worker.
+
+    Raises `QuotaExceeded`, or `WorkerUnavailable` when the worker cannot take it.
 
     `note` is shown on the card (e.g. which track was picked for the member).
     """
@@ -107,10 +110,15 @@ async def launch_job(
         card_id = (await interaction.original_response()).id
     link = bot.job_link
     if link is not None:
-        # The job worker runs it: it finds the card through the job's stored token.
-        job = await service.admit(order, card_message_id=card_id)
-        await link.run(job.id, note)
-        return job
+        # The job worker admits and runs it, editing the card through the stored token.
+        try:
+            await link.admit(order, card_message_id=card_id, note=note)
+        except WorkerUnavailable:
+            # The worker may have stored the job just before it died: then the next worker
+            # runs it, and the member must not be told it failed.
+            if await service.jobs.find_by_token(interaction.token) is None:
+                raise
+        return
     holder: dict[str, int] = {}
 
     async def remember_move(channel_id: int, message_id: int) -> None:
@@ -130,7 +138,6 @@ async def launch_job(
     )
     job = await service.submit(order, card, card_message_id=card_id)
     holder["job"] = job.id
-    return job
 
 
 async def card_for_resumed_job(

@@ -20,8 +20,9 @@ from tests.e2e.conftest import (
 SONG_PATH = "/v5/generate/song"
 
 
-def in_worker(**jobs: float) -> Callable[[Settings], None]:
-    """Jobs in the worker process, with frequent card edits and any other job settings."""
+def in_worker(units: int | None = None, **jobs: float) -> Callable[[Settings], None]:
+    """Jobs in the worker process, with frequent card edits, other job settings, and
+    optionally a guild quota of `units`."""
 
     def tweak(settings: Settings) -> None:
         settings.jobs.worker = WorkerMode.PROCESS
@@ -29,14 +30,17 @@ def in_worker(**jobs: float) -> Callable[[Settings], None]:
         settings.jobs.progress_interval = 0.05
         for name, value in jobs.items():
             setattr(settings.jobs, name, value)
+        if units is not None:
+            settings.quota.units_per_period = units
+            settings.quota.member_cap = units
 
     return tweak
 
 
 async def worker_stack(
-    make_stack: StackFactory, time_scale: float = 0.01, **jobs: float
+    make_stack: StackFactory, time_scale: float = 0.01, units: int | None = None, **jobs: float
 ) -> SandboxStack:
-    stack = await make_stack(time_scale=time_scale, tweak=in_worker(**jobs))
+    stack = await make_stack(time_scale=time_scale, tweak=in_worker(units, **jobs))
     link = stack.bot.job_link
     assert link is not None
     await link.wait_ready()
@@ -55,6 +59,17 @@ async def test_song_is_delivered_by_the_worker_process(make_stack: StackFactory)
     assert all(abs(decoded_duration(a.data) - 20) < 0.3 for a in audio)
     await card_shows(stack, interaction, "Done")
     assert stack.bot.job_service.queue.is_idle(), "the job ran in the bot's own process"
+
+
+async def test_quota_refusal_from_the_worker_is_private(make_stack: StackFactory) -> None:
+    """The worker's quota refusal reaches the member privately with the reset time; no POST."""
+    stack = await worker_stack(make_stack, units=1)
+    interaction = await stack.discord.slash("song", user="alice", prompt="lofi rain")
+    refusal = await stack.discord.wait_for_message(
+        lambda m: m.interaction_id == interaction.id and m.ephemeral and "quota" in embed_text(m)
+    )
+    assert "<t:" in embed_text(refusal) and ":R>" in embed_text(refusal)
+    assert sum(stack.soundverse.counters.posts.values()) == 0
 
 
 async def test_worker_cancels_a_queued_job_and_refunds(make_stack: StackFactory) -> None:

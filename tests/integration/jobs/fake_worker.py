@@ -1,7 +1,9 @@
 """A job worker that speaks the link protocol and nothing else, for the link's own tests.
 
-It answers a cancel of an even job id with "cancelled" and of an odd one with "not here",
-exits with code 3 when told to run job -1, and never answers a cancel of job -2.
+Orders are admitted as job 100 + the order's user id, except: operation "crash" makes it
+exit with code 3, "refuse" is answered with a quota refusal, "silent" is never answered.
+A cancel of an even job id is answered "cancelled", of an odd one "not here", and of job
+-2 never.
 """
 
 from __future__ import annotations
@@ -9,6 +11,28 @@ from __future__ import annotations
 import json
 import socket
 import sys
+from typing import Any
+
+REFUSAL = {
+    "reason": "guild_limit",
+    "requested": 2,
+    "left": 1,
+    "limit": 100,
+    "reset_at": "2026-11-25T00:00:00+00:00",
+}
+
+
+def answer(message: dict[str, Any]) -> dict[str, Any] | None:
+    if "admit" in message:
+        operation = message["admit"]["operation"]
+        if operation == "refuse":
+            return {"refused": REFUSAL}
+        if operation == "silent":
+            return None
+        return {"job": 100 + message["admit"]["user_id"]}
+    if message["cancel"] == -2:
+        return None
+    return {"cancelled": message["cancel"] % 2 == 0}
 
 
 def main() -> int:
@@ -17,11 +41,11 @@ def main() -> int:
     link.write(b'{"ready":true}\n')
     for line in link:
         message = json.loads(line)
-        if message.get("run") == -1:
+        if message.get("admit", {}).get("operation") == "crash":
             return 3
-        if "cancel" in message and message["cancel"] != -2:
-            answer = {"ref": message["ref"], "cancelled": message["cancel"] % 2 == 0}
-            link.write(json.dumps(answer).encode() + b"\n")
+        reply = answer(message)
+        if reply is not None:
+            link.write(json.dumps({"ref": message["ref"], **reply}).encode() + b"\n")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The link to the job worker: answers, restarts after a crash, and a clean stop."""
+"""The link to the job worker: orders and their answers, restarts after a crash, a clean stop."""
 
 from __future__ import annotations
 
@@ -6,13 +6,37 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.jobs.link import WorkerLink
+from bot.jobs.link import (
+    WorkerLink,
+    WorkerUnavailable,
+    order_from_message,
+    order_message,
+    refusal_from_message,
+    refusal_message,
+)
+from bot.jobs.models import JobOrder
+from bot.storage import QuotaExceeded, RefusalReason
 
 FAKE_WORKER = (sys.executable, str(Path(__file__).with_name("fake_worker.py")))
+
+
+def order(operation: str = "song", user_id: int = 7) -> JobOrder:
+    return JobOrder(
+        operation=operation,
+        version="v5",
+        request={"prompt": "rain"},
+        channel_id=5,
+        user_id=user_id,
+        guild_id=9,
+        role_ids=(1, 2),
+        interaction_token="token",
+        token_expires_at=datetime(2026, 11, 24, 12, tzinfo=UTC),
+    )
 
 
 class RecordedSleep:
@@ -57,7 +81,8 @@ async def test_dead_worker_is_started_again_after_a_delay(
 ) -> None:
     """A worker that exits is restarted after the first restart delay and answers again."""
     first_pid = link.pid
-    await link.run(-1)
+    with pytest.raises(WorkerUnavailable):
+        await link.admit(order("crash"), card_message_id=None)
     await sleep.called.wait()
     await link.wait_ready()
     assert sleep.delays == [1.0]
@@ -69,7 +94,8 @@ async def test_repeated_crashes_back_off(link: WorkerLink, sleep: RecordedSleep)
     """Each crash in a row waits longer before the next start: 1 s, then 2 s, then 5 s."""
     for _ in range(3):
         sleep.called.clear()
-        await link.run(-1)
+        with pytest.raises(WorkerUnavailable):
+            await link.admit(order("crash"), card_message_id=None)
         await sleep.called.wait()
         await link.wait_ready()
     assert sleep.delays == [1.0, 2.0, 5.0]
@@ -87,8 +113,51 @@ async def test_close_stops_the_worker_and_does_not_restart_it(
     assert sleep.delays == [] and link.starts == 1
 
 
-async def test_messages_to_a_closed_link_are_dropped(link: WorkerLink) -> None:
-    """After close, run and cancel neither raise nor hang; cancel is False."""
+async def test_a_closed_link_refuses_orders_at_once(link: WorkerLink) -> None:
+    """After close, an order is refused as WorkerUnavailable and a cancel is False."""
     await link.close(timeout=5)
-    await link.run(3)
+    with pytest.raises(WorkerUnavailable):
+        await link.admit(order(), card_message_id=None)
     assert await link.cancel(4) is False
+
+
+async def test_admit_returns_the_workers_job_id(link: WorkerLink) -> None:
+    """An admitted order resolves to the job id the worker gave it."""
+    assert await link.admit(order(user_id=5), card_message_id=3, note="picked") == 105
+
+
+async def test_quota_refusal_comes_back_as_quota_exceeded(link: WorkerLink) -> None:
+    """The worker's quota refusal is raised in the bot with its reason and reset time."""
+    with pytest.raises(QuotaExceeded) as raised:
+        await link.admit(order("refuse"), card_message_id=None)
+    assert raised.value.reason is RefusalReason.GUILD_LIMIT
+    assert raised.value.left == 1
+    assert raised.value.reset_at == datetime(2026, 11, 25, tzinfo=UTC)
+
+
+async def test_unanswered_order_is_unavailable_after_the_timeout(
+    link: WorkerLink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An order the worker never answers ends as WorkerUnavailable after the admit timeout."""
+    monkeypatch.setattr("bot.jobs.link.ADMIT_TIMEOUT", 0.2)
+    with pytest.raises(WorkerUnavailable):
+        await link.admit(order("silent"), card_message_id=None)
+
+
+def test_order_survives_the_link() -> None:
+    """An order read back from its link message equals the order sent."""
+    sent = order()
+    assert order_from_message(order_message(sent)) == sent
+
+
+def test_refusal_survives_the_link() -> None:
+    """A refusal read back from its link message says the same."""
+    refusal = QuotaExceeded(
+        RefusalReason.MEMBER_CAP,
+        requested=3,
+        left=1,
+        limit=20,
+        reset_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    again = refusal_from_message(refusal_message(refusal))
+    assert str(again) == str(refusal) and again.reset_at == refusal.reset_at
