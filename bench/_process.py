@@ -92,14 +92,13 @@ class SoundverseProcess:
     streams, files and album-art threads do not share the harness's interpreter.
 
     It stands in for a remote service, which uses none of the bot machine's CPU; here it
-    shares two cores with the bot, so it runs at a lower priority (`nice`) than the bot and
-    the harness, like the bot's own job worker.
+    shares two cores with the bot, so it runs at the lowest priority (SCHED_IDLE), as the
+    bot's own job worker does.
     """
 
-    def __init__(self, time_scale: float, api_key: str, nice: int = 10) -> None:
+    def __init__(self, time_scale: float, api_key: str) -> None:
         self.time_scale = time_scale
         self.api_key = api_key
-        self.nice = nice
         self.url = ""
         self._process: asyncio.subprocess.Process | None = None
 
@@ -107,7 +106,7 @@ class SoundverseProcess:
         self._process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
-            f"import os, runpy; os.nice({self.nice}); "
+            "import os, runpy; os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0)); "
             "runpy.run_module('sandbox.soundverse', run_name='__main__')",
             "--port",
             "0",

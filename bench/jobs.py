@@ -3,21 +3,25 @@
 Run: ``.venv/bin/python bench/jobs.py`` (a few minutes on 2 cores) or ``--quick``.
 
 The stand-ins run in this process; every bot runs as its own process, configured only by
-environment variables, in a temporary directory: the real bot (``python -m bot``), a bare
-discord.py bot whose ``/song`` only defers, and a naive discord.py + aiohttp bot that edits
-its response on every SSE event. Each part compares against its baseline in the same run:
+environment variables, in a temporary directory: the real bot (``python -m bot``, with its
+job worker), a bare discord.py bot whose ``/song`` only defers, and a naive discord.py +
+aiohttp bot that edits its response on every SSE event. Each part compares against its
+baseline in the same run:
 
 (a) acknowledgement latency while jobs are in flight and new ``/song`` arrive at a fixed rate,
     from the instant the local Discord has written INTERACTION_CREATE to the gateway to the
-    instant its REST server receives the callback POST, against the bare bot;
+    instant the callback POST's bytes reach its REST server, against the bare bot;
 (b) Discord REST requests and 429s per job, against the naive bot;
-(c) resident memory of the bot process (VmRSS, VmHWM) with 1, 200 and 1,000 jobs in flight;
+(c) resident memory of the bot and its job worker (VmRSS, VmHWM) with 1, 200 and 1,000 jobs
+    in flight;
 (d) time from the stream's last event to the result message, split into its steps, with takes
     that fit the upload limit and with takes that must be re-encoded.
 
-Prints one Markdown table per part, with the target and whether it was met. The stand-ins
-share this process's event loop, so (a) also shows how late that loop ran (harness loop lag):
-a callback POST cannot be stamped before this loop gets to it.
+Prints one Markdown table per part, with the target and whether it was met. In (a) this
+process is the measuring instrument, so it holds only the local Discord: the local Soundverse
+runs as its own process at the lowest CPU priority (it stands in for a remote service), and
+this process's collector is paused during the window. (a) also shows how late this process's
+loop ran (harness loop lag).
 """
 
 from __future__ import annotations
@@ -449,7 +453,8 @@ async def measure_memory(level: int, plan: Plan, data_dir: Path) -> MemoryFigure
 
 def memory_table(rows: list[MemoryFigures], plan: Plan) -> list[str]:
     lines = [
-        f"(c) Memory of the bot process (`python -m bot`), time scale {plan.memory_time_scale}, "
+        f"(c) Memory of the bot and its job worker (`python -m bot`), time scale "
+        f"{plan.memory_time_scale}, "
         f"{plan.take_seconds} s takes",
         "",
         "| Jobs | Most in flight at once | Most streaming at once | Delivered | Failed | RSS idle "

@@ -42,6 +42,14 @@ class WorkerMode(StrEnum):
     INLINE = "inline"  # on the bot's own event loop: one process (the sandbox and most tests)
 
 
+class WorkerPriority(StrEnum):
+    """How the job worker shares the CPU with the bot, whose acknowledgements cannot wait."""
+
+    IDLE = "idle"  # Linux SCHED_IDLE: runs whenever the bot and others leave a core free
+    LOW = "low"  # nice 10: a small share when the CPU is contended
+    NORMAL = "normal"  # the same as the bot
+
+
 class DiscordSettings(BaseModel):
     """How the bot reaches Discord."""
 
@@ -215,11 +223,10 @@ class JobSettings(BaseModel):
         description="process: jobs run in a child process so commands are answered at once; "
         "inline: in the bot's own process",
     )
-    worker_nice: int = Field(
-        default=10,
-        ge=0,
-        le=19,
-        description="How much the job process yields the CPU to the bot (nice increment)",
+    worker_priority: WorkerPriority = Field(
+        default=WorkerPriority.IDLE,
+        description="The job worker's CPU priority: idle (only CPU the bot leaves), low "
+        "(nice 10) or normal",
     )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from bot.app import create_bot, freeze_startup_objects
-from bot.config import Settings
+from bot.config import Settings, WorkerPriority
 from bot.jobs.link import link_socket, serve_link
 from bot.ui.launch import card_for_resumed_job
 
@@ -38,10 +38,25 @@ async def hold_worker_lock(path: Path) -> IO[bytes]:
     return handle
 
 
+LOW_PRIORITY_NICE = 10
+
+
+def lower_priority(priority: WorkerPriority) -> None:
+    """Make this process yield the CPU to the bot as `priority` says; threads started later
+    (the database's, audio work) inherit it. Where SCHED_IDLE is missing, nice 10 instead."""
+    if priority is WorkerPriority.IDLE:
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return
+        except (AttributeError, OSError) as error:
+            log.warning("SCHED_IDLE is not available (%s); running at nice 10", error)
+    if priority is not WorkerPriority.NORMAL:
+        os.nice(LOW_PRIORITY_NICE)
+
+
 async def run_worker(settings: Settings, link_fd: int) -> None:
     """Run jobs for the bot until it closes the link or SIGTERM / SIGINT arrives."""
-    if settings.jobs.worker_nice:
-        os.nice(settings.jobs.worker_nice)
+    lower_priority(settings.jobs.worker_priority)
     sock = link_socket(link_fd)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -6,7 +6,7 @@ import os
 import signal
 from collections.abc import Callable
 
-from bot.config import Settings, WorkerMode
+from bot.config import Settings, WorkerMode, WorkerPriority
 from sandbox.stack import SandboxStack
 from tests.e2e.conftest import (
     StackFactory,
@@ -26,7 +26,7 @@ def in_worker(units: int | None = None, **jobs: float) -> Callable[[Settings], N
 
     def tweak(settings: Settings) -> None:
         settings.jobs.worker = WorkerMode.PROCESS
-        settings.jobs.worker_nice = 0
+        settings.jobs.worker_priority = WorkerPriority.NORMAL
         settings.jobs.progress_interval = 0.05
         for name, value in jobs.items():
             setattr(settings.jobs, name, value)
@@ -126,3 +126,13 @@ async def test_bot_restart_hands_the_job_to_the_next_worker(make_stack: StackFac
     assert len([m for m in stack.discord.messages if result_for(alice.id)(m)]) == 1
     assert stack.soundverse.counters.posts[SONG_PATH] == 1
     assert await member_usage(stack, "alice") == 2
+
+
+async def test_worker_runs_at_idle_priority_by_default(make_stack: StackFactory) -> None:
+    """With the default JOBS_WORKER_PRIORITY the worker runs under SCHED_IDLE."""
+    stack = await make_stack(tweak=lambda s: setattr(s.jobs, "worker", WorkerMode.PROCESS))
+    link = stack.bot.job_link
+    assert link is not None and link.pid is not None
+    await link.wait_ready()
+    assert os.sched_getscheduler(link.pid) == os.SCHED_IDLE
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE
