@@ -65,6 +65,9 @@ class Plan:
     warmup: float = 3.0
     window: float = 12.0
     ack_time_scale: float = 0.1
+    # A p99 of one window is its 12th-worst value and swings by a fifth between runs; the
+    # bots take turns for several windows and each one's acknowledgements are pooled.
+    ack_rounds: int = 3
     compare_jobs: int = 60
     compare_rate: float = 10.0
     compare_time_scale: float = 0.1
@@ -82,6 +85,7 @@ class Plan:
 QUICK = Plan(
     warmup=2.0,
     window=4.0,
+    ack_rounds=1,
     compare_jobs=20,
     memory_levels=(1, 200),
     delivery_jobs=4,
@@ -268,6 +272,24 @@ class AckFigures:
     delivered: int | None
     failed: int
     harness_lag: list[float]
+    round_p99s: list[float] = field(default_factory=list)
+
+
+def pooled(rows: Sequence[AckFigures]) -> AckFigures:
+    """The rounds of one bot as one set of figures, keeping each round's p99."""
+    delivered = [row.delivered for row in rows if row.delivered is not None]
+    return AckFigures(
+        bot=rows[0].bot,
+        latencies=[value for row in rows for value in row.latencies],
+        in_flight=[value for row in rows for value in row.in_flight],
+        sent=sum(row.sent for row in rows),
+        unanswered=sum(row.unanswered for row in rows),
+        late=sum(row.late for row in rows),
+        delivered=sum(delivered) if delivered else None,
+        failed=sum(row.failed for row in rows),
+        harness_lag=[value for row in rows for value in row.harness_lag],
+        round_p99s=[percentile(row.latencies, 99) for row in rows],
+    )
 
 
 async def measure_acks(label: str, args: Sequence[str], plan: Plan, data_dir: Path) -> AckFigures:
@@ -310,13 +332,15 @@ async def measure_acks(label: str, args: Sequence[str], plan: Plan, data_dir: Pa
 def ack_table(rows: list[AckFigures], plan: Plan) -> list[str]:
     floor = next(row for row in rows if row.delivered is None)
     target = 2 * percentile(floor.latencies, 99)
+    per_round = round(plan.rate * plan.window)
     lines = [
         f"(a) Acknowledgement latency, `/song` arriving at {plan.rate:.0f}/s "
-        f"(measured: the {floor.sent} sent after a {plan.warmup:.0f} s warm-up)",
+        f"({plan.ack_rounds} rounds, the bots taking turns; in each, the {per_round} sent "
+        f"after a {plan.warmup:.0f} s warm-up are measured, and the rounds are pooled)",
         "",
-        "| Bot | Jobs in flight (min–max) | Acks | p50 | p99 | max | Harness loop lag p99 "
-        "| Target: p99 ≤ 2× floor p99 | Met |",
-        "|---|---|---:|---:|---:|---:|---:|---|---|",
+        "| Bot | Jobs in flight (min–max) | Acks | p50 | p99 | p99 of each round | max "
+        "| Harness loop lag p99 | Target: p99 ≤ 2× floor p99 | Met |",
+        "|---|---|---:|---:|---:|---|---:|---:|---|---|",
     ]
     for row in rows:
         p99 = percentile(row.latencies, 99)
@@ -325,13 +349,15 @@ def ack_table(rows: list[AckFigures], plan: Plan) -> list[str]:
         acks = f"{len(row.latencies)}/{row.sent}"
         lines.append(
             f"| {row.bot} | {span} | {acks} | {ms(percentile(row.latencies, 50))} | {ms(p99)} "
+            f"| {', '.join(ms(value) for value in row.round_p99s)} "
             f"| {ms(max(row.latencies, default=math.nan))} | {ms(percentile(row.harness_lag, 99))} "
             f"| {'floor' if is_floor else '≤ ' + ms(target)} "
             f"| {'—' if is_floor else met(p99 <= target and row.unanswered == 0)} |"
         )
     notes = [
         f"{row.bot}: {row.unanswered} unanswered, {row.late} later than 3 s; of "
-        f"{row.sent + round(plan.rate * plan.warmup)} jobs, {row.delivered} delivered and "
+        f"{row.sent + plan.ack_rounds * round(plan.rate * plan.warmup)} jobs, "
+        f"{row.delivered} delivered and "
         f"{row.failed} failed"
         for row in rows
         if row.delivered is not None
@@ -584,11 +610,18 @@ def delivery_table(cases: dict[str, list[DeliverySplit]], plan: Plan) -> list[st
 async def run_all(plan: Plan, parts: str, workdir: Path) -> list[list[str]]:
     tables: list[list[str]] = []
     if "a" in parts:
-        acks = [
-            await measure_acks("bare discord.py (defer only)", BARE_BOT, plan, workdir / "a-bare"),
-            await measure_acks("soundverse bot", REAL_BOT, plan, workdir / "a-bot"),
-        ]
-        tables.append(ack_table(acks, plan))
+        bare: list[AckFigures] = []
+        real: list[AckFigures] = []
+        for turn in range(plan.ack_rounds):
+            bare.append(
+                await measure_acks(
+                    "bare discord.py (defer only)", BARE_BOT, plan, workdir / f"a-bare-{turn}"
+                )
+            )
+            real.append(
+                await measure_acks("soundverse bot", REAL_BOT, plan, workdir / f"a-bot-{turn}")
+            )
+        tables.append(ack_table([pooled(bare), pooled(real)], plan))
         print_table(tables[-1])
     if "b" in parts:
         requests = [
