@@ -124,7 +124,6 @@ class WorkerLink:
         self._ready = asyncio.Event()
         self._replies: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._next_ref = 0
-        self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
 
@@ -160,8 +159,8 @@ class WorkerLink:
         answer = await self._ask(message, ADMIT_TIMEOUT)
         if not answer:  # no answer in time, or the worker died before answering
             raise WorkerUnavailable(
-                "The bot's job worker is restarting, so this could not be queued; nothing was "
-                "used. Please try again in a moment."
+                "The bot's job worker did not take this in time (it may be restarting), so it "
+                "was not queued and nothing was used. Please try again in a moment."
             )
         if "refused" in answer:
             raise refusal_from_message(answer["refused"])
@@ -177,7 +176,6 @@ class WorkerLink:
 
     async def close(self, timeout: float = STOP_TIMEOUT) -> None:  # noqa: ASYNC109
         """Stop the worker the way SIGTERM stops the bot: its jobs stay for the next start."""
-        self._closing = True
         if self._supervisor is not None:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -257,7 +255,7 @@ class WorkerLink:
             writer.write(encode(message))
             await writer.drain()
         except (ConnectionError, OSError):
-            return False  # the worker died; the next one picks the job up from the database
+            return False  # the worker died: the caller takes it as no answer
         return True
 
     async def _supervise(self) -> None:
@@ -277,7 +275,11 @@ class WorkerLink:
             failures += 1
             log.error("The job worker exited with code %s; starting it again in %g s", code, delay)
             await self._sleep(delay)
-            await self._spawn()
+            try:
+                await self._spawn()
+            except Exception:
+                # The old, dead process stays current: the next turn waits longer and retries.
+                log.exception("Could not start the job worker")
 
     def _fail_replies(self) -> None:
         for answer in self._replies.values():
