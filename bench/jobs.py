@@ -165,7 +165,6 @@ async def running(
     data_dir: Path,
     rules: Rules | None = None,
     *,
-    environment: dict[str, str] | None = None,
     soundverse_apart: bool = False,
 ) -> AsyncIterator[Run]:
     """Start the stand-ins and the bot; stop all three, whatever happens.
@@ -173,27 +172,21 @@ async def running(
     `soundverse_apart`: the local Soundverse runs as its own process, leaving this one to the
     local Discord, whose stamps are the measurement.
     """
-    timed = None if soundverse_apart else TimedSoundverse(time_scale)
-    apart = SoundverseProcess(time_scale, API_KEY) if soundverse_apart else None
+    soundverse: TimedSoundverse | SoundverseProcess = (
+        SoundverseProcess(time_scale, API_KEY) if soundverse_apart else TimedSoundverse(time_scale)
+    )
     discord = ProbedDiscord(rules)
-    if timed is not None:
-        await timed.start()
-    if apart is not None:
-        await apart.start()
-    url = timed.url if timed is not None else apart.url if apart is not None else ""
+    await soundverse.start()
     await discord.start()
-    settings = {**bot_environment(discord, url, data_dir), **(environment or {})}
-    bot = BotProcess(args, settings, data_dir)
+    bot = BotProcess(args, bot_environment(discord, soundverse.url, data_dir), data_dir)
     try:
         await bot.start()
+        timed = soundverse if isinstance(soundverse, TimedSoundverse) else None
         yield Run(discord, timed, bot)
     finally:
         await bot.stop()
         await discord.stop()
-        if timed is not None:
-            await timed.stop()
-        if apart is not None:
-            await apart.stop()
+        await soundverse.stop()
 
 
 @contextlib.contextmanager

@@ -232,10 +232,6 @@ class JobRepository:
         """Remember the message that shows the job's card."""
         return await self._update(job_id, card_channel_id=channel_id, card_message_id=message_id)
 
-    async def set_reservation(self, job_id: int, reservation_id: int) -> Job:
-        """Remember the quota reservation that pays for the job."""
-        return await self._update(job_id, reservation_id=reservation_id)
-
     async def record_attempt(self, job_id: int) -> Job:
         """Count one more start (first run or resume after a restart) and when it happened."""
         now = to_stored(self._clock.now())

@@ -418,15 +418,6 @@ class QuotaLedger:
             reservation_id, ReservationState.REFUNDED, LedgerEventKind.REFUND, reason, actor_id
         )
 
-    async def attach_job(self, reservation_id: int, job_id: int) -> None:
-        """Link a reservation to the job it pays for (the job is created after the reservation)."""
-        async with self._database.transaction() as transaction:
-            changed = await transaction.execute(
-                "UPDATE quota_reservations SET job_id = ? WHERE id = ?", (job_id, reservation_id)
-            )
-            if not changed:
-                raise ReservationNotFound(reservation_id)
-
     async def get(self, reservation_id: int) -> Reservation:
         """One reservation, as stored."""
         async with self._database.snapshot() as transaction:

@@ -302,18 +302,6 @@ async def test_expire_lapsed_sweeps_without_a_new_reservation(
     assert states == [ReservationState.EXPIRED, ReservationState.EXPIRED, ReservationState.RESERVED]
 
 
-async def test_a_reservation_can_be_linked_to_its_job_later(
-    ledger: QuotaLedger, jobs: JobRepository
-) -> None:
-    """attach_job stores the id of the job a reservation pays for."""
-    reservation = await ledger.reserve(GUILD, 1, "song", 2)
-    job = await jobs.create(
-        NewJob(channel_id=5, user_id=1, operation="song", request={}, reservation_id=reservation.id)
-    )
-    await ledger.attach_job(reservation.id, job.id)
-    assert (await ledger.get(reservation.id)).job_id == job.id
-
-
 def new_song_job(user_id: int, **fields: Any) -> NewJob:
     return NewJob(
         channel_id=5, user_id=user_id, operation="song", request={}, guild_id=GUILD, **fields
