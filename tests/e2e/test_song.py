@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bot.config import Settings
+from collections.abc import Callable
+
+import pytest
+
+from bot.config import Settings, WorkerMode, WorkerPriority
 from sandbox.stack import SandboxStack
 from tests.e2e.conftest import (
     StackFactory,
@@ -14,6 +18,22 @@ from tests.e2e.conftest import (
 )
 
 SONG_PATH = "/v5/generate/song"
+
+
+# Tests marked with this run twice: jobs on the bot's own loop, and in the job worker process.
+BOTH_MODES = pytest.mark.parametrize("mode", [WorkerMode.INLINE, WorkerMode.PROCESS])
+
+
+def in_mode(mode: WorkerMode, *tweaks: Callable[[Settings], None]) -> Callable[[Settings], None]:
+    """Apply `tweaks`, with jobs running as `mode` says (the worker at normal priority)."""
+
+    def tweak(settings: Settings) -> None:
+        settings.jobs.worker = mode
+        settings.jobs.worker_priority = WorkerPriority.NORMAL
+        for each in tweaks:
+            each(settings)
+
+    return tweak
 
 
 def watchable(settings: Settings) -> None:
@@ -73,11 +93,17 @@ async def test_music_delivers_one_take(stack: SandboxStack) -> None:
     assert await member_usage(stack, "alice") == 1
 
 
+def one_unit(settings: Settings) -> None:
+    settings.quota.units_per_period = 1
+    settings.quota.member_cap = 1
+
+
+@BOTH_MODES
 async def test_exhausted_quota_is_refused_privately_and_nothing_is_sent(
-    make_stack: StackFactory,
+    make_stack: StackFactory, mode: WorkerMode
 ) -> None:
     """With too few units the member gets an ephemeral refusal with the reset time; no POST."""
-    stack = await make_stack(tweak=lambda s: setattr(s.quota, "units_per_period", 1))
+    stack = await make_stack(tweak=in_mode(mode, one_unit))
     interaction = await stack.discord.slash("song", user="alice", prompt="lofi rain")
     refusal = await stack.discord.wait_for_message(
         lambda m: m.interaction_id == interaction.id and m.ephemeral and "quota" in embed_text(m)
@@ -179,9 +205,12 @@ async def test_rate_limits_never_lose_the_result(stack: SandboxStack) -> None:
     assert result.attachments
 
 
-async def test_restart_mid_job_delivers_once_with_one_post(make_stack: StackFactory) -> None:
+@BOTH_MODES
+async def test_restart_mid_job_delivers_once_with_one_post(
+    make_stack: StackFactory, mode: WorkerMode
+) -> None:
     """A bot stopped after submitting resumes through status and delivers exactly once."""
-    stack = await make_stack(time_scale=0.1, tweak=watchable)
+    stack = await make_stack(time_scale=0.1, tweak=in_mode(mode, watchable))
     alice = stack.discord.user("alice")
     interaction = await stack.discord.slash("song", user="alice", prompt="lofi rain")
     await card_shows(stack, interaction, "Composing")
@@ -200,9 +229,12 @@ def one_slot(settings: Settings) -> None:
     settings.jobs.progress_interval = 0.05
 
 
-async def test_cancel_while_queued_refunds_and_never_starts(make_stack: StackFactory) -> None:
+@BOTH_MODES
+async def test_cancel_while_queued_refunds_and_never_starts(
+    make_stack: StackFactory, mode: WorkerMode
+) -> None:
     """A queued job cancelled by its requester never reaches Soundverse and is refunded."""
-    stack = await make_stack(time_scale=0.5, tweak=one_slot)
+    stack = await make_stack(time_scale=0.5, tweak=in_mode(mode, one_slot))
     first = await stack.discord.slash("song", user="alice", prompt="first")
     await card_shows(stack, first, "Composing")
     second = await stack.discord.slash("song", user="bob", prompt="second")
@@ -213,9 +245,12 @@ async def test_cancel_while_queued_refunds_and_never_starts(make_stack: StackFac
     assert await member_usage(stack, "bob") == 0
 
 
-async def test_cancel_while_running_stops_following(make_stack: StackFactory) -> None:
+@BOTH_MODES
+async def test_cancel_while_running_stops_following(
+    make_stack: StackFactory, mode: WorkerMode
+) -> None:
     """A running job cancelled after billing ends its card; its units stay spent."""
-    stack = await make_stack(time_scale=0.5, tweak=one_slot)
+    stack = await make_stack(time_scale=0.5, tweak=in_mode(mode, one_slot))
     interaction = await stack.discord.slash("song", user="alice", prompt="long one")
     card = await card_shows(stack, interaction, "Composing")
     await stack.discord.click(card, "Cancel", user="alice")
