@@ -32,7 +32,7 @@ from bot.storage import Database
 from bot.ui.buttons import DYNAMIC_ITEMS
 from bot.ui.errors import report_for, send_error
 from bot.ui.followups import FOLLOW_UP_ITEMS
-from bot.ui.launch import card_for_resumed_job
+from bot.ui.launch import card_for_stored_job
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +265,7 @@ class SoundverseBot(commands.Bot):
     async def resume_unfinished_jobs(self) -> None:
         """Pick up the jobs a previous process left unfinished (in the process that runs jobs)."""
         resumed = await self.job_service.resume_unfinished(
-            lambda job, order: card_for_resumed_job(self, job, order)
+            lambda job, order: card_for_stored_job(self, job, order)
         )
         if resumed:
             log.info("Resumed %d unfinished job(s): %s", len(resumed), resumed)

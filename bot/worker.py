@@ -20,7 +20,7 @@ from typing import IO
 from bot.app import create_bot, freeze_startup_objects
 from bot.config import Settings, WorkerPriority
 from bot.jobs.link import link_socket, serve_link
-from bot.ui.launch import card_for_resumed_job
+from bot.ui.launch import card_for_stored_job
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ async def run_worker(settings: Settings, link_fd: int) -> None:
             serve_link(
                 sock,
                 bot.job_service,
-                lambda job, order, note: card_for_resumed_job(bot, job, order, note),
+                lambda job, order, note: card_for_stored_job(bot, job, order, note),
             ),
             name="job-worker-link",
         )

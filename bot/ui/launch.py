@@ -140,7 +140,7 @@ async def launch_job(
     holder["job"] = job.id
 
 
-async def card_for_resumed_job(
+async def card_for_stored_job(
     bot: SoundverseBot, job: Job, order: JobOrder, note: str | None = None
 ) -> JobCard:
     """A card for a job started by another process (a previous run of the bot, or the bot
