@@ -119,18 +119,27 @@ class LocalDiscord:
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
+    ) -> None:
+        """Serve the gateway and REST API on `host`:`port`, or on `sock`, a listening socket
+        the caller made (a benchmark's, say, to read when each request arrived)."""
         app = web.Application(client_max_size=8 * self.rules.max_request_bytes)
         app.router.add_get("/gateway", self.gateway.handle)
         self.rest.routes(app)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
+        site: web.BaseSite
+        if sock is not None:
+            host = sock.getsockname()[0]
+            site = web.SockSite(self._runner, sock)
+        else:
+            site = web.TCPSite(self._runner, host, port)
         await site.start()
         server = site._server
         assert isinstance(server, asyncio.base_events.Server)
-        sock: socket.socket = server.sockets[0]
-        self.port = sock.getsockname()[1]
+        listening: socket.socket = server.sockets[0]
+        self.port = listening.getsockname()[1]
         base = f"http://{host}:{self.port}"
         self.rest.base_url = base
         self.gateway.url = f"ws://{host}:{self.port}/gateway"

@@ -7,6 +7,7 @@ nothing else as JSON) and recorded with its answer.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import mimetypes
@@ -14,7 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, hdrs, web
+from aiohttp.multipart import content_disposition_filename, parse_content_disposition
 
 from sandbox.discord.clock import Clock
 from sandbox.discord.gateway import Gateway
@@ -104,6 +106,32 @@ class ParsedRequest:
 
 
 Handler = Callable[[ParsedRequest], Awaitable[Reply]]
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type header, without its parameters.
+
+    `request.content_type` parses the whole header with the `email` package and caches 56
+    values; every multipart body has a boundary of its own, so each one missed the cache and
+    cost about 0.7 ms, a stall of the server's loop under load.
+    """
+    return (content_type or "").partition(";")[0].strip().lower()
+
+
+@functools.lru_cache(maxsize=256)
+def disposition_names(header: str | None) -> tuple[str, str]:
+    """The field name and file name of a form part's Content-Disposition header."""
+    _, params = parse_content_disposition(header)
+    return (
+        content_disposition_filename(params, "name") or "",
+        content_disposition_filename(params, "filename") or "",
+    )
+
+
+def part_names(part: BodyPartReader) -> tuple[str, str]:
+    """Its field name and file name, the header parsed once (aiohttp's `name` and `filename`
+    each parse it, at about 0.12 ms a time)."""
+    return disposition_names(part.headers.get(hdrs.CONTENT_DISPOSITION))
 
 
 def json_response(status: int, body: Any, headers: dict[str, str]) -> web.Response:
@@ -224,7 +252,7 @@ class RestApi:
         return respond
 
     async def _read_body(self, request: web.Request, record: RequestRecord) -> None:
-        if request.content_type == "multipart/form-data":
+        if media_type(request.headers.get(hdrs.CONTENT_TYPE)) == "multipart/form-data":
             reader = await request.multipart()
             total = 0
             async for part in reader:
@@ -232,13 +260,12 @@ class RestApi:
                     continue
                 data = await part.read()
                 total += len(data)
-                if part.name == "payload_json":
+                name, filename = part_names(part)
+                if name == "payload_json":
                     record.json = json.loads(data)
                 else:
-                    content_type = part.headers.get("Content-Type", "application/octet-stream")
-                    record.files.append(
-                        (part.name or "", part.filename or "", content_type, bytes(data))
-                    )
+                    content_type = part.headers.get(hdrs.CONTENT_TYPE, "application/octet-stream")
+                    record.files.append((name, filename, content_type, bytes(data)))
             if total > self.rules.max_request_bytes:
                 raise ApiError(413, 40005, "Request entity too large")
         elif request.can_read_body:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import socket
 
 import aiohttp
 import discord
@@ -128,3 +129,22 @@ async def test_bot_routes_need_the_bot_token(discord_: LocalDiscord, bot: Script
     url = f"{discord_.api_base}/channels/{discord_.channel('general').id}"
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         assert response.status == 401
+
+
+async def test_serves_on_a_listening_socket_it_is_given() -> None:
+    """Started with a socket, the local Discord serves its API on that socket's port."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    local = LocalDiscord()
+    await local.start(sock=listener)
+    try:
+        assert local.port == listener.getsockname()[1]
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{local.api_base}/gateway") as response,
+        ):
+            assert response.status == 200
+            assert (await response.json())["url"] == local.gateway_url
+    finally:
+        await local.stop()
