@@ -1,19 +1,21 @@
 """The local Discord and the local Soundverse with the probes the job benchmark reads.
 
 Every instant is `time.monotonic()`, which on Linux is one clock for every process, so
-stamps taken here compare with stamps a bot subprocess prints.
+stamps taken here compare with stamps a bot subprocess prints. An acknowledgement is stamped
+with the kernel's receive time of its bytes, read with the bytes themselves (SO_TIMESTAMPNS).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import socket
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
 
 from sandbox.discord import LocalDiscord, Rules
 from sandbox.discord.state import JSON, Interaction
@@ -27,10 +29,47 @@ BOT_TOKEN = "bench-bot-token"
 # POST /api/v10/interactions/{id}/{token}/callback
 CALLBACK_PREFIX = b"POST /api/v10/interactions/"
 CALLBACK_LINE = re.compile(rb"POST /api/v10/interactions/(\d+)/[^/ ]+/callback[ ?]")
-_PLAIN_DATA_RECEIVED = RequestHandler.data_received
 API_KEY = "bench-key"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Linux's option for receive timestamps in nanoseconds; the value is CLOCK_REALTIME.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+TIMESTAMP_SPACE = socket.CMSG_SPACE(struct.calcsize("qq"))
+
+
+def arrival(ancillary: list[tuple[int, int, bytes]]) -> float:
+    """The monotonic instant the kernel received the bytes of one read (now, if it did not
+    say): its receive timestamp is wall-clock time, so the age is taken on that clock."""
+    now = time.monotonic()
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            seconds, nanoseconds = struct.unpack("qq", data[: struct.calcsize("qq")])
+            age: int = time.time_ns() - (seconds * 1_000_000_000 + nanoseconds)
+            return now - max(0, age) / 1e9
+    return now
+
+
+class ArrivalStampedSocket(socket.socket):
+    """A listening TCP socket whose connections read with the kernel's receive timestamp, and
+    hand every read to `on_read` with the instant its bytes arrived: an acknowledgement is
+    stamped when it reached this machine's Discord, not when this process's busy event loop
+    got round to reading it. asyncio reads a plain protocol's socket with `recv`."""
+
+    def __init__(self, on_read: Callable[[bytes, float], None], fileno: int | None = None) -> None:
+        super().__init__(socket.AF_INET, socket.SOCK_STREAM, fileno=fileno)
+        self.on_read = on_read
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        plain, address = super().accept()
+        connection = ArrivalStampedSocket(self.on_read, fileno=plain.detach())
+        connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        return connection, address
+
+    def recv(self, size: int, flags: int = 0, /) -> bytes:
+        data, ancillary, _, _ = self.recvmsg(size, TIMESTAMP_SPACE, flags)
+        if data:
+            self.on_read(data, arrival(ancillary))
+        return data
 
 
 class ProbedDiscord:
@@ -51,12 +90,14 @@ class ProbedDiscord:
         self._index_tokens()
 
     async def start(self) -> None:
-        self._hook_arrivals()
-        await self.local.start()
+        listener = ArrivalStampedSocket(self._note_read)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1024)
+        listener.setblocking(False)
+        await self.local.start(sock=listener)
 
     async def stop(self) -> None:
         await self.local.stop()
-        RequestHandler.data_received = _PLAIN_DATA_RECEIVED  # type: ignore[method-assign]
 
     @property
     def in_flight(self) -> int:
@@ -97,19 +138,12 @@ class ProbedDiscord:
 
         self.local.rest.routes = with_stamps  # type: ignore[method-assign]
 
-    def _hook_arrivals(self) -> None:
-        """Stamp a callback POST when its bytes reach the server, before it waits its turn
-        on this process's event loop behind other requests (the harness's own delay)."""
-        acked = self.acked
-
-        def data_received(handler: RequestHandler, data: bytes) -> None:
-            if data.startswith(CALLBACK_PREFIX):
-                match = CALLBACK_LINE.match(data)
-                if match is not None:
-                    acked.setdefault(match[1].decode(), time.monotonic())
-            _PLAIN_DATA_RECEIVED(handler, data)
-
-        RequestHandler.data_received = data_received  # type: ignore[method-assign,assignment]
+    def _note_read(self, data: bytes, arrived: float) -> None:
+        """An interaction callback is acknowledged when its request's bytes arrived."""
+        if data.startswith(CALLBACK_PREFIX):
+            match = CALLBACK_LINE.match(data)
+            if match is not None:
+                self.acked.setdefault(match[1].decode(), arrived)
 
     async def _stamp(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         parts = request.path.split("/")
