@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,7 @@ class SoundverseBot(commands.Bot):
         self._pruner: asyncio.Task[None] | None = None
         self.is_job_worker = job_worker
         self._job_link: WorkerLink | None = None
+        self._admissions: set[asyncio.Task[None]] = set()
 
     @property
     def soundverse(self) -> SoundverseClient:
@@ -138,6 +140,20 @@ class SoundverseBot(commands.Bot):
     def runs_jobs(self) -> bool:
         """Jobs are queued and run in this process (inline, or this is the worker)."""
         return self.is_job_worker or self.settings.jobs.worker is WorkerMode.INLINE
+
+    def start_admission(self, settle: Coroutine[Any, Any, None]) -> None:
+        """Run `settle` (waiting for the job worker's answer to an order) in the background."""
+        task = asyncio.create_task(settle)
+        self._admissions.add(task)
+        task.add_done_callback(self._admissions.discard)
+
+    async def _settle_admissions(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Once the link is closed, orders the worker never answered are settled (found stored,
+        or the member told) while the database and Discord are still open."""
+        if self._admissions:
+            _, unsettled = await asyncio.wait(set(self._admissions), timeout=timeout)
+            for task in unsettled:
+                task.cancel()
 
     async def cancel_job(self, job_id: int) -> bool:
         """Cancel a queued or running job wherever it runs; False when it is not running."""
@@ -185,6 +201,7 @@ class SoundverseBot(commands.Bot):
         try:
             if self._job_link is not None:
                 await self._job_link.close()
+                await self._settle_admissions()
             if self._job_service is not None:
                 await self._job_service.close()
             await super().close()

@@ -79,9 +79,13 @@ def report_for(error: BaseException) -> ErrorReport:
     return ErrorReport(text, error_id)
 
 
+def error_embed(report: ErrorReport) -> discord.Embed:
+    return discord.Embed(description=report.text, colour=ERROR_COLOUR)
+
+
 async def send_error(interaction: discord.Interaction, report: ErrorReport) -> None:
     """Show `report` to the member who acted, ephemerally, whether or not we already answered."""
-    embed = discord.Embed(description=report.text, colour=ERROR_COLOUR)
+    embed = error_embed(report)
     quiet = discord.AllowedMentions.none()
     try:
         if interaction.response.is_done():
@@ -102,3 +106,22 @@ async def refuse(interaction: discord.Interaction, report: ErrorReport) -> None:
         except discord.HTTPException:
             log.info("Could not remove the thinking message before refusing")
     await send_error(interaction, report)
+
+
+async def refuse_through(
+    followup: discord.Webhook, thinking_message_id: int, report: ErrorReport
+) -> None:
+    """`refuse`, once the interaction object is gone: through its follow-up webhook, removing
+    the "thinking" message by its id."""
+    try:
+        await followup.delete_message(thinking_message_id)
+    except discord.HTTPException:
+        log.info("Could not remove the thinking message before refusing")
+    try:
+        await followup.send(
+            embed=error_embed(report),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+    except discord.HTTPException:
+        log.warning("Could not tell the member about an error: %s", report.text)

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.jobs.link import WorkerUnavailable
+from bot.jobs.link import WorkerLink, WorkerUnavailable
 from bot.jobs.models import JobOrder
 from bot.storage import Job
-from bot.ui.errors import refuse, report_for
+from bot.ui.errors import refuse, refuse_through, report_for
 from bot.ui.job_card import JobCard
 
 if TYPE_CHECKING:
@@ -101,7 +101,8 @@ async def launch_job(
 ) -> None:
     """Queue `order` with a card on the deferred response, here or in the job worker.
 
-    Raises `QuotaExceeded`, or `WorkerUnavailable` when the worker cannot take it.
+    Inline, raises `QuotaExceeded`. With a job worker, returns once the order is handed over;
+    the worker's answer is settled later (`settle_admission`).
 
     `note` is shown on the card (e.g. which track was picked for the member).
     """
@@ -110,14 +111,15 @@ async def launch_job(
         card_id = (await interaction.original_response()).id
     link = bot.job_link
     if link is not None:
-        # The job worker admits and runs it, editing the card through the stored token.
-        try:
-            await link.admit(order, card_message_id=card_id, note=note)
-        except WorkerUnavailable:
-            # The worker may have stored the job just before it died: then the next worker
-            # runs it, and the member must not be told it failed.
-            if await service.jobs.find_by_token(interaction.token) is None:
-                raise
+        # The job worker admits and runs it, editing the card through the stored token. Under
+        # load its answer takes seconds; waiting here would keep the interaction and the
+        # command's frames alive that long, hundreds at a time, and the collector's passes
+        # over them would stall the acknowledgements of the next commands.
+        bot.start_admission(
+            settle_admission(
+                bot, link, interaction.followup, interaction.token, order, card_id, note
+            )
+        )
         return
     holder: dict[str, int] = {}
 
@@ -138,6 +140,28 @@ async def launch_job(
     )
     job = await service.submit(order, card, card_message_id=card_id)
     holder["job"] = job.id
+
+
+async def settle_admission(
+    bot: SoundverseBot,
+    link: WorkerLink,
+    followup: discord.Webhook,
+    token: str,
+    order: JobOrder,
+    card_id: int,
+    note: str | None,
+) -> None:
+    """Wait for the job worker's answer to `order`; a refusal replaces the card with a private
+    message, through the interaction's follow-up webhook (all that is kept of it)."""
+    try:
+        await link.admit(order, card_message_id=card_id, note=note)
+    except WorkerUnavailable as error:
+        # The worker may have stored the job just before it died: then the next worker runs
+        # it, and the member must not be told it failed.
+        if await bot.job_service.jobs.find_by_token(token) is None:
+            await refuse_through(followup, card_id, report_for(error))
+    except Exception as error:
+        await refuse_through(followup, card_id, report_for(error))
 
 
 async def card_for_stored_job(

@@ -5,15 +5,22 @@ Quota refusals, cancels and restarts run in both modes in test_song.py.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 
+import pytest
+
+import bot.app
 from bot.config import Settings, WorkerMode, WorkerPriority
+from bot.jobs.link import WorkerLink
 from sandbox.stack import SandboxStack
 from tests.e2e.conftest import (
     StackFactory,
     card_shows,
     decoded_duration,
+    embed_text,
+    member_usage,
     result_for,
 )
 
@@ -75,3 +82,27 @@ async def test_worker_runs_at_idle_priority_by_default(make_stack: StackFactory)
     await link.wait_ready()
     assert os.sched_getscheduler(link.pid) == os.SCHED_IDLE
     assert os.sched_getscheduler(0) != os.SCHED_IDLE
+
+
+async def test_order_the_worker_cannot_take_is_refused_privately(
+    make_stack: StackFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the worker down, `/song` is refused privately; no card stays, nothing is used."""
+    # Not restarted within the test: the order meets a dead worker, however fast it runs.
+    monkeypatch.setattr(
+        bot.app, "WorkerLink", functools.partial(WorkerLink, restart_delays=(3600.0,))
+    )
+    stack = await worker_stack(make_stack)
+    link = stack.bot.job_link
+    assert link is not None and link.pid is not None
+    os.kill(link.pid, signal.SIGKILL)
+    interaction = await stack.discord.slash("song", user="alice", prompt="lofi rain")
+    assert await interaction.wait_for_ack() == 5
+    refusal = await stack.discord.wait_for_message(
+        lambda m: m.interaction_id == interaction.id and m.ephemeral
+    )
+    assert "was not queued and nothing was used" in embed_text(refusal)
+    original = await interaction.original()
+    assert original is not None and original.deleted
+    assert await member_usage(stack, "alice") == 0
+    assert sum(stack.soundverse.counters.posts.values()) == 0
