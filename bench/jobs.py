@@ -10,7 +10,8 @@ baseline in the same run:
 
 (a) acknowledgement latency while jobs are in flight and new ``/song`` arrive at a fixed rate,
     from the instant the local Discord has written INTERACTION_CREATE to the gateway to the
-    instant the callback POST's bytes reach its REST server, against the bare bot;
+    instant the callback POST's bytes reach its REST server's socket (the kernel's receive
+    timestamp), against the bare bot;
 (b) Discord REST requests and 429s per job, against the naive bot;
 (c) resident memory of the bot and its job worker (VmRSS, VmHWM) with 1, 200 and 1,000 jobs
     in flight;
