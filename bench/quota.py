@@ -30,7 +30,7 @@ import aiosqlite
 from bot.config import Period, QuotaSettings
 from bot.storage import Database, QuotaExceeded, QuotaLedger, QuotaPolicy
 from bot.storage.clock import to_stored
-from bot.storage.quota import period_bounds
+from bot.storage.quota_policy import period_bounds
 
 GUILD = 1
 CONCURRENCY_LEVELS = (1, 10, 100)

@@ -11,7 +11,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from sandbox.console_session import SessionOptions, run_session, terminal_restored
+from sandbox.console.session import SessionOptions, run_session, terminal_restored
 
 
 def parse_arguments(argv: list[str] | None = None) -> SessionOptions:

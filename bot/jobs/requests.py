@@ -29,7 +29,7 @@ from bot.soundverse import (
     StemKind,
     TextToMusicRequest,
 )
-from bot.soundverse.models import ApiRequest, LoopRequest
+from bot.soundverse.requests import ApiRequest, LoopRequest
 
 SONG_VERSIONS = ("v5", "v6", "v7", "v4", "v1")
 MUSIC_VERSIONS = ("v5", "v6", "v4", "v1")

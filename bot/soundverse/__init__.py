@@ -1,7 +1,22 @@
 """Client for the Soundverse API (no discord imports): requests, results, errors, streaming."""
 
-from bot.soundverse.client import Clock, GenerationStream, Sleep, SoundverseClient
+from bot.soundverse.client import SoundverseClient
 from bot.soundverse.download import DownloadedFile
+from bot.soundverse.enums import (
+    ChatAction,
+    ExtendMusicVersion,
+    ExtendSide,
+    ExtendSongVersion,
+    JobStage,
+    LegacyDuration,
+    LegacyModel,
+    LegacyVersion,
+    MusicStyle,
+    MusicVersion,
+    SingingStyle,
+    SongVersion,
+    StemKind,
+)
 from bot.soundverse.errors import (
     AuthenticationError,
     DownloadRefusal,
@@ -19,43 +34,33 @@ from bot.soundverse.errors import (
     UpstreamTimeout,
     nothing_billed,
 )
-from bot.soundverse.models import (
-    ChatAction,
-    ChatReply,
+from bot.soundverse.requests import (
     ChatRequest,
     ExtendMusicRequest,
-    ExtendMusicVersion,
-    ExtendSide,
     ExtendSongRequest,
-    ExtendSongVersion,
-    GenerationResult,
     GenLoopRequest,
-    GenLoopResult,
-    JobStage,
-    JobState,
-    JobStatus,
-    LegacyDuration,
-    LegacyModel,
     LegacySongFromLyricsRequest,
     LegacySongRequest,
-    LegacyVersion,
     LoopRequest,
-    LoopResult,
     LyricsRequest,
-    LyricsResult,
     MusicRequest,
-    MusicStyle,
-    MusicVersion,
     RemixRequest,
     SingingRequest,
-    SingingStyle,
     SongRequest,
-    SongVersion,
-    Stem,
-    StemKind,
-    Take,
     TextToMusicRequest,
 )
+from bot.soundverse.results import (
+    ChatReply,
+    GenerationResult,
+    GenLoopResult,
+    JobState,
+    JobStatus,
+    LoopResult,
+    LyricsResult,
+    Stem,
+    Take,
+)
+from bot.soundverse.stream import Clock, GenerationStream, Sleep
 
 __all__ = [
     "AuthenticationError",

@@ -8,10 +8,9 @@ job that drops, stalls or ends early is recovered by polling the status endpoint
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from pathlib import Path
 from types import TracebackType
@@ -29,11 +28,18 @@ from bot.soundverse.download import (
     refuse_size,
     write_capped,
 )
+from bot.soundverse.enums import (
+    ChatAction,
+    ExtendMusicVersion,
+    ExtendSongVersion,
+    LegacyDuration,
+    LegacyVersion,
+    MusicVersion,
+    SongVersion,
+    StemKind,
+)
 from bot.soundverse.errors import (
     AuthenticationError,
-    GenerationFailed,
-    JobDeadlineExceeded,
-    JobNotStarted,
     RateLimited,
     RequestValidationError,
     SoundverseError,
@@ -41,77 +47,41 @@ from bot.soundverse.errors import (
     UpstreamTimeout,
     error_for_response,
 )
-from bot.soundverse.models import (
-    TERMINAL_STAGES,
+from bot.soundverse.requests import (
     ApiRequest,
-    ChatAction,
-    ChatReply,
     ChatRequest,
     ExtendMusicRequest,
-    ExtendMusicVersion,
     ExtendSongRequest,
-    ExtendSongVersion,
-    GenerationResult,
     GenLoopRequest,
-    GenLoopResult,
-    JobState,
-    JobStatus,
-    LegacyDuration,
     LegacySongFromLyricsRequest,
     LegacySongRequest,
-    LegacyVersion,
     LoopRequest,
-    LoopResult,
     LyricsRequest,
-    LyricsResult,
     MusicRequest,
-    MusicVersion,
     RemixRequest,
     SingingRequest,
     SongRequest,
-    SongVersion,
-    Stem,
-    StemKind,
     StemRequest,
     TextToMusicRequest,
     VoiceRequest,
-    canonical_keys,
 )
-from bot.soundverse.sse import SSEParser, SSEProtocolError
+from bot.soundverse.results import (
+    ChatReply,
+    GenerationResult,
+    GenLoopResult,
+    JobStatus,
+    LoopResult,
+    LyricsResult,
+    Stem,
+)
+from bot.soundverse.stream import Clock, GenerationStream, Sleep, backoff_delays, decode_json
 
-__all__ = ["Clock", "GenerationStream", "Sleep", "SoundverseClient", "backoff_delays"]
+__all__ = ["SoundverseClient"]
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], float]
 ResultT = TypeVar("ResultT", bound=BaseModel)
 T = TypeVar("T")
-
-_FIRST_BACKOFF = 1.0
-
-
-def backoff_delays(cap: float) -> Iterator[float]:
-    """Seconds to wait before each retry or poll: 1, 2, 4 ... capped at `cap`."""
-    delay = _FIRST_BACKOFF
-    while True:
-        yield min(delay, cap)
-        delay *= 2
-
-
-class _StreamInterrupted(Exception):
-    """The event stream stopped before a terminal event; `cause` says how."""
-
-    def __init__(self, cause: str) -> None:
-        super().__init__(cause)
-        self.cause = cause
-
-
-def _decode_json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def _retryable(error: SoundverseError) -> bool:
@@ -335,7 +305,7 @@ class SoundverseClient:
         self, *, message_id: str | None = None, job_id: str | None = None
     ) -> JobStatus:
         """A job's status: v7 by `job_id`, else v5 by `message_id`. Retried as idempotent."""
-        payload = await self._status_payload(message_id=message_id, job_id=job_id)
+        payload = await self.status_payload(message_id=message_id, job_id=job_id)
         return _decode(JobStatus, payload, "status")
 
     def resume(
@@ -363,18 +333,18 @@ class SoundverseClient:
 
     # --- internals ----------------------------------------------------------------------
 
-    def _url(self, path: str) -> str:
+    def api_url(self, path: str) -> str:
         """The absolute URL of an API path."""
         return self._base_url + path
 
-    def _headers(self, accept: str = "application/json") -> dict[str, str]:
+    def headers(self, accept: str = "application/json") -> dict[str, str]:
         """Request headers with the bearer token."""
         key = self.settings.api_key
         if key is None:
             raise AuthenticationError("No Soundverse API key is configured (SOUNDVERSE_API_KEY)")
         return {"Authorization": f"Bearer {key.get_secret_value()}", "Accept": accept}
 
-    def _stream_timeout(self) -> aiohttp.ClientTimeout:
+    def stream_timeout(self) -> aiohttp.ClientTimeout:
         """Connect limit only: streams end by the idle watchdog, not by a total timeout."""
         connect = self.settings.connect_timeout
         return aiohttp.ClientTimeout(total=None, connect=connect, sock_connect=connect)
@@ -409,14 +379,14 @@ class SoundverseClient:
         try:
             async with self.session().request(
                 method,
-                self._url(path),
+                self.api_url(path),
                 json=body,
                 params=params,
-                headers=self._headers(),
+                headers=self.headers(),
                 timeout=timeout,
             ) as response:
                 log.debug("%s %s -> %d", method, path, response.status)
-                payload = _decode_json(await response.text())
+                payload = decode_json(await response.text())
                 if response.status >= 400:
                     raise error_for_response(
                         response.status, payload, response.headers.get("Retry-After")
@@ -429,7 +399,7 @@ class SoundverseClient:
         except aiohttp.ClientError as error:
             raise _connection_error(error) from None
 
-    async def _status_payload(
+    async def status_payload(
         self, *, message_id: str | None = None, job_id: str | None = None
     ) -> Mapping[str, Any]:
         if job_id:
@@ -470,7 +440,7 @@ class SoundverseClient:
                 # A redirect may lead anywhere: the final host must be allowed too.
                 check_download_url(str(response.url), self._download_hosts)
                 if response.status >= 400:
-                    payload = _decode_json(await response.text())
+                    payload = decode_json(await response.text())
                     raise error_for_response(
                         response.status, payload, response.headers.get("Retry-After")
                     )
@@ -489,13 +459,13 @@ class SoundverseClient:
         idle = self.settings.idle_timeout
         try:
             async with self.session().post(
-                self._url(self.endpoints.voice_v1),
+                self.api_url(self.endpoints.voice_v1),
                 json=request.body(),
-                headers=self._headers("audio/mpeg"),
-                timeout=self._stream_timeout(),
+                headers=self.headers("audio/mpeg"),
+                timeout=self.stream_timeout(),
             ) as response:
                 if response.status >= 400:
-                    payload = _decode_json(await response.text())
+                    payload = decode_json(await response.text())
                     raise error_for_response(
                         response.status, payload, response.headers.get("Retry-After")
                     )
@@ -534,174 +504,3 @@ def _decode(model: type[ResultT], payload: Any, what: str) -> ResultT:
         return model.model_validate(payload)
     except ValidationError:
         raise UpstreamError(f"Soundverse sent an unexpected {what} reply") from None
-
-
-class GenerationStream:
-    """A streamed (or resumed) job: an async iterator of merged `JobState`s.
-
-    Each SSE event and each status poll yields the state merged so far; `message_id` and
-    `job_id` are on the yielded state from the event that first carries them, so a caller can
-    persist them at once. If the stream drops, stalls or ends early once an id is known, the
-    job is followed through the status endpoint (never re-posted). Iteration ends after the
-    terminal state; `result` is then set, or `GenerationFailed` is raised for a failed job.
-    """
-
-    def __init__(
-        self,
-        client: SoundverseClient,
-        path: str | None,
-        body: Mapping[str, Any] | None,
-        known: Mapping[str, Any],
-    ) -> None:
-        self._client = client
-        self._path = path
-        self._body = body
-        self._merged: dict[str, Any] = dict(known)
-        self._state = JobState.from_merged(self._merged)
-        self._result: GenerationResult | None = None
-        self._interruption: str | None = None
-        self._iterator: AsyncGenerator[JobState, None] | None = None
-
-    @property
-    def message_id(self) -> str | None:
-        """The job's message id, once known."""
-        return self._state.message_id
-
-    @property
-    def job_id(self) -> str | None:
-        """The v7 job id, once known."""
-        return self._state.job_id
-
-    @property
-    def state(self) -> JobState:
-        """The latest merged state."""
-        return self._state
-
-    @property
-    def result(self) -> GenerationResult:
-        """The finished generation; only after iteration has ended successfully."""
-        if self._result is None:
-            raise RuntimeError("the generation has not finished yet")
-        return self._result
-
-    def __aiter__(self) -> AsyncIterator[JobState]:
-        if self._iterator is None:
-            self._iterator = self._run()
-        return self._iterator
-
-    async def wait(self) -> GenerationResult:
-        """Follow the job to its end and return the result."""
-        async for _ in self:
-            pass
-        return self.result
-
-    async def aclose(self) -> None:
-        """Stop following the job (the job itself keeps running at Soundverse)."""
-        if self._iterator is not None:
-            await self._iterator.aclose()
-
-    async def _run(self) -> AsyncGenerator[JobState, None]:
-        started = self._client.clock()
-        if self._path is not None:
-            async with aclosing(self._events(self._path, started)) as states:
-                async for state in states:
-                    yield state
-                    if state.is_complete:
-                        self._finish(state)
-                        return
-            if not (self.message_id or self.job_id):
-                raise JobNotStarted(self._interruption or "the stream ended without a job id")
-            log.warning(
-                "stream of job %s interrupted: %s; following it through status",
-                self.job_id or self.message_id,
-                self._interruption,
-            )
-        async with aclosing(self._poll(started)) as states:
-            async for state in states:
-                yield state
-
-    async def _events(self, path: str, started: float) -> AsyncGenerator[JobState, None]:
-        """States from the event stream; stops quietly (recording why) when it is cut short."""
-        try:
-            async with aclosing(self._stream_states(path, started)) as states:
-                async for state in states:
-                    yield state
-                    if state.is_complete:
-                        return
-            self._interruption = "the stream ended before the job finished"
-        except _StreamInterrupted as interruption:
-            self._interruption = interruption.cause
-
-    async def _stream_states(self, path: str, started: float) -> AsyncGenerator[JobState, None]:
-        client = self._client
-        idle = client.settings.idle_timeout
-        try:
-            async with client.session().post(
-                client._url(path),
-                json=self._body,
-                headers=client._headers("text/event-stream"),
-                timeout=client._stream_timeout(),
-            ) as response:
-                if response.status >= 400:
-                    payload = _decode_json(await response.text())
-                    raise error_for_response(
-                        response.status, payload, response.headers.get("Retry-After")
-                    )
-                parser = SSEParser()
-                async with aclosing(idle_guarded(response.content.iter_any(), idle)) as chunks:
-                    async for chunk in chunks:
-                        for event in parser.feed(chunk):
-                            fields = _decode_json(event.data)
-                            if isinstance(fields, Mapping):
-                                yield self._merge(fields)
-                                self._check_deadline(started)
-                parser.close()
-        except aiohttp.ConnectionTimeoutError:
-            raise _StreamInterrupted(
-                f"could not connect within {client.settings.connect_timeout:g} s"
-            ) from None
-        except TimeoutError:
-            raise _StreamInterrupted(f"no data for {idle:g} s") from None
-        except aiohttp.ClientConnectorError as error:
-            raise _StreamInterrupted(f"could not connect ({error.host}:{error.port})") from None
-        except (aiohttp.ClientError, SSEProtocolError) as error:
-            raise _StreamInterrupted(f"the connection broke ({type(error).__name__})") from None
-
-    async def _poll(self, started: float) -> AsyncGenerator[JobState, None]:
-        """States from the status endpoint, with backoff, until terminal or the deadline."""
-        client = self._client
-        delays = backoff_delays(client.settings.poll_backoff_max)
-        while True:
-            payload = await client._status_payload(message_id=self.message_id, job_id=self.job_id)
-            state = self._merge(payload)
-            yield state
-            if state.is_complete:
-                self._finish(state)
-                return
-            remaining = self._check_deadline(started)
-            await client.sleep(min(next(delays), remaining))
-
-    def _check_deadline(self, started: float) -> float:
-        """Seconds left before the job deadline; raises `JobDeadlineExceeded` at zero."""
-        deadline = self._client.settings.job_deadline
-        remaining = started + deadline - self._client.clock()
-        if remaining <= 0:
-            raise JobDeadlineExceeded(deadline, self.message_id, self.job_id)
-        return remaining
-
-    def _merge(self, chunk: Mapping[str, Any]) -> JobState:
-        # A null (e.g. a status reply's `song_name` before validation) never erases a known value.
-        known = {key: value for key, value in canonical_keys(chunk).items() if value is not None}
-        self._merged.update(known)
-        if self._merged.get("status") in TERMINAL_STAGES:
-            # Status replies have no `isComplete`; keep the merged payload consistent.
-            self._merged["isComplete"] = True
-        self._state = JobState.from_merged(self._merged)
-        return self._state
-
-    def _finish(self, state: JobState) -> None:
-        if state.is_failed:
-            raise GenerationFailed(
-                state.error or "Soundverse reported a failure", state.message_id, state.job_id
-            )
-        self._result = state.result()

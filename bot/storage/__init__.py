@@ -5,10 +5,10 @@ from bot.storage.database import (
     Database,
     DatabaseTooNew,
     MigrationReport,
-    StorageError,
     Transaction,
     upgrade_database,
 )
+from bot.storage.errors import StorageError
 from bot.storage.jobs import (
     FINAL_STATES,
     LEGAL_TRANSITIONS,
@@ -24,16 +24,18 @@ from bot.storage.privacy import DeletionReport, delete_user_data, purge_guild
 from bot.storage.quota import (
     LedgerEvent,
     LedgerEventKind,
-    QuotaCard,
-    QuotaError,
-    QuotaExceeded,
     QuotaLedger,
-    QuotaPolicy,
-    RefusalReason,
     Reservation,
     ReservationClosed,
     ReservationNotFound,
     ReservationState,
+)
+from bot.storage.quota_policy import (
+    QuotaCard,
+    QuotaError,
+    QuotaExceeded,
+    QuotaPolicy,
+    RefusalReason,
     period_bounds,
 )
 from bot.storage.tracks import AudioFile, Lineage, NewTrack, Track, TrackPage, TrackRepository

@@ -15,15 +15,12 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.clock import Clock, SystemClock, to_stored
+from bot.storage.errors import StorageError
 
 Row = sqlite3.Row
 Parameters = Sequence[Any]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-
-
-class StorageError(Exception):
-    """Base class of the errors the storage layer raises on purpose."""
 
 
 class DatabaseTooNew(StorageError):

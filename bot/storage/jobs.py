@@ -10,7 +10,8 @@ from enum import StrEnum
 from typing import Any
 
 from bot.storage.clock import Clock, SystemClock, from_stored, from_stored_or_none, to_stored
-from bot.storage.database import Database, Row, StorageError, Transaction, guild_filter
+from bot.storage.database import Database, Row, Transaction, guild_filter
+from bot.storage.errors import StorageError
 
 
 class JobState(StrEnum):

@@ -1,9 +1,8 @@
-"""Quota: per-guild and per-DM-user policies, and a ledger of reserve/commit/refund/expire events.
+"""The quota ledger: policies and reserve/commit/refund/expire events, stored in SQLite.
 
 Units are reserved before a job starts and committed when it is billed, or refunded. A
 reservation neither committed nor refunded before its expiry lapses, so a crash never leaks
-units. A limit of 0 units means nothing may be spent (operations that cost 0 units stay
-available).
+units. Whether a reservation fits is decided by `bot.storage.quota_policy`.
 """
 
 from __future__ import annotations
@@ -15,8 +14,21 @@ from enum import StrEnum
 
 from bot.config import Period, QuotaSettings
 from bot.storage.clock import Clock, SystemClock, from_stored, from_stored_or_none, to_stored
-from bot.storage.database import Database, Row, StorageError, Transaction, guild_filter
+from bot.storage.database import Database, Row, Transaction, guild_filter
 from bot.storage.jobs import RUNNING_STATES, Job, JobState, NewJob, insert_job
+from bot.storage.quota_policy import (
+    JobCounts,
+    QuotaCard,
+    QuotaError,
+    QuotaExceeded,
+    QuotaPolicy,
+    Scope,
+    Usage,
+    is_exempt,
+    period_bounds,
+    policy_key,
+    refusal,
+)
 
 _EXPIRY_REASON = "not committed before expiry"
 
@@ -38,52 +50,6 @@ class LedgerEventKind(StrEnum):
     REFUND = "refund"
     EXPIRE = "expire"
     POLICY = "policy"
-
-
-class RefusalReason(StrEnum):
-    """Why a reservation was refused."""
-
-    GUILD_LIMIT = "guild_limit"
-    MEMBER_CAP = "member_cap"
-    DM_LIMIT = "dm_limit"
-    CONCURRENT_JOBS = "concurrent_jobs"
-
-
-@dataclass(frozen=True)
-class QuotaPolicy:
-    """The limits of one guild (or of one user in DMs) per period."""
-
-    units_per_period: int
-    period: Period
-    member_cap: int
-    member_concurrent: int
-    exempt_role_ids: frozenset[int] = frozenset()
-
-    def __post_init__(self) -> None:
-        if self.units_per_period < 0 or self.member_cap < 0:
-            raise ValueError("quota limits must not be negative")
-        if self.member_concurrent < 1:
-            raise ValueError("member_concurrent must be at least 1")
-
-    @classmethod
-    def guild_default(cls, settings: QuotaSettings) -> QuotaPolicy:
-        """The policy of a guild that has not set its own."""
-        return cls(
-            units_per_period=settings.units_per_period,
-            period=settings.period,
-            member_cap=settings.member_cap,
-            member_concurrent=settings.member_concurrent,
-        )
-
-    @classmethod
-    def dm_default(cls, settings: QuotaSettings) -> QuotaPolicy:
-        """The policy of a user in DMs who has not been given their own."""
-        return cls(
-            units_per_period=settings.dm_units_per_period,
-            period=settings.period,
-            member_cap=settings.dm_units_per_period,
-            member_concurrent=settings.member_concurrent,
-        )
 
 
 @dataclass(frozen=True)
@@ -120,69 +86,6 @@ class LedgerEvent:
     reason: str | None
 
 
-@dataclass(frozen=True)
-class QuotaCard:
-    """What a member (or a DM user) has used and has left, for a usage command.
-
-    In DMs the guild figures are None and the member figures are the user's own limit.
-    """
-
-    guild_id: int | None
-    user_id: int
-    period: Period
-    period_start: datetime
-    reset_at: datetime
-    exempt: bool
-    member_used: int
-    member_cap: int
-    member_left: int
-    guild_used: int | None
-    guild_limit: int | None
-    guild_left: int | None
-    member_concurrent: int
-    member_running: int
-    member_queued: int
-    guild_running: int
-    guild_queued: int
-
-
-class QuotaError(StorageError):
-    """Base class of quota errors."""
-
-
-class QuotaExceeded(QuotaError):
-    """A reservation was refused; says why, what is left and when the period resets."""
-
-    def __init__(
-        self,
-        reason: RefusalReason,
-        *,
-        requested: int,
-        left: int,
-        limit: int,
-        reset_at: datetime,
-    ) -> None:
-        self.reason = reason
-        self.requested = requested
-        self.left = left
-        self.limit = limit
-        self.reset_at = reset_at
-        super().__init__(self._describe())
-
-    def _describe(self) -> str:
-        if self.reason is RefusalReason.CONCURRENT_JOBS:
-            return f"already running {self.limit} job(s) at once, the most allowed"
-        scope = {
-            RefusalReason.GUILD_LIMIT: "this server",
-            RefusalReason.MEMBER_CAP: "you in this server",
-            RefusalReason.DM_LIMIT: "you in DMs",
-        }[self.reason]
-        return (
-            f"needs {self.requested} unit(s) but {scope} has {self.left} of {self.limit} left; "
-            f"resets at {self.reset_at.isoformat()}"
-        )
-
-
 class ReservationNotFound(QuotaError):
     """No reservation has that id."""
 
@@ -203,42 +106,6 @@ class ReservationClosed(QuotaError):
         self.attempted = attempted
 
 
-def period_bounds(period: Period, now: datetime) -> tuple[datetime, datetime]:
-    """The start of the period containing `now` and the instant it resets (both UTC)."""
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period is Period.DAY:
-        return midnight, midnight + timedelta(days=1)
-    if period is Period.WEEK:
-        start = midnight - timedelta(days=midnight.weekday())
-        return start, start + timedelta(days=7)
-    start = midnight.replace(day=1)
-    if start.month == 12:
-        return start, start.replace(year=start.year + 1, month=1)
-    return start, start.replace(month=start.month + 1)
-
-
-@dataclass(frozen=True)
-class _Scope:
-    """Who a reservation is counted against: a guild member, or a user in DMs."""
-
-    guild_id: int | None
-    user_id: int
-
-    @property
-    def in_dm(self) -> bool:
-        return self.guild_id is None
-
-
-@dataclass
-class _Usage:
-    member_used: int
-    guild_used: int
-    member_open: int
-    start: datetime
-    reset_at: datetime
-    exempt: bool
-
-
 class QuotaLedger:
     """Reserves, commits and refunds quota units atomically, recording every change."""
 
@@ -253,7 +120,7 @@ class QuotaLedger:
     async def get_policy(self, guild_id: int | None, user_id: int | None = None) -> QuotaPolicy:
         """The policy of a guild, or of `user_id` in DMs when `guild_id` is None."""
         async with self._database.snapshot() as transaction:
-            return await self._policy(transaction, _policy_key(guild_id, user_id))
+            return await self._policy(transaction, policy_key(guild_id, user_id))
 
     async def set_policy(
         self,
@@ -264,7 +131,7 @@ class QuotaLedger:
         actor_id: int | None = None,
     ) -> None:
         """Store the policy of a guild, or of `user_id` in DMs when `guild_id` is None."""
-        scope, scope_id = _policy_key(guild_id, user_id)
+        scope, scope_id = policy_key(guild_id, user_id)
         now = to_stored(self._clock.now())
         async with self._database.transaction() as transaction:
             await transaction.execute(
@@ -294,7 +161,7 @@ class QuotaLedger:
                 guild_id=guild_id,
                 user_id=user_id,
                 actor_id=actor_id,
-                reason=_describe_policy(policy),
+                reason=policy.describe(),
             )
 
     async def reserve(
@@ -315,7 +182,7 @@ class QuotaLedger:
         if units < 0:
             raise ValueError("units must not be negative")
         now = self._clock.now()
-        scope = _Scope(guild_id, user_id)
+        scope = Scope(guild_id, user_id)
         async with self._database.transaction() as transaction:
             outcome = await self._reserve_within(
                 transaction, scope, operation, units, role_ids, job_id, now
@@ -333,7 +200,7 @@ class QuotaLedger:
         if units < 0:
             raise ValueError("units must not be negative")
         now = self._clock.now()
-        scope = _Scope(job.guild_id, job.user_id)
+        scope = Scope(job.guild_id, job.user_id)
         async with self._database.transaction() as transaction:
             outcome = await self._reserve_within(
                 transaction, scope, job.operation, units, role_ids, None, now
@@ -349,7 +216,7 @@ class QuotaLedger:
     async def _reserve_within(
         self,
         transaction: Transaction,
-        scope: _Scope,
+        scope: Scope,
         operation: str,
         units: int,
         role_ids: Collection[int],
@@ -358,11 +225,11 @@ class QuotaLedger:
     ) -> Reservation | QuotaExceeded:
         """The reservation made, or the refusal, within `transaction`."""
         await self._expire_lapsed(transaction, now)
-        policy = await self._policy(transaction, _policy_key(scope.guild_id, scope.user_id))
+        policy = await self._policy(transaction, policy_key(scope.guild_id, scope.user_id))
         usage = await self._usage(transaction, scope, policy, now, role_ids)
-        refusal = _refusal(scope, policy, usage, units)
-        if refusal is not None:
-            return refusal
+        refused = refusal(scope, policy, usage, units)
+        if refused is not None:
+            return refused
         return await self._insert_reservation(
             transaction, scope, operation, units, usage.exempt, job_id, now
         )
@@ -370,7 +237,7 @@ class QuotaLedger:
     async def _insert_reservation(
         self,
         transaction: Transaction,
-        scope: _Scope,
+        scope: Scope,
         operation: str,
         units: int,
         exempt: bool,
@@ -433,28 +300,12 @@ class QuotaLedger:
     ) -> QuotaCard:
         """Used and remaining units of a member and their guild, and their job counts."""
         now = self._clock.now()
-        scope = _Scope(guild_id, user_id)
+        scope = Scope(guild_id, user_id)
         async with self._database.snapshot() as transaction:
-            policy = await self._policy(transaction, _policy_key(guild_id, user_id))
+            policy = await self._policy(transaction, policy_key(guild_id, user_id))
             usage = await self._usage(transaction, scope, policy, now, role_ids)
             jobs = await _job_counts(transaction, scope)
-        member_cap = policy.units_per_period if scope.in_dm else policy.member_cap
-        return QuotaCard(
-            guild_id=guild_id,
-            user_id=user_id,
-            period=policy.period,
-            period_start=usage.start,
-            reset_at=usage.reset_at,
-            exempt=usage.exempt,
-            member_used=usage.member_used,
-            member_cap=member_cap,
-            member_left=max(0, member_cap - usage.member_used),
-            guild_used=None if scope.in_dm else usage.guild_used,
-            guild_limit=None if scope.in_dm else policy.units_per_period,
-            guild_left=None if scope.in_dm else max(0, policy.units_per_period - usage.guild_used),
-            member_concurrent=policy.member_concurrent,
-            **jobs,
-        )
+        return QuotaCard.of(scope, policy, usage, jobs)
 
     async def events(self, reservation_id: int) -> tuple[LedgerEvent, ...]:
         """The ledger rows of one reservation, oldest first."""
@@ -563,11 +414,11 @@ class QuotaLedger:
     async def _usage(
         self,
         transaction: Transaction,
-        scope: _Scope,
+        scope: Scope,
         policy: QuotaPolicy,
         now: datetime,
         role_ids: Collection[int],
-    ) -> _Usage:
+    ) -> Usage:
         start, reset_at = period_bounds(policy.period, now)
         guild_clause, guild_params = guild_filter(scope.guild_id)
         # Committed rows count whatever their expiry; open rows count until they lapse.
@@ -591,8 +442,8 @@ class QuotaLedger:
             " AND state = ? AND expires_at > ?",
             (*guild_params, scope.user_id, ReservationState.RESERVED.value, to_stored(now)),
         )
-        exempt = not scope.in_dm and not policy.exempt_role_ids.isdisjoint(role_ids)
-        return _Usage(
+        exempt = is_exempt(scope, policy, role_ids)
+        return Usage(
             member_used=int(member_used),
             guild_used=int(guild_used),
             member_open=int(member_open),
@@ -602,51 +453,7 @@ class QuotaLedger:
         )
 
 
-def _unit_limits(
-    scope: _Scope, policy: QuotaPolicy, usage: _Usage
-) -> list[tuple[RefusalReason, int, int]]:
-    """The unit limits that apply, each with what has been used against it."""
-    if usage.exempt:
-        return []
-    if scope.in_dm:
-        return [(RefusalReason.DM_LIMIT, policy.units_per_period, usage.member_used)]
-    return [
-        (RefusalReason.GUILD_LIMIT, policy.units_per_period, usage.guild_used),
-        (RefusalReason.MEMBER_CAP, policy.member_cap, usage.member_used),
-    ]
-
-
-def _refusal(scope: _Scope, policy: QuotaPolicy, usage: _Usage, units: int) -> QuotaExceeded | None:
-    """Why a reservation of `units` must be refused, or None when it fits."""
-    for reason, limit, used in _unit_limits(scope, policy, usage):
-        if used + units > limit:
-            return QuotaExceeded(
-                reason,
-                requested=units,
-                left=max(0, limit - used),
-                limit=limit,
-                reset_at=usage.reset_at,
-            )
-    if usage.member_open >= policy.member_concurrent:
-        return QuotaExceeded(
-            RefusalReason.CONCURRENT_JOBS,
-            requested=units,
-            left=0,
-            limit=policy.member_concurrent,
-            reset_at=usage.reset_at,
-        )
-    return None
-
-
-def _policy_key(guild_id: int | None, user_id: int | None) -> tuple[str, int]:
-    if guild_id is not None:
-        return "guild", guild_id
-    if user_id is None:
-        raise ValueError("a DM policy needs the user id")
-    return "user", user_id
-
-
-async def _job_counts(transaction: Transaction, scope: _Scope) -> dict[str, int]:
+async def _job_counts(transaction: Transaction, scope: Scope) -> JobCounts:
     guild_clause, guild_params = guild_filter(scope.guild_id)
     running = tuple(state.value for state in RUNNING_STATES)
     marks = ", ".join("?" for _ in running)
@@ -661,12 +468,12 @@ async def _job_counts(transaction: Transaction, scope: _Scope) -> dict[str, int]
         (scope.user_id, *running, scope.user_id, queued, *running, queued, *guild_params),
     )
     assert rows is not None  # an aggregate query always returns one row
-    return {
-        "member_running": int(rows[0]),
-        "member_queued": int(rows[1]),
-        "guild_running": int(rows[2]),
-        "guild_queued": int(rows[3]),
-    }
+    return JobCounts(
+        member_running=int(rows[0]),
+        member_queued=int(rows[1]),
+        guild_running=int(rows[2]),
+        guild_queued=int(rows[3]),
+    )
 
 
 async def _replace_exempt_roles(
@@ -716,15 +523,6 @@ async def _append_event(
         "INSERT INTO quota_ledger (at, event, reservation_id, guild_id, user_id, actor_id,"
         " operation, units, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         values,
-    )
-
-
-def _describe_policy(policy: QuotaPolicy) -> str:
-    roles = ",".join(str(role) for role in sorted(policy.exempt_role_ids)) or "none"
-    return (
-        f"units_per_period={policy.units_per_period} period={policy.period.value}"
-        f" member_cap={policy.member_cap} member_concurrent={policy.member_concurrent}"
-        f" exempt_roles={roles}"
     )
 
 

@@ -24,7 +24,6 @@ from bot.storage import (
     RefusalReason,
     ReservationClosed,
     ReservationState,
-    period_bounds,
 )
 
 GUILD = 1000
@@ -221,15 +220,6 @@ async def test_units_come_back_at_the_period_boundary(
     assert raised.value.reset_at == after.replace(tzinfo=UTC)
     clock.set(after.replace(tzinfo=UTC))
     await ledger.reserve(GUILD, 2, "song", 4)
-
-
-def test_period_bounds_of_a_week_start_on_monday() -> None:
-    """A week runs from Monday 00:00 UTC to the next Monday."""
-    start, end = period_bounds(Period.WEEK, datetime(2026, 3, 11, 12, tzinfo=UTC))
-    assert (start, end) == (
-        datetime(2026, 3, 9, tzinfo=UTC),
-        datetime(2026, 3, 16, tzinfo=UTC),
-    )
 
 
 async def test_dm_users_have_their_own_limit(ledger: QuotaLedger) -> None:

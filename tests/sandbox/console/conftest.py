@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.console import Console
-from sandbox.console_view import Screen
+from sandbox.console.actions import Console
+from sandbox.console.view import Screen
 from sandbox.stack import SandboxStack
 
 REPOSITORY = Path(__file__).resolve().parents[3]

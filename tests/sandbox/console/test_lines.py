@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.console_lines import (
+from sandbox.console.lines import (
     Click,
     ContextMenu,
     Expect,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from sandbox.console_view import MessageLook, Screen, message_block, wrap_to
+from sandbox.console.view import MessageLook, Screen, message_block, wrap_to
 from sandbox.discord.state import Attachment, Message, World
 
 

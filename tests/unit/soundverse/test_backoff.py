@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import islice
 
-from bot.soundverse.client import backoff_delays
+from bot.soundverse.stream import backoff_delays
 
 
 def test_backoff_doubles_from_one_second_up_to_the_cap() -> None:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from sandbox.console import Console, StepFailed, cancel_requested
-from sandbox.console_lines import LineError
-from sandbox.console_view import Screen
+from sandbox.console.actions import Console, StepFailed, cancel_requested
+from sandbox.console.lines import LineError
+from sandbox.console.view import Screen
 from sandbox.stack import SandboxStack
 
 # Files a previous run left in the data folder. They are removed at start: every run has a

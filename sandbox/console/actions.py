@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandbox.console_lines import (
+from sandbox.console.lines import (
     ACTIONS,
     CHANNEL,
     HELP,
@@ -47,7 +47,7 @@ from sandbox.console_lines import (
     parse_line,
     slash_call,
 )
-from sandbox.console_view import (
+from sandbox.console.view import (
     MessageLook,
     Screen,
     buttons,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.console import Console, StepFailed
-from sandbox.console_lines import LineError
+from sandbox.console.actions import Console, StepFailed
+from sandbox.console.lines import LineError
 
 
 def saved_mp3s(console: Console) -> list[Path]:
