@@ -1,7 +1,9 @@
 """The Bot class and the one factory that builds it for production, tests and the sandbox.
 
 `setup_hook` owns every resource with a lifetime (the HTTP session, the Soundverse
-client, the database) and loads every cog; `close` releases them in reverse order.
+client, the database, the core's services) and loads every feature package of `cogs/` by
+name; `close` releases them in reverse order. The bot is the `Application` that
+presentation sees (`bot.ui.application`); it imports no feature.
 """
 
 from __future__ import annotations
@@ -27,13 +29,15 @@ from bot import __version__
 from bot.config import CommandSync, Settings, WorkerMode, setting_names, settings_environment
 from bot.jobs.link import WorkerLink
 from bot.jobs.retention import prune_audio
-from bot.jobs.service import JobService
+from bot.jobs.services import Services
 from bot.soundverse import SoundverseClient
 from bot.storage import Database
-from bot.ui.buttons import DYNAMIC_ITEMS
-from bot.ui.errors import report_for, send_error
-from bot.ui.followups import FOLLOW_UP_ITEMS
+from bot.ui import job_card
+from bot.ui.errors import report_error
+from bot.ui.follow_ups import FollowUpRegistry
+from bot.ui.forms import FormRouter
 from bot.ui.launch import card_for_stored_job
+from bot.ui.uploads import HeldUploads
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +46,18 @@ PRUNE_INTERVAL = 6 * 3600.0
 # How the bot starts its job worker (JOBS_WORKER=process); `--link-fd N` is added.
 WORKER_COMMAND: tuple[str, ...] = (sys.executable, "-m", "bot", "worker")
 
+# Every feature package of cogs/, loaded by name (a test keeps this equal to the packages).
 EXTENSIONS: tuple[str, ...] = (
-    "cogs.about",
-    "cogs.generate",
-    "cogs.history",
+    "cogs.song",
     "cogs.lyrics",
+    "cogs.extend",
+    "cogs.sing",
+    "cogs.stems",
+    "cogs.loop",
+    "cogs.history",
     "cogs.quota",
-    "cogs.tools",
-    "cogs.menus",
+    "cogs.admin",
+    "cogs.about",
 )
 
 
@@ -78,7 +86,7 @@ class CommandTreeWithErrors(app_commands.CommandTree["SoundverseBot"]):
     async def on_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
-        await send_error(interaction, report_for(error))
+        await report_error(interaction, error)
 
 
 class SoundverseBot(commands.Bot):
@@ -99,23 +107,68 @@ class SoundverseBot(commands.Bot):
         }
         options.update(client_options)
         super().__init__(**options)
-        self.settings = settings
-        self.started_at = time.monotonic()
+        self._settings = settings
+        self._started_at = time.monotonic()
         self._soundverse: SoundverseClient | None = None
         self._database: Database | None = None
-        self._job_service: JobService | None = None
+        self._services: Services | None = None
         self._resumed = False
         self._pruner: asyncio.Task[None] | None = None
         self.is_job_worker = job_worker
         self._job_link: WorkerLink | None = None
-        self._admissions: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
+        self._follow_ups = FollowUpRegistry()
+        self._forms = FormRouter()
+        self._uploads = HeldUploads()
+
+    # --- the Application that presentation sees (bot.ui.application) -----------------------
 
     @property
-    def soundverse(self) -> SoundverseClient:
-        """The Soundverse API client (opened in `setup_hook`)."""
-        if self._soundverse is None:
+    def client(self) -> commands.Bot:
+        return self
+
+    @property
+    def started_at(self) -> float:
+        return self._started_at
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def services(self) -> Services:
+        """The core's services (built in `setup_hook`)."""
+        if self._services is None:
             raise RuntimeError("the bot has not been set up yet")
-        return self._soundverse
+        return self._services
+
+    @property
+    def job_link(self) -> WorkerLink | None:
+        return self._job_link
+
+    @property
+    def follow_ups(self) -> FollowUpRegistry:
+        return self._follow_ups
+
+    @property
+    def forms(self) -> FormRouter:
+        return self._forms
+
+    @property
+    def uploads(self) -> HeldUploads:
+        return self._uploads
+
+    def keep_task(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def cancel_job(self, job_id: int) -> bool:
+        if self._job_link is not None:
+            return await self._job_link.cancel(job_id)
+        return await self.services.jobs.cancel(job_id)
+
+    # --- lifetime ---------------------------------------------------------------------------
 
     @property
     def database(self) -> Database:
@@ -125,41 +178,18 @@ class SoundverseBot(commands.Bot):
         return self._database
 
     @property
-    def job_service(self) -> JobService:
-        """The job pipeline (built in `setup_hook`)."""
-        if self._job_service is None:
-            raise RuntimeError("the bot has not been set up yet")
-        return self._job_service
-
-    @property
-    def job_link(self) -> WorkerLink | None:
-        """The link to the job worker when jobs run in their own process, else None."""
-        return self._job_link
-
-    @property
     def runs_jobs(self) -> bool:
         """Jobs are queued and run in this process (inline, or this is the worker)."""
         return self.is_job_worker or self.settings.jobs.worker is WorkerMode.INLINE
 
-    def start_admission(self, settle: Coroutine[Any, Any, None]) -> None:
-        """Run `settle` (waiting for the job worker's answer to an order) in the background."""
-        task = asyncio.create_task(settle)
-        self._admissions.add(task)
-        task.add_done_callback(self._admissions.discard)
-
-    async def _settle_admissions(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
-        """Once the link is closed, orders the worker never answered are settled (found stored,
-        or the member told) while the database and Discord are still open."""
-        if self._admissions:
-            _, unsettled = await asyncio.wait(set(self._admissions), timeout=timeout)
+    async def _finish_background(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Let background work end while the database and Discord are still open: once the
+        link is closed, orders the worker never answered are settled (found stored, or the
+        member told)."""
+        if self._background:
+            _, unsettled = await asyncio.wait(set(self._background), timeout=timeout)
             for task in unsettled:
                 task.cancel()
-
-    async def cancel_job(self, job_id: int) -> bool:
-        """Cancel a queued or running job wherever it runs; False when it is not running."""
-        if self._job_link is not None:
-            return await self._job_link.cancel(job_id)
-        return await self.job_service.cancel(job_id)
 
     async def setup_hook(self) -> None:
         settings = self.settings
@@ -167,9 +197,7 @@ class SoundverseBot(commands.Bot):
         self._database = await Database.connect(
             settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms
         )
-        self._job_service = JobService(
-            client=self._soundverse, database=self._database, settings=settings
-        )
+        self._services = Services(self._soundverse, self._database, settings)
         if self.runs_jobs and settings.audio.retention_days > 0:
             self._pruner = asyncio.create_task(self.prune_audio_forever(), name="audio-pruner")
         if self.is_job_worker:
@@ -178,7 +206,8 @@ class SoundverseBot(commands.Bot):
             # After the database is open: its migrations have run before the worker opens it.
             self._job_link = WorkerLink(WORKER_COMMAND, worker_environment(settings))
             await self._job_link.start()
-        self.add_dynamic_items(*DYNAMIC_ITEMS, *FOLLOW_UP_ITEMS)
+        self.add_dynamic_items(*job_card.COMPONENTS)
+        self.add_listener(self._forms.dispatch, "on_interaction")
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if settings.discord.sync is CommandSync.AUTO:
@@ -201,9 +230,9 @@ class SoundverseBot(commands.Bot):
         try:
             if self._job_link is not None:
                 await self._job_link.close()
-                await self._settle_admissions()
-            if self._job_service is not None:
-                await self._job_service.close()
+            await self._finish_background()
+            if self._services is not None:
+                await self._services.close()
             await super().close()
         finally:
             if self._soundverse is not None:
@@ -281,7 +310,7 @@ class SoundverseBot(commands.Bot):
 
     async def resume_unfinished_jobs(self) -> None:
         """Pick up the jobs a previous process left unfinished (in the process that runs jobs)."""
-        resumed = await self.job_service.resume_unfinished(
+        resumed = await self.services.jobs.resume_unfinished(
             lambda job, order: card_for_stored_job(self, job, order)
         )
         if resumed:

@@ -75,7 +75,7 @@ async def run_worker(settings: Settings, link_fd: int) -> None:
         serving = asyncio.create_task(
             serve_link(
                 sock,
-                bot.job_service,
+                bot.services.jobs,
                 lambda job, order, note: card_for_stored_job(bot, job, order, note),
             ),
             name="job-worker-link",

@@ -1,1 +1,2 @@
-"""Generation jobs: queue, lifecycle, progress coalescing and resume (no discord imports)."""
+"""The core's services: the life of a job (queue, pipeline, worker link, resume), the track
+library, quota for members and managers, lyrics, and who may act on what (no discord imports)."""

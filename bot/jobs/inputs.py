@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 from bot.audio import AudioInfo, NotAudio, probe_bytes
 from bot.errors import InvalidInput
-
-MAX_INPUT_BYTES = 10 * 1024 * 1024
-"""Soundverse's limit for audio inputs (soundverse-api.md §3.1, §3.10)."""
-
-EXTEND_AT_RANGE = (8, 420)
-"""Where an extension may start, in seconds (`extend_at` 8000-420000 ms)."""
+from bot.soundverse.limits import (
+    EXTEND_AT_SECONDS,
+    INPUT_MAX_BYTES,
+    LOOP_COUNT,
+    LYRICS_MAX_CHARS,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +34,10 @@ def megabytes(size: int) -> str:
 
 def check_upload_metadata(filename: str, content_type: str | None, size: int) -> None:
     """Refuse by what Discord says of an upload, before downloading it."""
-    if size > MAX_INPUT_BYTES:
+    if size > INPUT_MAX_BYTES:
         raise InvalidInput(
             f"`{filename}` is {megabytes(size)}; Soundverse takes audio files up to "
-            f"{megabytes(MAX_INPUT_BYTES)}."
+            f"{megabytes(INPUT_MAX_BYTES)}."
         )
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind and not (kind.startswith("audio/") or kind in {"video/ogg", "video/webm", "video/mp4"}):
@@ -54,7 +54,7 @@ def clock_time(seconds: float) -> str:
 
 def check_upload_audio(filename: str, data: bytes, max_seconds: float) -> AudioInfo:
     """Probe the uploaded bytes: they must decode as audio no longer than `max_seconds`."""
-    if len(data) > MAX_INPUT_BYTES:
+    if len(data) > INPUT_MAX_BYTES:
         check_upload_metadata(filename, None, len(data))
     try:
         info = probe_bytes(data)
@@ -70,8 +70,8 @@ def check_upload_audio(filename: str, data: bytes, max_seconds: float) -> AudioI
 
 def check_extend_position(at_seconds: int, duration: float | None) -> int:
     """`at_seconds` as `extend_at` milliseconds, inside 8-420 s and inside the audio."""
-    low, high = EXTEND_AT_RANGE
-    if not low <= at_seconds <= high:
+    if at_seconds not in EXTEND_AT_SECONDS:
+        low, high = EXTEND_AT_SECONDS.low, EXTEND_AT_SECONDS.high
         raise InvalidInput(
             f"The position must be between {low} and {high} seconds (got {at_seconds})."
         )
@@ -82,7 +82,30 @@ def check_extend_position(at_seconds: int, duration: float | None) -> int:
     return at_seconds * 1000
 
 
-def check_lyrics(lyrics: str | None, *, required: bool, limit: int = 3000) -> str | None:
+def position_from_text(text: str) -> int | None:
+    """A typed position to continue from: empty means "the end"; otherwise whole seconds."""
+    value = text.strip().removesuffix("s").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise InvalidInput(f"The position must be a whole number of seconds (got `{text}`).")
+    return int(value)
+
+
+def loop_count_from_text(text: str) -> int:
+    """A typed number of loop repeats, within `LOOP_COUNT`."""
+    value = text.strip()
+    if not value.isdigit() or int(value) not in LOOP_COUNT:
+        raise InvalidInput(
+            f"Repeats must be a whole number from {LOOP_COUNT.low} to {LOOP_COUNT.high} "
+            f"(got `{text}`)."
+        )
+    return int(value)
+
+
+def check_lyrics(
+    lyrics: str | None, *, required: bool, limit: int = LYRICS_MAX_CHARS
+) -> str | None:
     """Lyrics trimmed; refused when required and empty, or longer than `limit`."""
     text = (lyrics or "").strip()
     if required and not text:

@@ -34,6 +34,7 @@ from typing import Any
 
 from bot.errors import UserFacingError
 from bot.jobs.models import JobObserver, JobOrder
+from bot.jobs.operations import Operation
 from bot.jobs.service import JobService
 from bot.storage import Job, QuotaExceeded, RefusalReason
 
@@ -75,6 +76,7 @@ def order_from_message(fields: Mapping[str, Any]) -> JobOrder:
     return JobOrder(
         **{
             **fields,
+            "operation": Operation(fields["operation"]),
             "role_ids": tuple(fields.get("role_ids", ())),
             "token_expires_at": datetime.fromisoformat(expires) if expires else None,
         }

@@ -11,15 +11,28 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.jobs.operations import Operation
+
 # Multipart message creates are capped at 25 MiB in total, whatever the per-file limit.
 MESSAGE_REQUEST_CAP = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asks: a member with their guild, roles and whether they may manage that guild, or a
+    user in DMs (no guild, no roles)."""
+
+    user_id: int
+    guild_id: int | None = None
+    role_ids: tuple[int, ...] = ()
+    manages_guild: bool = False
 
 
 @dataclass(frozen=True)
 class JobOrder:
     """What a member asked for and where the answer goes."""
 
-    operation: str
+    operation: Operation
     version: str
     request: dict[str, Any]
     channel_id: int
@@ -30,6 +43,11 @@ class JobOrder:
     interaction_token: str | None = field(default=None, repr=False)
     token_expires_at: datetime | None = None
     parent_track_id: int | None = None
+
+    @property
+    def requester(self) -> Requester:
+        """Who asked for the job."""
+        return Requester(self.user_id, self.guild_id, self.role_ids)
 
     @property
     def queue_group(self) -> tuple[str, int]:

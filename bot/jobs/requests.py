@@ -10,10 +10,13 @@ import math
 from typing import Any
 
 from bot.errors import InvalidInput
-from bot.jobs.inputs import EXTEND_AT_RANGE, AudioSource, check_extend_position, check_lyrics
+from bot.jobs.inputs import AudioSource, check_extend_position, check_lyrics
+from bot.jobs.operations import Operation
 from bot.soundverse import (
     ExtendMusicRequest,
+    ExtendMusicVersion,
     ExtendSongRequest,
+    ExtendSongVersion,
     GenLoopRequest,
     LegacySongFromLyricsRequest,
     LegacySongRequest,
@@ -29,11 +32,8 @@ from bot.soundverse import (
     StemKind,
     TextToMusicRequest,
 )
+from bot.soundverse.limits import EXTEND_AT_SECONDS, LYRICS_MAX_CHARS
 from bot.soundverse.requests import ApiRequest, LoopRequest
-
-SONG_VERSIONS = ("v5", "v6", "v7", "v4", "v1")
-MUSIC_VERSIONS = ("v5", "v6", "v4", "v1")
-DEPRECATED_VERSIONS = frozenset({"v4", "v1"})
 
 
 def stored(request: ApiRequest) -> dict[str, Any]:
@@ -107,13 +107,9 @@ def music_request(
     raise RequestValidationError("version", f"unknown music version {version}")
 
 
-EXTEND_SONG_VERSIONS = ("v5", "v6")
-EXTEND_MUSIC_VERSIONS = ("v5", "v6", "v1")
-
-
 def default_extend_position(duration: float | None) -> int:
     """Continue from the end when no position is given: the last whole second inside the audio."""
-    low, high = EXTEND_AT_RANGE
+    low, high = EXTEND_AT_SECONDS.low, EXTEND_AT_SECONDS.high
     if duration is None or duration <= low:
         raise InvalidInput(
             f"Give the position to continue from, in seconds ({low}-{high}); "
@@ -130,11 +126,12 @@ def extend_request(
     at: int | None = None,
     lyrics: str | None = None,
     prompt: str | None = None,
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[Operation, dict[str, Any]]:
     """The operation and request to continue `source` as a song (with lyrics) or instrumental."""
     if mode == "song":
-        if version not in EXTEND_SONG_VERSIONS:
-            raise RequestValidationError("version", f"extend song has no {version}; use v5 or v6")
+        if version not in {v.value for v in ExtendSongVersion}:
+            known = " or ".join(sorted(v.value for v in ExtendSongVersion))
+            raise RequestValidationError("version", f"extend song has no {version}; use {known}")
         position = at if at is not None else default_extend_position(source.duration)
         request = ExtendSongRequest(
             audio_url=source.url,
@@ -142,14 +139,14 @@ def extend_request(
             extend_at=check_extend_position(position, source.duration),
             prompt=prompt,
         )
-        return "extend_song", stored(request)
-    if version not in EXTEND_MUSIC_VERSIONS:
+        return Operation.EXTEND_SONG, stored(request)
+    if version not in {v.value for v in ExtendMusicVersion}:
         raise RequestValidationError("version", f"extend instrumental has no {version}")
     if at is not None:
         raise InvalidInput(
             "A position only applies to extending a song; instrumentals continue at the end."
         )
-    return "extend_music", stored(ExtendMusicRequest(audio_url=source.url, prompt=prompt))
+    return Operation.EXTEND_MUSIC, stored(ExtendMusicRequest(audio_url=source.url, prompt=prompt))
 
 
 def singing_request(
@@ -163,7 +160,7 @@ def singing_request(
             raise RequestValidationError("style", f"'{style}' is not one of the singing styles")
     text = check_lyrics(lyrics, required=False)
     if text is None:
-        raise InvalidInput("Lyrics are required to sing; at most 3000 characters.")
+        raise InvalidInput(f"Lyrics are required to sing; at most {LYRICS_MAX_CHARS} characters.")
     return stored(
         SingingRequest(
             lyrics=text,

@@ -14,11 +14,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.audio import AudioError, fit_to_size_async, probe_async
 from bot.config import Settings
+from bot.errors import UserFacingError
 from bot.jobs.coalescer import ProgressCoalescer
 from bot.jobs.failures import describe_failure
 from bot.jobs.models import (
@@ -30,7 +31,7 @@ from bot.jobs.models import (
     JobOrder,
     JobView,
 )
-from bot.jobs.operations import OneCall, Streamed, runner_for
+from bot.jobs.operations import OneCall, Operation, Streamed, runner_for
 from bot.jobs.queue import JobQueue, QueuePlace
 from bot.soundverse import (
     GenerationResult,
@@ -56,7 +57,6 @@ from bot.storage.clock import Clock
 log = logging.getLogger(__name__)
 
 ObserverFactory = Callable[[Job, JobOrder], Awaitable[JobObserver]]
-T = TypeVar("T")
 
 UNFOLLOWABLE = (
     "The bot restarted while this job was being sent and Soundverse had not yet given it an "
@@ -104,12 +104,12 @@ class JobService:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.client = client
-        self.settings = settings
-        self.jobs = JobRepository(database, storage_clock)
-        self.tracks = TrackRepository(database, storage_clock)
-        self.ledger = QuotaLedger(database, settings.quota, storage_clock)
-        self.queue = JobQueue(settings.jobs.guild_concurrency, clock=clock)
+        self._client = client
+        self._settings = settings
+        self._jobs = JobRepository(database, storage_clock)
+        self._tracks = TrackRepository(database, storage_clock)
+        self._ledger = QuotaLedger(database, settings.quota, storage_clock)
+        self._queue = JobQueue(settings.jobs.guild_concurrency, clock=clock)
         self._clock = clock
         self._sleep = sleep
         self._tracked: dict[int, _Tracked] = {}
@@ -135,7 +135,7 @@ class JobService:
         Raises `QuotaExceeded` (nothing stored, nothing sent) or `UnknownOperation`.
         """
         runner_for(order.operation, order.version)
-        job, _ = await self.ledger.reserve_for_job(
+        job, _ = await self._ledger.reserve_for_job(
             NewJob(
                 channel_id=order.channel_id,
                 user_id=order.user_id,
@@ -148,7 +148,7 @@ class JobService:
                 card_channel_id=order.channel_id if card_message_id is not None else None,
                 card_message_id=card_message_id,
             ),
-            self.settings.quota.cost_of(order.operation),
+            self._settings.quota.cost_of(order.operation.cost_key),
             role_ids=order.role_ids,
         )
         return job
@@ -157,37 +157,36 @@ class JobService:
         """Queue a job just admitted (by `admit`) in this process."""
         self._enqueue(job, order, observer)
 
-    async def billed_call(
-        self,
-        *,
-        operation: str,
-        guild_id: int | None,
-        user_id: int,
-        role_ids: tuple[int, ...],
-        call: Callable[[], Awaitable[T]],
-    ) -> T:
-        """A quick call that is not a job (e.g. lyrics), paid like one.
-
-        Its units are reserved first, committed when it succeeds and refunded when it fails;
-        free operations reserve nothing, so running jobs never hold them up.
-        """
-        cost = self.settings.quota.cost_of(operation)
-        if cost == 0:
-            return await call()
-        reservation = await self.ledger.reserve(
-            guild_id, user_id, operation, cost, role_ids=role_ids
-        )
-        try:
-            result = await call()
-        except BaseException as error:
-            await self.ledger.refund(reservation.id, reason=f"{operation} failed: {error}"[:200])
-            raise
-        await self.ledger.commit(reservation.id)
-        return result
-
     def place(self, job_id: int) -> QueuePlace | None:
         """Where a job stands in its queue, or None when it is not queued or running here."""
-        return self.queue.place(job_id)
+        return self._queue.place(job_id)
+
+    def is_idle(self) -> bool:
+        """No job is queued or running in this process."""
+        return self._queue.is_idle()
+
+    async def wait_until_idle(self) -> None:
+        """Until no job is queued or running in this process."""
+        await self._queue.wait_until_idle()
+
+    async def find(self, job_id: int) -> Job | None:
+        """One job as stored, or None."""
+        return await self._jobs.find(job_id)
+
+    async def was_admitted(self, interaction_token: str) -> bool:
+        """Whether the order of that interaction was stored as a job (by any process)."""
+        return await self._jobs.find_by_token(interaction_token) is not None
+
+    async def record_card_move(self, job_id: int, *, channel_id: int, message_id: int) -> None:
+        """Remember where a job's card lives now that it moved to a channel message."""
+        await self._jobs.set_card(job_id, channel_id=channel_id, message_id=message_id)
+
+    async def order_to_vary(self, track: Track) -> JobOrder:
+        """The stored order that made `track`, to run again as a variation of it."""
+        job = await self._jobs.find(track.job_id) if track.job_id is not None else None
+        if job is None:
+            raise UserFacingError("This track's request is no longer known, so it can't be varied.")
+        return order_from_job(job)
 
     async def cancel(self, job_id: int) -> bool:
         """Cancel a queued or running job; False when it is not in this process's queue.
@@ -196,8 +195,8 @@ class JobService:
         settled here: nothing was sent for it, so its units are refunded.
         """
         tracked = self._tracked.get(job_id)
-        place = self.queue.place(job_id)
-        if tracked is None or place is None or not self.queue.cancel(job_id):
+        place = self._queue.place(job_id)
+        if tracked is None or place is None or not self._queue.cancel(job_id):
             return False
         if place.position > 0:
             self._tracked.pop(job_id, None)
@@ -218,7 +217,7 @@ class JobService:
         proves it was billed, its units are refunded.
         """
         resumed = []
-        for job in await self.jobs.unfinished():
+        for job in await self._jobs.unfinished():
             order = order_from_job(job)
             observer = await observer_for(job, order)
             if job.state is JobState.QUEUED and job.attempts > 0:
@@ -234,7 +233,7 @@ class JobService:
     async def close(self) -> None:
         """Stop following every job; their state stays in the database for the next start."""
         self._closing = True
-        await self.queue.close()
+        await self._queue.close()
 
     # --- the pipeline ----------------------------------------------------------------------
 
@@ -242,7 +241,7 @@ class JobService:
         coalescer: ProgressCoalescer[JobView] = ProgressCoalescer(
             observer.on_progress,
             lambda view: repr(view.visible_key()),
-            interval=self.settings.jobs.progress_interval,
+            interval=self._settings.jobs.progress_interval,
             clock=self._clock,
             sleep=self._sleep,
         )
@@ -257,7 +256,7 @@ class JobService:
             finally:
                 self._tracked.pop(job.id, None)
 
-        done = self.queue.submit(order.queue_group, job.id, run, on_position=announce)
+        done = self._queue.submit(order.queue_group, job.id, run, on_position=announce)
         done.add_done_callback(_consume_outcome)
 
     async def _run(
@@ -282,14 +281,14 @@ class JobService:
                 posted = await observer.on_delivered(delivery)
             except BaseException:
                 for track in tracks:
-                    await self.tracks.delete(track.id)
+                    await self._tracks.delete(track.id)
                 raise
             for track in tracks:
-                await self.tracks.attach_message(
+                await self._tracks.attach_message(
                     track.id, channel_id=posted.channel_id, message_id=posted.message_id
                 )
             if job.reservation_id is not None:
-                await self.ledger.commit(job.reservation_id)
+                await self._ledger.commit(job.reservation_id)
             await self._move(job.id, progress, JobState.DONE)
         except asyncio.CancelledError:
             await coalescer.close()
@@ -315,20 +314,20 @@ class JobService:
     ) -> GenerationResult:
         runner = runner_for(order.operation, order.version)
         if job.resumes_by_polling:
-            stream = self.client.resume(
+            stream = self._client.resume(
                 message_id=job.soundverse_message_id, job_id=job.soundverse_job_id
             )
             return await self._follow(job, stream, coalescer, progress)
-        await self.jobs.record_attempt(job.id)
+        await self._jobs.record_attempt(job.id)
         coalescer.update(JobView(job.id, "submitting"))
         if isinstance(runner, Streamed):
             return await self._follow(
-                job, runner.start(self.client, order.request), coalescer, progress
+                job, runner.start(self._client, order.request), coalescer, progress
             )
         assert isinstance(runner, OneCall)
-        result = await runner.call(self.client, order.request)
+        result = await runner.call(self._client, order.request)
         progress.billed = True
-        await self.jobs.set_ids(
+        await self._jobs.set_ids(
             job.id, soundverse_message_id=result.message_id, soundverse_job_id=result.job_id
         )
         await self._move(job.id, progress, JobState.SUBMITTED)
@@ -343,7 +342,7 @@ class JobService:
         percent: int | None = None,
         status_text: str | None = None,
     ) -> None:
-        await self.jobs.transition(job_id, state, progress=percent, status_text=status_text)
+        await self._jobs.transition(job_id, state, progress=percent, status_text=status_text)
         tracked.state = state
 
     async def _follow(
@@ -356,7 +355,7 @@ class JobService:
         async for state in stream:
             if not progress.billed and (state.message_id or state.job_id):
                 progress.billed = True
-                await self.jobs.set_ids(
+                await self._jobs.set_ids(
                     job.id,
                     soundverse_message_id=state.message_id,
                     soundverse_job_id=state.job_id,
@@ -383,7 +382,7 @@ class JobService:
     ) -> Delivery:
         """Download every take and the art, and fit each take under the upload limit."""
         timings = {"download": 0.0, "fit": 0.0}
-        folder = self.settings.audio.directory / str(job_id)
+        folder = self._settings.audio.directory / str(job_id)
         takes = result.takes
         per_file = min(
             order.upload_limit, (MESSAGE_REQUEST_CAP - _ART_ALLOWANCE) // max(1, len(takes))
@@ -392,7 +391,7 @@ class JobService:
         for index, take in enumerate(takes, start=1):
             name = attachment_name(take.song_name or result.song_name, index, take.audio_url)
             began = self._clock()
-            downloaded = await self.client.download(
+            downloaded = await self._client.download(
                 take.audio_url, folder / f"take-{index}{suffix_of(take.audio_url)}"
             )
             timings["download"] += self._clock() - began
@@ -431,7 +430,7 @@ class JobService:
         except AudioError as error:
             return replace(base, too_large_reason=f"the audio could not be read ({error})")
         fit = await fit_to_size_async(
-            path, limit, folder, self.settings.audio.fallback_bitrates_kbps, info=info
+            path, limit, folder, self._settings.audio.fallback_bitrates_kbps, info=info
         )
         if fit.path is None:
             return replace(
@@ -455,7 +454,7 @@ class JobService:
         if not url:
             return None
         try:
-            art = await self.client.download(
+            art = await self._client.download(
                 url, folder / f"cover{suffix_of(url, '.png')}", max_bytes=_ART_ALLOWANCE
             )
         except SoundverseError as error:
@@ -476,7 +475,7 @@ class JobService:
                     format=take.format_name or "mp3",
                 )
             recorded.append(
-                await self.tracks.add(
+                await self._tracks.add(
                     NewTrack(
                         channel_id=order.channel_id,
                         user_id=order.user_id,
@@ -507,9 +506,9 @@ class JobService:
         billed = progress.billed and not (error is not None and _proves_unbilled(error))
         try:
             if billed:
-                await self.ledger.commit(job.reservation_id)
+                await self._ledger.commit(job.reservation_id)
                 return False
-            await self.ledger.refund(job.reservation_id, reason=why)
+            await self._ledger.refund(job.reservation_id, reason=why)
             return True
         except Exception:
             log.exception("Could not settle the reservation of job %s", job.id)
@@ -523,7 +522,7 @@ class JobService:
 
     async def _transition_quietly(self, job_id: int, state: JobState, **fields: Any) -> None:
         try:
-            await self.jobs.transition(job_id, state, **fields)
+            await self._jobs.transition(job_id, state, **fields)
         except Exception:
             log.exception("Could not record job %s as %s", job_id, state.value)
 
@@ -552,7 +551,7 @@ def order_from_job(job: Job) -> JobOrder:
     """The order of a stored job, rebuilt after a restart."""
     stored = job.request
     return JobOrder(
-        operation=job.operation,
+        operation=Operation(job.operation),
         version=str(stored["version"]),
         request=dict(stored["params"]),
         channel_id=job.channel_id,

@@ -199,3 +199,7 @@ class ExtendMusicVersion(StrEnum):
     V6 = "v6"
     V5 = "v5"
     V1 = "v1"
+
+
+DEPRECATED_VERSIONS = frozenset({LegacyVersion.V4.value, LegacyVersion.V1.value})
+"""Versions Soundverse marks deprecated (banner dated 30/12/2025), whatever the endpoint."""

@@ -210,15 +210,28 @@ class TrackRepository:
 
     async def guild_history(self, guild_id: int, page: int = 1, per_page: int = 10) -> TrackPage:
         """One page of a guild's tracks, newest first, with the total count."""
+        return await self._page("guild_id = ?", (guild_id,), page, per_page)
+
+    async def user_history_page(
+        self, user_id: int, guild_id: int | None = None, page: int = 1, per_page: int = 10
+    ) -> TrackPage:
+        """One page of a user's tracks (in one guild when given), newest first, with the count."""
+        if guild_id is None:
+            return await self._page("user_id = ?", (user_id,), page, per_page)
+        return await self._page("user_id = ? AND guild_id = ?", (user_id, guild_id), page, per_page)
+
+    async def _page(
+        self, condition: str, params: tuple[int, ...], page: int, per_page: int
+    ) -> TrackPage:
         if page < 1 or per_page < 1:
             raise ValueError("page and per_page start at 1")
         async with self._database.snapshot() as transaction:
             total = await transaction.fetch_value(
-                "SELECT COUNT(*) FROM tracks WHERE guild_id = ?", (guild_id,)
+                f"SELECT COUNT(*) FROM tracks WHERE {condition}", params
             )
             rows = await transaction.fetch_all(
-                "SELECT * FROM tracks WHERE guild_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-                (guild_id, per_page, (page - 1) * per_page),
+                f"SELECT * FROM tracks WHERE {condition} ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*params, per_page, (page - 1) * per_page),
             )
         return TrackPage(tuple(_track_from(row) for row in rows), page, per_page, int(total))
 

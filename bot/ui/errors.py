@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -96,6 +97,11 @@ async def send_error(interaction: discord.Interaction, report: ErrorReport) -> N
             )
     except discord.HTTPException:
         log.warning("Could not tell the member about an error: %s", report.text)
+
+
+async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    """The one error handler: tell the member what went wrong, privately (`report_for`)."""
+    await send_error(interaction, report_for(error))
 
 
 async def refuse(interaction: discord.Interaction, report: ErrorReport) -> None:

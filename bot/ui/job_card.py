@@ -11,17 +11,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
+from bot.errors import UserFacingError
+from bot.jobs.access import Access
 from bot.jobs.models import Delivery, JobFailure, JobView, PostedMessage
+from bot.storage import Job
+from bot.ui.application import Application, app_of
+from bot.ui.components import JobSubject, RestartProofButton
 from bot.ui.progress import stage_line
+from bot.ui.result_card import message_link, result_message
 from bot.ui.text import clip
-from bot.ui.track_card import message_link, result_message
-
-if TYPE_CHECKING:
-    from bot.app import SoundverseBot
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +35,27 @@ FAILED_COLOUR = discord.Colour.red()
 CardMoved = Callable[[int, int], Awaitable[None]]
 
 
+class CancelJobButton(JobSubject, RestartProofButton[Job], prefix="job:cancel"):
+    """Cancel a queued or running job (its requester, or a member with Manage Server)."""
+
+    label = "Cancel"
+    access = Access.REQUESTER_OR_MANAGER
+    refusal = "Only the member who started this job, or someone with Manage Server, can cancel it."
+
+    async def act(self, interaction: discord.Interaction[Any], job: Job) -> None:
+        if job.state.is_final:
+            raise UserFacingError("This job has already ended.")
+        if not await app_of(interaction).cancel_job(job.id):
+            raise UserFacingError("This job is not running on this bot instance any more.")
+        await interaction.response.send_message("Cancelling…", ephemeral=True)
+
+
+COMPONENTS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (CancelJobButton,)
+"""The job card's own restart-proof components (the application registers them)."""
+
+
 def cancel_view(job_id: int) -> discord.ui.View:
     """The card's only control while a job runs: Cancel (survives restarts)."""
-    from bot.ui.buttons import CancelJobButton
-
     view = discord.ui.View(timeout=None)
     view.add_item(CancelJobButton(job_id))
     return view
@@ -52,7 +71,7 @@ class JobCard:
 
     def __init__(
         self,
-        bot: SoundverseBot,
+        app: Application,
         *,
         title: str,
         prompt: str | None,
@@ -65,7 +84,7 @@ class JobCard:
         on_moved: CardMoved | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.bot = bot
+        self.app = app
         self.title = title
         self.prompt = prompt
         self.note = note
@@ -170,10 +189,11 @@ class JobCard:
             await self.on_moved(message.channel.id, message.id)
 
     async def channel(self) -> discord.abc.Messageable:
-        cached = self.bot.get_channel(self.channel_id)
+        client = self.app.client
+        cached = client.get_channel(self.channel_id)
         if isinstance(cached, discord.abc.Messageable):
             return cached
-        fetched = await self.bot.fetch_channel(self.channel_id)
+        fetched = await client.fetch_channel(self.channel_id)
         if not isinstance(fetched, discord.abc.Messageable):
             raise RuntimeError(f"channel {self.channel_id} cannot receive messages")
         return fetched
@@ -183,13 +203,16 @@ class JobCard:
         parent_id = delivery.order.parent_track_id
         if parent_id is None:
             return None
-        parent = await self.bot.job_service.tracks.get(parent_id)
+        parent = await self.app.services.library.find(parent_id)
         return message_link(parent) if parent is not None else None
 
     async def post_result(self, delivery: Delivery) -> discord.Message:
         """Post the result as a new message (notifying the requester); webhook while it lives."""
         parent_link = await self.parent_link(delivery)
-        content, embed, files, view = result_message(delivery, self.requester_id, parent_link)
+        follow_ups = self.app.follow_ups
+        content, embed, files, view = result_message(
+            delivery, self.requester_id, follow_ups, parent_link
+        )
         mentions = discord.AllowedMentions(
             users=[discord.Object(self.requester_id)], roles=False, everyone=False
         )
@@ -209,7 +232,7 @@ class JobCard:
                     raise
                 self.webhook = None
                 content, embed, files, view = result_message(
-                    delivery, self.requester_id, parent_link
+                    delivery, self.requester_id, follow_ups, parent_link
                 )
         channel = await self.channel()
         return await channel.send(

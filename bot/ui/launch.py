@@ -1,7 +1,8 @@
-"""Starting a job from an interaction, the same way for slash commands and buttons.
+"""Starting a job from an interaction, the same way for slash commands, buttons, menus and forms.
 
-The interaction is deferred first (Discord's 3-second window), then quota is
-reserved and the job queued; its card is the deferred response.
+The interaction is deferred first (Discord's 3-second window), then the plan is worked out
+(slow work such as fetching audio), then the order is admitted: quota reserved and the job
+queued, here or in the job worker. Its card is the deferred response.
 """
 
 from __future__ import annotations
@@ -10,21 +11,59 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
 from bot.jobs.link import WorkerLink, WorkerUnavailable
 from bot.jobs.models import JobOrder
+from bot.jobs.operations import Operation
 from bot.storage import Job
+from bot.ui.application import Application, app_of, requester_of, upload_limit
 from bot.ui.errors import refuse, refuse_through, report_for
 from bot.ui.job_card import JobCard
 
-if TYPE_CHECKING:
-    from bot.app import SoundverseBot
-
 # Interaction tokens live 15 minutes; a card never relies on the last two.
 TOKEN_SAFETY_MARGIN = 120.0
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """What to run for an interaction, worked out once it has been acknowledged."""
+
+    operation: Operation
+    request: dict[str, Any]
+    version: str | None = None
+    parent_track_id: int | None = None
+    note: str | None = None
+
+    @property
+    def chosen_version(self) -> str:
+        """The version to run: the one chosen, else the operation's default."""
+        return self.version or self.operation.default_version
+
+
+def order_for(interaction: discord.Interaction[Any], plan: JobPlan) -> JobOrder:
+    """The order of a job asked for through `interaction`."""
+    assert interaction.channel_id is not None
+    requester = requester_of(interaction)
+    return JobOrder(
+        operation=plan.operation,
+        version=plan.chosen_version,
+        request=plan.request,
+        channel_id=interaction.channel_id,
+        user_id=requester.user_id,
+        guild_id=requester.guild_id,
+        role_ids=requester.role_ids,
+        upload_limit=upload_limit(interaction),
+        interaction_token=interaction.token,
+        token_expires_at=interaction.expires_at,
+        parent_track_id=plan.parent_track_id,
+    )
+
+
+def card_title(order: JobOrder) -> str:
+    return f"🎵 {order.operation.card_title} ({order.version})"
 
 
 async def defer_card(interaction: discord.Interaction[Any]) -> int | None:
@@ -33,66 +72,8 @@ async def defer_card(interaction: discord.Interaction[Any]) -> int | None:
     return response.message_id if response is not None else None
 
 
-def upload_limit(interaction: discord.Interaction[Any]) -> int:
-    """The largest file the result may carry, whether it goes by webhook or channel post."""
-    limit = interaction.filesize_limit
-    if interaction.guild is not None:
-        limit = min(limit, interaction.guild.filesize_limit)
-    return limit
-
-
-def role_ids(interaction: discord.Interaction[Any]) -> tuple[int, ...]:
-    member = interaction.user
-    if isinstance(member, discord.Member):
-        return tuple(role.id for role in member.roles)
-    return ()
-
-
-def order_for(
-    interaction: discord.Interaction[Any],
-    *,
-    operation: str,
-    version: str,
-    request: dict[str, Any],
-    parent_track_id: int | None = None,
-) -> JobOrder:
-    """The order of a job asked for through `interaction`."""
-    assert interaction.channel_id is not None
-    return JobOrder(
-        operation=operation,
-        version=version,
-        request=request,
-        channel_id=interaction.channel_id,
-        user_id=interaction.user.id,
-        guild_id=interaction.guild_id,
-        role_ids=role_ids(interaction),
-        upload_limit=upload_limit(interaction),
-        interaction_token=interaction.token,
-        token_expires_at=interaction.expires_at,
-        parent_track_id=parent_track_id,
-    )
-
-
-CARD_NOUNS = {
-    "song": "Song",
-    "music": "Instrumental",
-    "extend_song": "Extended song",
-    "extend_music": "Extended instrumental",
-    "singing": "Singing",
-    "stems": "Stem separation",
-    "loop": "Loop",
-    "gen_loop": "Generated loop",
-    "text_to_music": "Text to music",
-}
-
-
-def card_title(order: JobOrder) -> str:
-    noun = CARD_NOUNS.get(order.operation, order.operation.replace("_", " ").title())
-    return f"🎵 {noun} ({order.version})"
-
-
 async def launch_job(
-    bot: SoundverseBot,
+    app: Application,
     interaction: discord.Interaction[Any],
     order: JobOrder,
     card_id: int | None,
@@ -106,28 +87,28 @@ async def launch_job(
 
     `note` is shown on the card (e.g. which track was picked for the member).
     """
-    service = bot.job_service
     if card_id is None:
         card_id = (await interaction.original_response()).id
-    link = bot.job_link
+    link = app.job_link
     if link is not None:
         # The job worker admits and runs it, editing the card through the stored token. Under
         # load its answer takes seconds; waiting here would keep the interaction and the
         # command's frames alive that long, hundreds at a time, and the collector's passes
         # over them would stall the acknowledgements of the next commands.
-        bot.start_admission(
+        app.keep_task(
             settle_admission(
-                bot, link, interaction.followup, interaction.token, order, card_id, note
+                app, link, interaction.followup, interaction.token, order, card_id, note
             )
         )
         return
+    jobs = app.services.jobs
     holder: dict[str, int] = {}
 
     async def remember_move(channel_id: int, message_id: int) -> None:
-        await service.jobs.set_card(holder["job"], channel_id=channel_id, message_id=message_id)
+        await jobs.record_card_move(holder["job"], channel_id=channel_id, message_id=message_id)
 
     card = JobCard(
-        bot,
+        app,
         title=card_title(order),
         prompt=order.prompt,
         note=note,
@@ -135,15 +116,15 @@ async def launch_job(
         channel_id=order.channel_id,
         webhook=interaction.followup,
         card_message_id=card_id,
-        token_deadline=time.monotonic() + bot.settings.jobs.token_handoff,
+        token_deadline=time.monotonic() + app.settings.jobs.token_handoff,
         on_moved=remember_move,
     )
-    job = await service.submit(order, card, card_message_id=card_id)
+    job = await jobs.submit(order, card, card_message_id=card_id)
     holder["job"] = job.id
 
 
 async def settle_admission(
-    bot: SoundverseBot,
+    app: Application,
     link: WorkerLink,
     followup: discord.Webhook,
     token: str,
@@ -158,32 +139,37 @@ async def settle_admission(
     except WorkerUnavailable as error:
         # The worker may have stored the job just before it died: then the next worker runs
         # it, and the member must not be told it failed.
-        if await bot.job_service.jobs.find_by_token(token) is None:
+        if not await app.services.jobs.was_admitted(token):
             await refuse_through(followup, card_id, report_for(error))
     except Exception as error:
         await refuse_through(followup, card_id, report_for(error))
 
 
 async def card_for_stored_job(
-    bot: SoundverseBot, job: Job, order: JobOrder, note: str | None = None
+    app: Application, job: Job, order: JobOrder, note: str | None = None
 ) -> JobCard:
     """A card for a job started by another process (a previous run of the bot, or the bot
     whose job worker this is): its card while the interaction token lives."""
+    client = app.client
     webhook = None
     deadline = None
     if job.interaction_token and job.token_expires_at is not None:
         seconds_left = (
             job.token_expires_at - datetime.now(job.token_expires_at.tzinfo)
         ).total_seconds()
-        if seconds_left > TOKEN_SAFETY_MARGIN and bot.application_id is not None:
-            webhook = discord.Webhook.partial(bot.application_id, job.interaction_token, client=bot)
+        if seconds_left > TOKEN_SAFETY_MARGIN and client.application_id is not None:
+            webhook = discord.Webhook.partial(
+                client.application_id, job.interaction_token, client=client
+            )
             deadline = time.monotonic() + seconds_left - TOKEN_SAFETY_MARGIN
 
     async def remember_move(channel_id: int, message_id: int) -> None:
-        await bot.job_service.jobs.set_card(job.id, channel_id=channel_id, message_id=message_id)
+        await app.services.jobs.record_card_move(
+            job.id, channel_id=channel_id, message_id=message_id
+        )
 
     return JobCard(
-        bot,
+        app,
         title=card_title(order),
         prompt=order.prompt,
         note=note,
@@ -196,17 +182,6 @@ async def card_for_stored_job(
     )
 
 
-@dataclass(frozen=True)
-class JobPlan:
-    """What to run for an interaction, worked out once it has been acknowledged."""
-
-    operation: str
-    version: str
-    request: dict[str, Any]
-    parent_track_id: int | None = None
-    note: str | None = None
-
-
 def planned(plan: JobPlan) -> Callable[[], Awaitable[JobPlan]]:
     """A plan that needs no more work (no audio to fetch)."""
 
@@ -217,9 +192,7 @@ def planned(plan: JobPlan) -> Callable[[], Awaitable[JobPlan]]:
 
 
 async def defer_and_launch(
-    bot: SoundverseBot,
-    interaction: discord.Interaction[Any],
-    make_plan: Callable[[], Awaitable[JobPlan]],
+    interaction: discord.Interaction[Any], make_plan: Callable[[], Awaitable[JobPlan]]
 ) -> None:
     """Acknowledge, work out the plan (slow work such as fetching audio), queue the job.
 
@@ -229,13 +202,7 @@ async def defer_and_launch(
     card_id = await defer_card(interaction)
     try:
         plan = await make_plan()
-        order = order_for(
-            interaction,
-            operation=plan.operation,
-            version=plan.version,
-            request=plan.request,
-            parent_track_id=plan.parent_track_id,
-        )
-        await launch_job(bot, interaction, order, card_id, note=plan.note)
+        order = order_for(interaction, plan)
+        await launch_job(app_of(interaction), interaction, order, card_id, note=plan.note)
     except Exception as error:
         await refuse(interaction, report_for(error))

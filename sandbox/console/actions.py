@@ -513,7 +513,7 @@ class Console:
         self.state.started = [h for h in self.state.started if _still_thinking(h)]
         if self.state.started:
             return False
-        return self.stack.bot.job_service.queue.is_idle()
+        return self.stack.bot.services.jobs.is_idle()
 
 
 def cancel_requested() -> bool:

@@ -14,6 +14,8 @@ from typing import Any
 import av
 import pytest
 
+from bot.jobs.models import Requester
+from bot.storage import TrackRepository
 from sandbox.discord.local import InteractionHandle
 from sandbox.discord.openapi import spec_available
 from sandbox.discord.state import Message
@@ -92,7 +94,12 @@ async def card_shows(stack: SandboxStack, interaction: InteractionHandle, text: 
 
 
 async def member_usage(stack: SandboxStack, user: str) -> int:
-    card = await stack.bot.job_service.ledger.usage(
-        int(stack.discord.guild.id), int(stack.discord.user(user).id)
-    )
+    """Units the member has used in the local guild this period."""
+    member = Requester(int(stack.discord.user(user).id), int(stack.discord.guild.id))
+    card = await stack.bot.services.quota.usage(member)
     return card.member_used
+
+
+def stored_tracks(stack: SandboxStack) -> TrackRepository:
+    """The bot's tracks as stored, read behind its services."""
+    return TrackRepository(stack.bot.database)

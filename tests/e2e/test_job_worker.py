@@ -53,7 +53,7 @@ async def test_song_is_delivered_by_the_worker_process(make_stack: StackFactory)
     assert len(audio) == 2
     assert all(abs(decoded_duration(a.data) - 20) < 0.3 for a in audio)
     await card_shows(stack, interaction, "Done")
-    assert stack.bot.job_service.queue.is_idle(), "the job ran in the bot's own process"
+    assert stack.bot.services.jobs.is_idle(), "the job ran in the bot's own process"
 
 
 async def test_killed_worker_is_restarted_and_its_job_delivered_once(

@@ -9,7 +9,7 @@ from sandbox.discord.local import InteractionHandle
 from sandbox.discord.state import JSON, Message
 from sandbox.soundverse.texts import write_lyrics
 from sandbox.stack import SandboxStack
-from tests.e2e.conftest import StackFactory, embed_text, result_for
+from tests.e2e.conftest import StackFactory, embed_text, member_usage, result_for, stored_tracks
 
 LYRICS_PATH = "/v1/generate/lyrics"
 SONG_PATH = "/v5/generate/song"
@@ -153,8 +153,8 @@ async def test_submitted_form_delivers_a_song_with_those_lyrics(stack: SandboxSt
     assert await submit.wait_for_ack() == 5
     result = await stack.discord.wait_for_message(result_for(bob.id), timeout=20)
     assert [a.filename.endswith(".mp3") for a in result.attachments].count(True) == 2
-    await stack.bot.job_service.queue.wait_until_idle()
-    tracks = await stack.bot.job_service.tracks.user_history(int(bob.id))
+    await stack.bot.services.jobs.wait_until_idle()
+    tracks = await stored_tracks(stack).user_history(int(bob.id))
     assert tracks and all(t.lyrics == values["lyrics"] for t in tracks)
     assert all(t.prompt == "rainy trains" for t in tracks)
     assert stack.soundverse.counters.posts[SONG_PATH] == 1
@@ -256,13 +256,6 @@ async def test_upstream_error_is_explained_privately_and_no_card_stays(
 def lyrics_cost_one(settings: Settings) -> None:
     """Lyrics cost a unit, as a guild may configure."""
     settings.quota.costs = {**settings.quota.costs, "lyrics": 1}
-
-
-async def member_usage(stack: SandboxStack, user: str) -> int:
-    card = await stack.bot.job_service.ledger.usage(
-        int(stack.discord.guild.id), int(stack.discord.user(user).id)
-    )
-    return card.member_used
 
 
 async def test_configured_lyrics_cost_is_billed(make_stack: StackFactory) -> None:

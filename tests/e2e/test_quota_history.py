@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sandbox.discord.state import Message
 from sandbox.stack import SandboxStack
-from tests.e2e.conftest import embed_text, result_for
+from tests.e2e.conftest import embed_text, result_for, stored_tracks
 
 
 async def make_song(stack: SandboxStack, user: str = "alice", prompt: str = "lofi rain") -> Message:
@@ -14,7 +14,7 @@ async def make_song(stack: SandboxStack, user: str = "alice", prompt: str = "lof
         lambda m: result_for(stack.discord.user(user).id)(m) and prompt in embed_text(m),
         timeout=30,
     )
-    await stack.bot.job_service.queue.wait_until_idle()
+    await stack.bot.services.jobs.wait_until_idle()
     return result
 
 
@@ -49,7 +49,7 @@ async def test_admin_quota_is_refused_without_manage_server(stack: SandboxStack)
     reply = await reply_to(stack, interaction.id)
     assert reply.ephemeral
     assert "Manage Server" in embed_text(reply)
-    policy = await stack.bot.job_service.ledger.get_policy(int(stack.discord.guild.id))
+    policy = await stack.bot.services.quota.policy(int(stack.discord.guild.id))
     assert policy.units_per_period == 100
 
 
@@ -68,7 +68,7 @@ async def test_history_lists_tracks_and_reposts_one(stack: SandboxStack) -> None
     listing = await reply_to(stack, interaction.id)
     assert listing.ephemeral
     assert "lofi rain" in embed_text(listing) or "#1" in embed_text(listing)
-    tracks = await stack.bot.job_service.tracks.user_history(int(stack.discord.user("alice").id))
+    tracks = await stored_tracks(stack).user_history(int(stack.discord.user("alice").id))
     await stack.discord.select(listing, "Post a track again…", [str(tracks[0].id)], user="alice")
     repost = await stack.discord.wait_for_message(
         lambda m: m.content.startswith(f"🎵 Track #{tracks[0].id}")
@@ -94,14 +94,12 @@ async def test_variation_runs_again_with_the_track_as_parent(stack: SandboxStack
     """Variation makes a new job from the same request; its tracks name the original as parent."""
     first = await make_song(stack)
     await stack.discord.click(first, "Variation", user="bob")
-    alice_tracks = await stack.bot.job_service.tracks.user_history(
-        int(stack.discord.user("alice").id)
-    )
+    alice_tracks = await stored_tracks(stack).user_history(int(stack.discord.user("alice").id))
     await stack.discord.wait_for_message(
         lambda m: result_for(stack.discord.user("bob").id)(m), timeout=30
     )
-    await stack.bot.job_service.queue.wait_until_idle()
-    bob_tracks = await stack.bot.job_service.tracks.user_history(int(stack.discord.user("bob").id))
+    await stack.bot.services.jobs.wait_until_idle()
+    bob_tracks = await stored_tracks(stack).user_history(int(stack.discord.user("bob").id))
     assert bob_tracks and all(t.parent_id == alice_tracks[-1].id for t in bob_tracks)
     assert all(t.prompt == "lofi rain" for t in bob_tracks)
     assert stack.soundverse.counters.posts["/v5/generate/song"] == 2
@@ -114,9 +112,7 @@ async def test_delete_removes_message_and_tracks(stack: SandboxStack) -> None:
     await stack.discord.wait_until(
         lambda: next((m for m in stack.discord.messages if m.id == result.id and m.deleted), None)
     )
-    assert (
-        await stack.bot.job_service.tracks.user_history(int(stack.discord.user("alice").id)) == ()
-    )
+    assert await stored_tracks(stack).user_history(int(stack.discord.user("alice").id)) == ()
 
 
 async def test_delete_is_refused_to_other_members(stack: SandboxStack) -> None:
@@ -125,7 +121,4 @@ async def test_delete_is_refused_to_other_members(stack: SandboxStack) -> None:
     click = await stack.discord.click(result, "Delete", user="carol")
     refusal = await reply_to(stack, click.id)
     assert refusal.ephemeral and "Only the member who made this track" in embed_text(refusal)
-    assert (
-        len(await stack.bot.job_service.tracks.user_history(int(stack.discord.user("alice").id)))
-        == 2
-    )
+    assert len(await stored_tracks(stack).user_history(int(stack.discord.user("alice").id))) == 2

@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     embed_text,
     member_usage,
     result_for,
+    stored_tracks,
 )
 
 SONG_PATH = "/v5/generate/song"
@@ -73,8 +74,8 @@ async def test_song_records_tracks_and_commits_quota(stack: SandboxStack) -> Non
     alice = stack.discord.user("alice")
     await stack.discord.slash("song", user="alice", prompt="lofi rain", duration=20)
     result = await stack.discord.wait_for_message(result_for(alice.id), timeout=20)
-    await stack.bot.job_service.queue.wait_until_idle()
-    tracks = await stack.bot.job_service.tracks.user_history(int(alice.id))
+    await stack.bot.services.jobs.wait_until_idle()
+    tracks = await stored_tracks(stack).user_history(int(alice.id))
     assert len(tracks) == 2
     assert {t.take_index for t in tracks} == {1, 2}
     assert all(t.message_id == int(result.id) for t in tracks)
@@ -89,7 +90,7 @@ async def test_music_delivers_one_take(stack: SandboxStack) -> None:
     result = await stack.discord.wait_for_message(result_for(alice.id), timeout=20)
     assert [a.filename.endswith(".mp3") for a in result.attachments].count(True) == 1
     assert "instrumental" in result.content
-    await stack.bot.job_service.queue.wait_until_idle()
+    await stack.bot.services.jobs.wait_until_idle()
     assert await member_usage(stack, "alice") == 1
 
 
@@ -217,7 +218,7 @@ async def test_restart_mid_job_delivers_once_with_one_post(
     await stack.stop_bot()
     await stack.start_bot()
     await stack.discord.wait_for_message(result_for(alice.id), timeout=30)
-    await stack.bot.job_service.queue.wait_until_idle()
+    await stack.bot.services.jobs.wait_until_idle()
     results = [m for m in stack.discord.messages if result_for(alice.id)(m)]
     assert len(results) == 1
     assert stack.soundverse.counters.posts[SONG_PATH] == 1
@@ -256,7 +257,7 @@ async def test_cancel_while_running_stops_following(
     await stack.discord.click(card, "Cancel", user="alice")
     ended = await card_shows(stack, interaction, "Cancelled.")
     assert "refunded" not in embed_text(ended)
-    await stack.bot.job_service.queue.wait_until_idle()
+    await stack.bot.services.jobs.wait_until_idle()
     assert await member_usage(stack, "alice") == 2
 
 

@@ -9,7 +9,7 @@ from bot.storage import NewTrack
 from sandbox.discord.state import Attachment, Message
 from sandbox.soundverse.media import render_audio
 from sandbox.stack import SandboxStack
-from tests.e2e.conftest import StackFactory, decoded_duration, embed_text, result_for
+from tests.e2e.conftest import StackFactory, decoded_duration, embed_text, result_for, stored_tracks
 
 
 async def finished_result(stack: SandboxStack, user: str, text: str) -> Message:
@@ -18,7 +18,7 @@ async def finished_result(stack: SandboxStack, user: str, text: str) -> Message:
     message = await stack.discord.wait_for_message(
         lambda m: result_for(member.id)(m) and text in embed_text(m), timeout=30
     )
-    await stack.bot.job_service.queue.wait_until_idle()
+    await stack.bot.services.jobs.wait_until_idle()
     return message
 
 
@@ -26,7 +26,7 @@ async def a_song(stack: SandboxStack, seconds: int = 20) -> tuple[Message, int]:
     """Alice's song result and the id of its first take."""
     await stack.discord.slash("song", user="alice", prompt="lofi rain", duration=seconds)
     result = await finished_result(stack, "alice", "lofi rain")
-    tracks = await stack.bot.job_service.tracks.user_history(int(stack.discord.user("alice").id))
+    tracks = await stored_tracks(stack).user_history(int(stack.discord.user("alice").id))
     return result, min(t.id for t in tracks)
 
 
@@ -54,7 +54,7 @@ async def test_extend_song_continues_a_track_with_its_lineage(stack: SandboxStac
     result = await finished_result(stack, "alice", "extended song")
     assert abs(decoded_duration(audio_files(result)[0].data) - 40) < 0.5
     assert stack.soundverse.counters.posts["/v5/extend/song"] == 1
-    lineage = await stack.bot.job_service.tracks.lineage(track_id)
+    lineage = await stack.bot.services.library.lineage(track_id)
     assert lineage is not None and len(lineage.children) == 1
     assert "Made from" in embed_text(result)
 
@@ -94,7 +94,7 @@ async def test_all_stems_arrive_in_one_message_as_child_tracks(stack: SandboxSta
     names = sorted(a.filename.split("-")[0] for a in audio_files(result))
     assert names == ["bass", "drums", "other", "vocals"]
     assert stack.soundverse.counters.posts["/v1/generate/stem-separation/all-stems"] == 1
-    lineage = await stack.bot.job_service.tracks.lineage(track_id)
+    lineage = await stack.bot.services.library.lineage(track_id)
     assert lineage is not None and len(lineage.children) == 4
 
 
@@ -131,7 +131,7 @@ async def test_extend_button_opens_modal_and_continues(stack: SandboxStack) -> N
     await stack.discord.submit_modal(click, {"position": "12", "lyrics": "la", "prompt": ""})
     extended = await finished_result(stack, "alice", "extended song")
     assert abs(decoded_duration(audio_files(extended)[0].data) - 42) < 0.5
-    lineage = await stack.bot.job_service.tracks.lineage(track_id)
+    lineage = await stack.bot.services.library.lineage(track_id)
     assert lineage is not None and len(lineage.children) == 1
 
 
@@ -250,7 +250,7 @@ async def test_too_long_upload_is_refused_with_the_limit(make_stack: StackFactor
 async def test_someone_elses_private_track_is_refused(stack: SandboxStack) -> None:
     """A track from bob's DMs cannot be used by alice in the server."""
     bob = int(stack.discord.user("bob").id)
-    private = await stack.bot.job_service.tracks.add(
+    private = await stored_tracks(stack).add(
         NewTrack(channel_id=1, user_id=bob, operation="song", audio_url=stack.soundverse.url)
     )
     interaction = await stack.discord.slash("stems", user="alice", track=str(private.id))

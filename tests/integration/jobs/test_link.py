@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -20,14 +21,16 @@ from bot.jobs.link import (
     refusal_message,
 )
 from bot.jobs.models import JobOrder
+from bot.jobs.operations import Operation
 from bot.storage import QuotaExceeded, RefusalReason
 
 FAKE_WORKER = (sys.executable, str(Path(__file__).with_name("fake_worker.py")))
 
 
-def order(operation: str = "song", user_id: int = 7) -> JobOrder:
+def order(operation: str = Operation.SONG, user_id: int = 7) -> JobOrder:
+    """An order; the fake worker takes a few made-up operations ("crash", ...) as instructions."""
     return JobOrder(
-        operation=operation,
+        operation=cast(Operation, operation),
         version="v5",
         request={"prompt": "rain"},
         channel_id=5,
@@ -148,6 +151,12 @@ def test_order_survives_the_link() -> None:
     """An order read back from its link message equals the order sent."""
     sent = order()
     assert order_from_message(order_message(sent)) == sent
+
+
+def test_order_read_from_the_link_names_its_operation() -> None:
+    """The operation of an order read back from the link is an `Operation`, not a string."""
+    received = order_from_message(order_message(order()))
+    assert received.operation is Operation.SONG
 
 
 def test_refusal_survives_the_link() -> None:

@@ -12,10 +12,11 @@ from pydantic import HttpUrl, SecretStr
 
 from bot.config import AudioSettings, Settings, SoundverseSettings, StorageSettings
 from bot.jobs.models import Delivery, JobFailure, JobOrder, JobView, PostedMessage
+from bot.jobs.operations import Operation
 from bot.jobs.requests import song_request
 from bot.jobs.service import JobService, stored_request
 from bot.soundverse import SongRequest, SoundverseClient
-from bot.storage import Database, JobState, NewJob
+from bot.storage import Database, JobRepository, JobState, NewJob, QuotaLedger, TrackRepository
 from sandbox.soundverse import SoundverseStandIn
 
 SONG_PATH = "/v5/generate/song"
@@ -53,6 +54,23 @@ class Pipeline:
     service: JobService
     standin: SoundverseStandIn
     database: Database
+    settings: Settings
+    client: SoundverseClient
+
+    @property
+    def jobs(self) -> JobRepository:
+        """The jobs as stored, read behind the service."""
+        return JobRepository(self.database)
+
+    @property
+    def tracks(self) -> TrackRepository:
+        """The tracks as stored, read behind the service."""
+        return TrackRepository(self.database)
+
+    @property
+    def ledger(self) -> QuotaLedger:
+        """The quota ledger, read behind the service."""
+        return QuotaLedger(self.database, self.settings.quota)
 
 
 @pytest.fixture
@@ -70,7 +88,7 @@ async def pipeline(tmp_path: Path) -> AsyncIterator[Pipeline]:
     client = SoundverseClient(settings.soundverse, settings.endpoints)
     service = JobService(client=client, database=database, settings=settings)
     try:
-        yield Pipeline(service, standin, database)
+        yield Pipeline(service, standin, database, settings, client)
     finally:
         await service.close()
         await client.close()
@@ -80,7 +98,7 @@ async def pipeline(tmp_path: Path) -> AsyncIterator[Pipeline]:
 
 def song_order(user_id: int = 1) -> JobOrder:
     return JobOrder(
-        operation="song",
+        operation=Operation.SONG,
         version="v5",
         request=song_request(version="v5", prompt="rain", duration=15),
         channel_id=10,
@@ -94,13 +112,13 @@ async def test_delivered_job_records_tracks_and_commits(pipeline: Pipeline) -> N
     observer = RecordingObserver()
     job = await pipeline.service.submit(song_order(), observer)
     await observer.ended.wait()
-    await pipeline.service.queue.wait_until_idle()
+    await pipeline.service.wait_until_idle()
     delivery = observer.delivered[0]
     assert [take.path is not None and take.path.exists() for take in delivery.takes] == [True, True]
-    tracks = await pipeline.service.tracks.of_job(job.id)
+    tracks = await pipeline.tracks.of_job(job.id)
     assert [t.message_id for t in tracks] == [1000 + job.id] * 2
-    assert (await pipeline.service.jobs.get(job.id)).state is JobState.DONE
-    card = await pipeline.service.ledger.usage(99, 1)
+    assert (await pipeline.jobs.get(job.id)).state is JobState.DONE
+    card = await pipeline.ledger.usage(99, 1)
     assert card.member_used == 2
 
 
@@ -125,8 +143,8 @@ async def test_stream_cut_before_any_id_fails_unbilled_and_refunds(pipeline: Pip
     await observer.ended.wait()
     failure = observer.failures[0]
     assert "never started" in failure.message and failure.refunded
-    assert (await pipeline.service.jobs.get(job.id)).state is JobState.FAILED
-    assert (await pipeline.service.ledger.usage(99, 1)).member_used == 0
+    assert (await pipeline.jobs.get(job.id)).state is JobState.FAILED
+    assert (await pipeline.ledger.usage(99, 1)).member_used == 0
 
 
 async def test_generation_failure_after_billing_keeps_the_units(pipeline: Pipeline) -> None:
@@ -138,33 +156,33 @@ async def test_generation_failure_after_billing_keeps_the_units(pipeline: Pipeli
     failure = observer.failures[0]
     assert failure.message.startswith("Soundverse could not finish this track")
     assert not failure.refunded
-    await pipeline.service.queue.wait_until_idle()
-    assert (await pipeline.service.ledger.usage(99, 1)).member_used == 2
+    await pipeline.service.wait_until_idle()
+    assert (await pipeline.ledger.usage(99, 1)).member_used == 2
 
 
 async def test_resume_follows_a_submitted_job_without_posting(pipeline: Pipeline) -> None:
     """A job stored as streaming with its id is finished through status after a restart."""
     observer = RecordingObserver()
     service = pipeline.service
-    reservation = await service.ledger.reserve(99, 1, "song", 2)
+    reservation = await pipeline.ledger.reserve(99, 1, "song", 2)
     # Start a real generation at the stand-in and keep only its id, as a crashed bot would.
-    stream = service.client.stream_song(SongRequest(prompt="rain"))
+    stream = pipeline.client.stream_song(SongRequest(prompt="rain"))
     async for state in stream:
         if state.message_id:
             break
     await stream.aclose()
-    job = await service.jobs.create(
+    job = await pipeline.jobs.create(
         NewJob(
             channel_id=10,
             user_id=1,
-            operation="song",
+            operation=Operation.SONG,
             request=stored_request(song_order()),
             guild_id=99,
             reservation_id=reservation.id,
         )
     )
-    await service.jobs.set_ids(job.id, soundverse_message_id=state.message_id)
-    await service.jobs.transition(job.id, JobState.SUBMITTED)
+    await pipeline.jobs.set_ids(job.id, soundverse_message_id=state.message_id)
+    await pipeline.jobs.transition(job.id, JobState.SUBMITTED)
 
     async def observer_for(*_: object) -> RecordingObserver:
         return observer
@@ -178,18 +196,18 @@ async def test_resume_follows_a_submitted_job_without_posting(pipeline: Pipeline
 async def test_resume_fails_a_job_sent_without_an_id(pipeline: Pipeline) -> None:
     """A queued job that was attempted but never got an id cannot be followed: failed, refunded."""
     service = pipeline.service
-    reservation = await service.ledger.reserve(99, 1, "song", 2)
-    job = await service.jobs.create(
+    reservation = await pipeline.ledger.reserve(99, 1, "song", 2)
+    job = await pipeline.jobs.create(
         NewJob(
             channel_id=10,
             user_id=1,
-            operation="song",
+            operation=Operation.SONG,
             request=stored_request(song_order()),
             guild_id=99,
             reservation_id=reservation.id,
         )
     )
-    await service.jobs.record_attempt(job.id)
+    await pipeline.jobs.record_attempt(job.id)
     observer = RecordingObserver()
 
     async def observer_for(*_: object) -> RecordingObserver:
@@ -197,5 +215,5 @@ async def test_resume_fails_a_job_sent_without_an_id(pipeline: Pipeline) -> None
 
     assert await service.resume_unfinished(observer_for) == []
     assert observer.failures and observer.failures[0].refunded
-    assert (await service.jobs.get(job.id)).state is JobState.FAILED
+    assert (await pipeline.jobs.get(job.id)).state is JobState.FAILED
     assert sum(pipeline.standin.counters.posts.values()) == 0

@@ -137,6 +137,18 @@ async def test_guild_history_pages_with_a_total(tracks: TrackRepository) -> None
     assert not last.has_more
 
 
+async def test_user_history_pages_in_one_guild_or_everywhere(tracks: TrackRepository) -> None:
+    """A user's history pages count only their tracks, in the guild given or in all places."""
+    mine = [await add(tracks, prompt=f"track {n}") for n in range(4)]
+    elsewhere = await add(tracks, guild_id=2000)
+    await add(tracks, user_id=2)
+    in_guild = await tracks.user_history_page(1, GUILD, page=2, per_page=3)
+    everywhere = await tracks.user_history_page(1, page=1, per_page=3)
+    assert ([t.id for t in in_guild.items], in_guild.total) == ([mine[0].id], 4)
+    assert [t.id for t in everywhere.items] == [elsewhere.id, mine[3].id, mine[2].id]
+    assert everywhere.total == 5
+
+
 async def test_user_history_filters_and_uses_a_cursor(tracks: TrackRepository) -> None:
     """user_history lists one user's tracks newest first, by guild, before a track id."""
     mine = [await add(tracks) for _ in range(4)]

@@ -10,14 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.soundverse import LyricsRequest
-from bot.ui.lyrics_card import (
+from bot.soundverse.limits import LYRICS_MAX_CHARS
+from cogs.lyrics.card import (
     DESCRIPTION_LIMIT,
     EMBEDS_PER_MESSAGE,
     MAX_MESSAGES,
     MESSAGE_EMBEDS_LIMIT,
-    SONG_LYRICS_LIMIT,
     TITLE_LIMIT,
-    SongForm,
     broken_line,
     card_messages,
     joined_chunks,
@@ -26,10 +25,10 @@ from bot.ui.lyrics_card import (
     lyrics_pages,
     request_from_card,
     song_prompt,
-    submitted_values,
     title_text,
     trimmed_lyrics,
 )
+from cogs.lyrics.components import song_form
 
 
 def as_message(embeds: list[discord.Embed]) -> discord.Message:
@@ -174,7 +173,7 @@ def test_trimmed_lyrics_keep_whole_lines_within_the_song_limit() -> None:
     """Trimming keeps whole lines, stays within 3000 characters and ends on a sung line."""
     text = song_lyrics(40)
     trimmed = trimmed_lyrics(text)
-    assert len(trimmed) <= SONG_LYRICS_LIMIT
+    assert len(trimmed) <= LYRICS_MAX_CHARS
     assert text.startswith(trimmed)
     assert not trimmed.endswith("]")
     assert trimmed.split("\n")[-1] == "We keep the silver river close tonight"
@@ -194,7 +193,7 @@ def test_song_prompt_adds_genre_and_mood() -> None:
 
 def test_song_form_fits_discord_modal_limits() -> None:
     """The form has a title of at most 45 characters and two prefilled text inputs."""
-    form = SongForm("a prompt", "some lyrics").to_dict()
+    form = song_form("a prompt", "some lyrics").to_dict()
     assert 1 <= len(form["title"]) <= 45
     assert 1 <= len(form["components"]) <= 5
     inputs = [component["component"] for component in form["components"]]
@@ -202,12 +201,3 @@ def test_song_form_fits_discord_modal_limits() -> None:
         ("prompt", "a prompt"),
         ("lyrics", "some lyrics"),
     ]
-
-
-def test_submitted_values_read_labels_and_action_rows() -> None:
-    """Text inputs are found inside labels and inside legacy action rows alike."""
-    components = [
-        {"type": 18, "component": {"type": 4, "custom_id": "prompt", "value": "p"}},
-        {"type": 1, "components": [{"type": 4, "custom_id": "lyrics", "value": "l"}]},
-    ]
-    assert submitted_values(components) == {"prompt": "p", "lyrics": "l"}

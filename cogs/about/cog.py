@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot import __version__
-from bot.soundverse.health import ApiHealth, check_api_health
-
-if TYPE_CHECKING:
-    from bot.app import SoundverseBot
+from bot.soundverse.health import ApiHealth
+from bot.ui.feature import FeatureCog
 
 
 def format_uptime(seconds: float) -> str:
@@ -37,33 +34,26 @@ def health_line(health: ApiHealth) -> str:
     return f"{mark} {health.summary} ({health.latency_ms:.0f} ms)"
 
 
-class About(commands.Cog):
+class About(FeatureCog):
     """The `/about` command."""
 
-    def __init__(self, bot: SoundverseBot) -> None:
-        self.bot = bot
-
     @app_commands.command(name="about", description="What this bot is, its version, and status")
-    async def about(self, interaction: discord.Interaction) -> None:
+    async def about(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(thinking=True)
-        health = await check_api_health(self.bot.soundverse)
+        health = await self.app.services.api_health()
+        client = self.app.client
         embed = discord.Embed(
             title="Soundverse for Discord",
             description="Songs, instrumentals, lyrics, stems and loops from the Soundverse API.",
             colour=discord.Colour.blurple(),
         )
         embed.add_field(name="Version", value=__version__)
-        embed.add_field(name="Uptime", value=format_uptime(time.monotonic() - self.bot.started_at))
-        embed.add_field(name="Servers", value=str(len(self.bot.guilds)))
+        embed.add_field(name="Uptime", value=format_uptime(time.monotonic() - self.app.started_at))
+        embed.add_field(name="Servers", value=str(len(client.guilds)))
         embed.add_field(name="Soundverse API", value=health_line(health), inline=False)
+        latency = client.latency
         embed.add_field(
             name="Gateway latency",
-            value=f"{self.bot.latency * 1000:.0f} ms"
-            if self.bot.latency == self.bot.latency
-            else "–",
+            value=f"{latency * 1000:.0f} ms" if latency == latency else "–",
         )
         await interaction.followup.send(embed=embed)
-
-
-async def setup(bot: SoundverseBot) -> None:
-    await bot.add_cog(About(bot))

@@ -1,27 +1,27 @@
-"""The result message of a job: who asked, what came out, the files, and the track's buttons."""
+"""The result message of a job: who asked, what came out, the files, and what can follow.
+
+The row of follow-ups under a result is whatever the loaded features contribute
+(`bot.ui.follow_ups`); the card itself names none of them.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import discord
 
 from bot.jobs.inputs import clock_time
 from bot.jobs.models import DeliveredTake, Delivery
+from bot.jobs.operations import Operation
 from bot.storage import Track
+from bot.ui.follow_ups import FollowUpRegistry, ResultTrack
 from bot.ui.text import clip
 
 RESULT_COLOUR = discord.Colour.from_rgb(120, 86, 255)
-
-OPERATION_NOUN = {
-    "song": "song",
-    "music": "instrumental",
-    "extend_song": "extended song",
-    "extend_music": "extended instrumental",
-    "singing": "singing",
-    "stems": "stems",
-    "loop": "loop",
-    "gen_loop": "loop",
-    "text_to_music": "music",
-}
+BUTTONS_PER_ROW = 5
+ROWS = 5
+LINKS_SHOWN = 5
 
 
 def format_duration(seconds: float | None) -> str:
@@ -50,9 +50,8 @@ def describe_take(take: DeliveredTake) -> str:
 def result_embed(delivery: Delivery, parent_link: str | None = None) -> discord.Embed:
     """The card of a finished track."""
     order = delivery.order
-    noun = OPERATION_NOUN.get(order.operation, order.operation)
     embed = discord.Embed(
-        title=delivery.song_name or f"Your {noun}",
+        title=delivery.song_name or f"Your {order.operation.noun}",
         colour=RESULT_COLOUR,
         description="\n".join(describe_take(take) for take in delivery.takes) or "No audio.",
     )
@@ -75,40 +74,58 @@ def result_embed(delivery: Delivery, parent_link: str | None = None) -> discord.
     return embed
 
 
-def track_actions(view: discord.ui.View, track_id: int) -> discord.ui.View:
-    """The follow-ups every result carries (rows 0 and 1), all restart-proof."""
-    from bot.ui.buttons import DeleteTrackButton, VariationButton
-    from bot.ui.followups import ExtendButton, LoopButton, LyricsButton, StemsSelect
-
-    for item in (
-        ExtendButton(track_id),
-        LoopButton(track_id),
-        VariationButton(track_id),
-        LyricsButton(track_id),
-        DeleteTrackButton(track_id),
-        StemsSelect(track_id),
-    ):
-        view.add_item(item)
-    return view
-
-
-def result_view(delivery: Delivery) -> discord.ui.View:
-    """Buttons under a result: actions on the track, and links to takes that did not fit."""
+def laid_out(
+    follow_ups: Sequence[discord.ui.Item[Any]], links: Sequence[discord.ui.Button[Any]]
+) -> discord.ui.View:
+    """A view with the follow-ups' buttons first (five a row), each select on a row of its own,
+    then the link buttons; what does not fit in Discord's five rows is left out."""
     view = discord.ui.View(timeout=None)
-    if delivery.track_ids:
-        track_actions(view, delivery.track_ids[0])
-    links = [take for take in delivery.takes if take.path is None]
-    for take in links[:5]:
-        if take.audio_url.startswith(("https://", "http://")):
-            view.add_item(
-                discord.ui.Button(
-                    label=f"{take.song_name or 'Take'} {take.index} (link)"[:80],
-                    url=take.audio_url[:512],
-                    style=discord.ButtonStyle.link,
-                    row=2,
-                )
-            )
+    buttons = [item for item in follow_ups if item.type is discord.ComponentType.button]
+    others = [item for item in follow_ups if item.type is not discord.ComponentType.button]
+    rows: list[list[discord.ui.Item[Any]]] = [
+        buttons[start : start + BUTTONS_PER_ROW]
+        for start in range(0, len(buttons), BUTTONS_PER_ROW)
+    ]
+    rows += [[item] for item in others]
+    if links:
+        rows.append(list(links[:BUTTONS_PER_ROW]))
+    for number, row in enumerate(rows[:ROWS]):
+        for item in row:
+            item.row = number
+            view.add_item(item)
     return view
+
+
+def track_view(
+    registry: FollowUpRegistry,
+    track_id: int,
+    operation: Operation,
+    links: Sequence[discord.ui.Button[Any]] = (),
+) -> discord.ui.View:
+    """The follow-ups that apply to a track, and link buttons after them."""
+    return laid_out(registry.items_for(ResultTrack(track_id, operation)), links)
+
+
+def link_buttons(delivery: Delivery) -> list[discord.ui.Button[Any]]:
+    """Links to the takes that were too large to attach."""
+    return [
+        discord.ui.Button(
+            label=f"{take.song_name or 'Take'} {take.index} (link)"[:80],
+            url=take.audio_url[:512],
+            style=discord.ButtonStyle.link,
+        )
+        for take in delivery.takes
+        if take.path is None and take.audio_url.startswith(("https://", "http://"))
+    ][:LINKS_SHOWN]
+
+
+def result_view(delivery: Delivery, registry: FollowUpRegistry) -> discord.ui.View:
+    """Buttons under a result: what can follow its first take, and links to takes that did
+    not fit."""
+    links = link_buttons(delivery)
+    if not delivery.track_ids:
+        return laid_out([], links)
+    return track_view(registry, delivery.track_ids[0], delivery.order.operation, links)
 
 
 def result_files(delivery: Delivery) -> list[discord.File]:
@@ -124,11 +141,14 @@ def result_files(delivery: Delivery) -> list[discord.File]:
 
 
 def result_message(
-    delivery: Delivery, requester_id: int, parent_link: str | None = None
+    delivery: Delivery,
+    requester_id: int,
+    registry: FollowUpRegistry,
+    parent_link: str | None = None,
 ) -> tuple[str, discord.Embed, list[discord.File], discord.ui.View]:
     """Content, embed, files and view of the result message (files are fresh each call)."""
-    noun = OPERATION_NOUN.get(delivery.order.operation, delivery.order.operation)
-    verb = "are" if noun.endswith("s") and noun != "singing" else "is"
-    content = f"<@{requester_id}> your {noun} {verb} ready."
+    operation = delivery.order.operation
+    verb = "are" if operation.plural else "is"
+    content = f"<@{requester_id}> your {operation.noun} {verb} ready."
     embed = result_embed(delivery, parent_link)
-    return content, embed, result_files(delivery), result_view(delivery)
+    return content, embed, result_files(delivery), result_view(delivery, registry)

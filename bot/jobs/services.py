@@ -1,0 +1,35 @@
+"""The core's services, built once per process: what every front end calls, and nothing else.
+
+Repositories stay inside the services; a cog or a script reaches tracks, jobs and quota only
+through the rules these services apply.
+"""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.jobs.library import TrackLibrary
+from bot.jobs.lyrics import LyricsWriter
+from bot.jobs.quota import QuotaService
+from bot.jobs.service import JobService
+from bot.soundverse import SoundverseClient
+from bot.soundverse.health import ApiHealth, check_api_health
+from bot.storage import Database
+
+
+class Services:
+    """Jobs, the track library, quota and lyrics, over one database and one API client."""
+
+    def __init__(self, client: SoundverseClient, database: Database, settings: Settings) -> None:
+        self._client = client
+        self.jobs = JobService(client=client, database=database, settings=settings)
+        self.library = TrackLibrary(database)
+        self.quota = QuotaService(database, settings.quota)
+        self.lyrics = LyricsWriter(client, self.quota)
+
+    async def api_health(self) -> ApiHealth:
+        """Whether Soundverse answers and accepts the key, and how fast."""
+        return await check_api_health(self._client)
+
+    async def close(self) -> None:
+        """Stop following jobs; their state stays in the database for the next start."""
+        await self.jobs.close()

@@ -1,0 +1,4 @@
+"""Presentation shared by features: the job card, the result card and its follow-up registry,
+the restart-proof component base, the audio-input picker, progress and error reporting.
+
+It reaches the running bot only through `bot.ui.application.Application`."""

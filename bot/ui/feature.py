@@ -1,0 +1,63 @@
+"""The base of every feature's cog.
+
+Besides its slash commands (which discord.py adds with the cog), a feature may bring
+restart-proof components, follow-ups under results and message context menus. A
+`FeatureCog` registers them when it loads and removes them when it unloads, so the
+application wires no feature by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any, ClassVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.ui.application import Application
+from bot.ui.components import RestartProofForm
+from bot.ui.follow_ups import FollowUpEntry
+
+MessageMenuCallback = Callable[
+    [discord.Interaction[Any], discord.Message], Coroutine[Any, Any, None]
+]
+
+
+class FeatureCog(commands.Cog):
+    """A feature of the bot; set `components` and `follow_ups`, add menus in `__init__`."""
+
+    components: ClassVar[tuple[type[Any], ...]] = ()
+    """Restart-proof buttons, selects and forms (`bot.ui.components`) of the feature."""
+    follow_ups: ClassVar[tuple[FollowUpEntry, ...]] = ()
+    """What the feature offers under results (`bot.ui.follow_ups`)."""
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self._menus: list[app_commands.ContextMenu] = []
+
+    def add_message_menu(self, name: str, callback: MessageMenuCallback) -> None:
+        """A message context menu of the feature, registered with the cog."""
+        self._menus.append(app_commands.ContextMenu(name=name, callback=callback))
+
+    def _forms(self) -> list[type[RestartProofForm[Any]]]:
+        return [item for item in self.components if issubclass(item, RestartProofForm)]
+
+    def _dynamic_items(self) -> list[type[discord.ui.DynamicItem[Any]]]:
+        return [item for item in self.components if issubclass(item, discord.ui.DynamicItem)]
+
+    async def cog_load(self) -> None:
+        client = self.app.client
+        client.add_dynamic_items(*self._dynamic_items())
+        self.app.forms.add(*self._forms())
+        self.app.follow_ups.add(*self.follow_ups)
+        for menu in self._menus:
+            client.tree.add_command(menu)
+
+    async def cog_unload(self) -> None:
+        client = self.app.client
+        for menu in self._menus:
+            client.tree.remove_command(menu.name, type=menu.type)
+        self.app.follow_ups.remove(*self.follow_ups)
+        self.app.forms.remove(*self._forms())
+        client.remove_dynamic_items(*self._dynamic_items())

@@ -1,0 +1,81 @@
+"""The follow-ups offered under a result, as each loaded feature contributes them.
+
+A feature's cog adds its `FollowUp` entries when it loads and removes them when it unloads,
+so the result card never names a feature. Entries are shown in the order of their
+`position`; the features of this bot use:
+
+    10 Extend    20 Loop    30 Variation    40 Lyrics    50 Play in voice
+    60 Submit to contest    90 Delete    100 the stems menu (a select, on its own row)
+
+Each entry decides whether it applies to a track (no Lyrics on stems or instrumentals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from bot.jobs.operations import FollowUp, Operation
+
+
+@dataclass(frozen=True, slots=True)
+class ResultTrack:
+    """The track a result shows, as its follow-ups need to know it."""
+
+    track_id: int
+    operation: Operation
+
+
+def offered_for(follow_up: FollowUp) -> Callable[[ResultTrack], bool]:
+    """Applies where the track's operation says `follow_up` makes sense."""
+
+    def applies(track: ResultTrack) -> bool:
+        return follow_up in track.operation.follow_ups
+
+    return applies
+
+
+def always(track: ResultTrack) -> bool:
+    """Applies to every track."""
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpEntry:
+    """One follow-up a feature offers under results: where it goes, when, and how it is made."""
+
+    name: str
+    position: int
+    build: Callable[[ResultTrack], discord.ui.Item[Any]]
+    applies: Callable[[ResultTrack], bool] = always
+
+
+class FollowUpRegistry:
+    """The follow-ups of the features loaded now, in their documented order."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, FollowUpEntry] = {}
+
+    def add(self, *entries: FollowUpEntry) -> None:
+        for entry in entries:
+            if entry.name in self._entries:
+                raise ValueError(f"a follow-up named {entry.name!r} is already registered")
+            self._entries[entry.name] = entry
+
+    def remove(self, *entries: FollowUpEntry) -> None:
+        for entry in entries:
+            self._entries.pop(entry.name, None)
+
+    def names(self) -> list[str]:
+        """The registered follow-ups, in order."""
+        return [entry.name for entry in self._ordered()]
+
+    def items_for(self, track: ResultTrack) -> list[discord.ui.Item[Any]]:
+        """The components of every follow-up that applies to `track`, in order."""
+        return [entry.build(track) for entry in self._ordered() if entry.applies(track)]
+
+    def _ordered(self) -> list[FollowUpEntry]:
+        return sorted(self._entries.values(), key=lambda entry: (entry.position, entry.name))

@@ -1,0 +1,85 @@
+"""`/extend` and the "Extend" message menu: check what can be checked, then hand it on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.jobs.inputs import AudioSource
+from bot.jobs.operations import FollowUp, Operation
+from bot.jobs.requests import extend_request
+from bot.soundverse.enums import ExtendMusicVersion, ExtendSongVersion
+from bot.soundverse.limits import EXTEND_AT_SECONDS, LYRICS_MAX_CHARS, PROMPT_MAX_CHARS
+from bot.ui.application import Application
+from bot.ui.audio_input import hold_upload, launch_with_audio, track_choices
+from bot.ui.choices import version_choices
+from bot.ui.feature import FeatureCog
+from bot.ui.follow_ups import FollowUpEntry, offered_for
+from bot.ui.launch import JobPlan
+from cogs.extend.forms import ExtendButton, ExtendTrackForm, ExtendUploadForm, extend_fields
+
+MODE_CHOICES = [
+    app_commands.Choice(name="Song (with lyrics)", value="song"),
+    app_commands.Choice(name="Instrumental", value="instrumental"),
+]
+VERSION_CHOICES = version_choices(
+    [*ExtendSongVersion, *ExtendMusicVersion],
+    default=Operation.EXTEND_SONG.default_version,
+    notes={ExtendMusicVersion.V1.value: "instrumental only"},
+)
+
+
+class Extend(FeatureCog):
+    """Continue a track or an upload."""
+
+    components = (ExtendButton, ExtendTrackForm, ExtendUploadForm)
+    follow_ups = (
+        FollowUpEntry(
+            "extend", 10, lambda track: ExtendButton(track.track_id), offered_for(FollowUp.EXTEND)
+        ),
+    )
+
+    def __init__(self, app: Application) -> None:
+        super().__init__(app)
+        self.add_message_menu("Extend", self.extend_message)
+
+    @app_commands.command(name="extend", description="Continue a track or an audio file")
+    @app_commands.describe(
+        track="One of your tracks (default: your latest in this channel)",
+        audio="An audio file instead of a track (up to 10 MB)",
+        at=f"Where to continue from, in seconds ({EXTEND_AT_SECONDS}; default: the end)",
+        lyrics="Lyrics of the continuation (required for songs)",
+        prompt="Style or mood of the continuation",
+        mode="Extend as a song with lyrics, or as an instrumental",
+        version="Soundverse version (v1: instrumentals only, deprecated)",
+    )
+    @app_commands.choices(mode=MODE_CHOICES, version=VERSION_CHOICES)
+    @app_commands.autocomplete(track=track_choices)
+    async def extend(
+        self,
+        interaction: discord.Interaction[Any],
+        track: str | None = None,
+        audio: discord.Attachment | None = None,
+        at: app_commands.Range[int, EXTEND_AT_SECONDS.low, EXTEND_AT_SECONDS.high] | None = None,
+        lyrics: app_commands.Range[str, 1, LYRICS_MAX_CHARS] | None = None,
+        prompt: app_commands.Range[str, 1, PROMPT_MAX_CHARS] | None = None,
+        mode: str = "song",
+        version: str = Operation.EXTEND_SONG.default_version,
+    ) -> None:
+        def build(source: AudioSource) -> JobPlan:
+            operation, request = extend_request(
+                mode=mode, version=version, source=source, at=at, lyrics=lyrics, prompt=prompt
+            )
+            return JobPlan(operation, request, version)
+
+        await launch_with_audio(interaction, track=track, audio=audio, build=build)
+
+    async def extend_message(
+        self, interaction: discord.Interaction[Any], message: discord.Message
+    ) -> None:
+        upload = hold_upload(interaction, message)
+        await interaction.response.send_modal(
+            ExtendUploadForm.modal(upload.key, extend_fields(song=False))
+        )

@@ -1,0 +1,124 @@
+"""The Extend button under a result and the Extend form it (or the message menu) opens.
+
+The form asks where to continue from, the lyrics (required to continue a sung track; left
+empty, an instrumental is continued) and a style; it is restart-proof: a track's form
+carries the track id, an upload's form the key of the upload held for the member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+
+from bot.jobs.inputs import AudioSource, position_from_text
+from bot.jobs.operations import Operation
+from bot.jobs.requests import extend_request
+from bot.soundverse.limits import EXTEND_AT_SECONDS, LYRICS_MAX_CHARS, PROMPT_MAX_CHARS
+from bot.storage import Track
+from bot.ui.audio_input import source_of_track, upload_source
+from bot.ui.components import (
+    FormField,
+    RestartProofButton,
+    RestartProofForm,
+    TrackSubject,
+    UploadSubject,
+)
+from bot.ui.launch import JobPlan, defer_and_launch
+from bot.ui.uploads import HeldUpload
+
+TITLE = "Extend"
+FORM_VERSION = Operation.EXTEND_SONG.default_version
+
+
+def extend_fields(*, song: bool) -> list[FormField]:
+    """Position, lyrics and style; the lyrics hint says whether they are needed."""
+    low, high = EXTEND_AT_SECONDS.low, EXTEND_AT_SECONDS.high
+    lyrics_hint = (
+        "Required to continue this song" if song else "Leave empty to continue as an instrumental"
+    )
+    return [
+        FormField(
+            "position",
+            "Continue from (seconds)",
+            f"{low} to {high}; leave empty for the end",
+            required=False,
+            max_length=len(str(high)),
+        ),
+        FormField(
+            "lyrics",
+            "Lyrics",
+            lyrics_hint,
+            paragraph=True,
+            required=False,
+            max_length=LYRICS_MAX_CHARS,
+        ),
+        FormField(
+            "prompt", "Style or mood", "Optional", required=False, max_length=PROMPT_MAX_CHARS
+        ),
+    ]
+
+
+async def extend_as_asked(
+    form: RestartProofForm[Any],
+    interaction: discord.Interaction[Any],
+    resolve: Callable[[], Awaitable[AudioSource]],
+) -> None:
+    """Run the extension the form describes: a song when lyrics were given, else an
+    instrumental (which always continues at the end). The audio is resolved once the
+    submission has been acknowledged."""
+    at = position_from_text(form.value("position"))
+    lyrics = form.value("lyrics") or None
+    prompt = form.value("prompt") or None
+    mode = "song" if lyrics else "instrumental"
+
+    async def make_plan() -> JobPlan:
+        source = await resolve()
+        operation, request = extend_request(
+            mode=mode,
+            version=FORM_VERSION,
+            source=source,
+            at=at if mode == "song" else None,
+            lyrics=lyrics,
+            prompt=prompt,
+        )
+        return JobPlan(operation, request, FORM_VERSION, parent_track_id=source.track_id)
+
+    await defer_and_launch(interaction, make_plan)
+
+
+class ExtendTrackForm(TrackSubject, RestartProofForm[Track], prefix="extend:track"):
+    """The Extend form of a track."""
+
+    title = TITLE
+
+    async def act(self, interaction: discord.Interaction[Any], track: Track) -> None:
+        async def resolve() -> AudioSource:
+            return source_of_track(track)
+
+        await extend_as_asked(self, interaction, resolve)
+
+
+class ExtendUploadForm(UploadSubject, RestartProofForm[HeldUpload], prefix="extend:upload"):
+    """The Extend form of an upload picked through the message menu."""
+
+    title = TITLE
+
+    async def act(self, interaction: discord.Interaction[Any], upload: HeldUpload) -> None:
+        await extend_as_asked(
+            self, interaction, lambda: upload_source(interaction, upload.attachment)
+        )
+
+
+class ExtendButton(TrackSubject, RestartProofButton[Track], prefix="track:extend"):
+    """Opens the Extend form for this track."""
+
+    label = "Extend"
+    emoji = "➕"
+
+    async def act(self, interaction: discord.Interaction[Any], track: Track) -> None:
+        song = Operation(track.operation).vocals
+        await interaction.response.send_modal(
+            ExtendTrackForm.modal(track.id, extend_fields(song=song))
+        )

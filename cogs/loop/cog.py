@@ -1,0 +1,87 @@
+"""`/loop audio`, `/loop generate` and the "Make a loop" message menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.jobs.operations import FollowUp, Operation
+from bot.jobs.requests import gen_loop_request
+from bot.soundverse.enums import LegacyDuration
+from bot.soundverse.limits import LOOP_COUNT, PROMPT_MAX_CHARS
+from bot.ui.application import Application
+from bot.ui.audio_input import hold_upload, launch_with_audio, track_choices
+from bot.ui.choices import duration_choices
+from bot.ui.feature import FeatureCog
+from bot.ui.follow_ups import FollowUpEntry, offered_for
+from bot.ui.launch import JobPlan, defer_and_launch, planned
+from cogs.loop.forms import (
+    DEFAULT_REPEATS,
+    LOOP_FIELDS,
+    LoopButton,
+    LoopTrackForm,
+    LoopUploadForm,
+    loop_plan,
+)
+
+DURATION_CHOICES = duration_choices(LegacyDuration)
+Repeats = app_commands.Range[int, LOOP_COUNT.low, LOOP_COUNT.high]
+
+
+class Loop(FeatureCog):
+    """Loops from a track, an upload, or generated music."""
+
+    loop = app_commands.Group(name="loop", description="Loops: from your audio or generated")
+    components = (LoopButton, LoopTrackForm, LoopUploadForm)
+    follow_ups = (
+        FollowUpEntry(
+            "loop", 20, lambda track: LoopButton(track.track_id), offered_for(FollowUp.LOOP)
+        ),
+    )
+
+    def __init__(self, app: Application) -> None:
+        super().__init__(app)
+        self.add_message_menu("Make a loop", self.loop_message)
+
+    @loop.command(name="audio", description="Find a seamless loop in a track and repeat it")
+    @app_commands.describe(
+        track="One of your tracks (default: your latest in this channel)",
+        audio="An audio file instead of a track (up to 10 MB)",
+        count="How many times to repeat the loop",
+    )
+    @app_commands.autocomplete(track=track_choices)
+    async def loop_audio(
+        self,
+        interaction: discord.Interaction[Any],
+        track: str | None = None,
+        audio: discord.Attachment | None = None,
+        count: Repeats = DEFAULT_REPEATS,
+    ) -> None:
+        await launch_with_audio(
+            interaction, track=track, audio=audio, build=lambda source: loop_plan(source, count)
+        )
+
+    @loop.command(name="generate", description="Generate music and loop it (v1)")
+    @app_commands.describe(
+        prompt="What the music is like",
+        duration="Length of the generated music",
+        count="How many times to repeat the loop",
+    )
+    @app_commands.choices(duration=DURATION_CHOICES)
+    async def loop_generate(
+        self,
+        interaction: discord.Interaction[Any],
+        prompt: app_commands.Range[str, 1, PROMPT_MAX_CHARS],
+        duration: int = LegacyDuration.S30.value,
+        count: Repeats = DEFAULT_REPEATS,
+    ) -> None:
+        request = gen_loop_request(prompt=prompt, count=count, duration=duration)
+        await defer_and_launch(interaction, planned(JobPlan(Operation.GEN_LOOP, request)))
+
+    async def loop_message(
+        self, interaction: discord.Interaction[Any], message: discord.Message
+    ) -> None:
+        upload = hold_upload(interaction, message)
+        await interaction.response.send_modal(LoopUploadForm.modal(upload.key, LOOP_FIELDS))

@@ -1,0 +1,13 @@
+"""Songs and instrumentals: `/song`, `/music`, the legacy `/text-to-music`, and the Variation
+button under results (the same request again)."""
+
+from __future__ import annotations
+
+from discord.ext import commands
+
+from bot.ui.application import application
+from cogs.song.cog import Song
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Song(application(bot)))

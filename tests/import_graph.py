@@ -1,0 +1,128 @@
+"""The import graph of a source tree, read from its code: every `import` and `from ... import`,
+at module level, inside functions and under `TYPE_CHECKING` alike."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class ImportGraph:
+    """Modules of some packages, what each imports among them, and every name each imports."""
+
+    modules: dict[str, Path] = field(default_factory=dict)
+    edges: dict[str, set[str]] = field(default_factory=dict)
+    imported: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, root: Path, packages: Iterable[str]) -> ImportGraph:
+        """The graph of the packages under `root` (e.g. `bot` and `cogs`)."""
+        graph = cls()
+        for package in packages:
+            for path in sorted((root / package).rglob("*.py")):
+                graph.modules[module_name(root, path)] = path
+        for module, path in graph.modules.items():
+            names = set(imported_names(module, path))
+            graph.imported[module] = names
+            graph.edges[module] = {
+                target
+                for name in names
+                if (target := graph.resolve(name)) is not None
+                and target != module
+                # Importing an enclosing package only runs its __init__ first, as any import
+                # of the module itself does.
+                and not module.startswith(target + ".")
+            }
+        return graph
+
+    def resolve(self, name: str) -> str | None:
+        """The module of this graph that `name` (a module or a name in one) refers to."""
+        while name:
+            if name in self.modules:
+                return name
+            name = name.rpartition(".")[0]
+        return None
+
+    def cycles(self) -> list[list[str]]:
+        """Every group of modules that import one another, directly or not."""
+        return [sorted(group) for group in strongly_connected(self.edges) if len(group) > 1]
+
+    def imports_of(self, prefix: str) -> Iterator[tuple[str, str]]:
+        """(module, imported name) for every module in the package `prefix` (or that module)."""
+        for module, names in self.imported.items():
+            if in_package(module, prefix):
+                for name in sorted(names):
+                    yield module, name
+
+
+def in_package(name: str, package: str) -> bool:
+    """Whether `name` is the module or package `package`, or inside it."""
+    return name == package or name.startswith(package + ".")
+
+
+def module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_names(module: str, path: Path) -> Iterator[str]:
+    """The absolute names `module` imports: `a.b` for `import a.b`, `a.b` and `a.b.c` for
+    `from a.b import c`, with relative imports made absolute."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parents = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*parents, *([node.module] if node.module else [])])
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
+def strongly_connected(edges: dict[str, set[str]]) -> list[set[str]]:
+    """Tarjan's strongly connected components of a directed graph (iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[set[str]] = []
+    for start in edges:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(edges.get(start, ()))))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                groups.append(group)
+    return groups
