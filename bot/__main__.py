@@ -136,6 +136,44 @@ async def upgrade_database(settings: Settings) -> str:
     return report.describe()
 
 
+def show_config(arguments: argparse.Namespace, settings: Settings) -> int:
+    """`config`: the settings as environment variables, or whether a token is set."""
+    if arguments.has_discord_token:
+        return 0 if settings.discord.token is not None else 1
+    print_settings(settings)
+    return 0
+
+
+def upgrade(settings: Settings) -> int:
+    """`db upgrade`: apply pending migrations and say what was done."""
+    from bot.storage import DatabaseTooNew
+
+    try:
+        print(asyncio.run(upgrade_database(settings)))
+    except DatabaseTooNew as error:
+        return fail([str(error)])
+    return 0
+
+
+def connect(arguments: argparse.Namespace, settings: Settings) -> int:
+    """`run`, `sync` and `worker`: the commands that reach Discord (and Soundverse)."""
+    problems = require_credentials(settings)
+    if arguments.command == "sync":
+        problems = [line for line in problems if line.startswith("DISCORD_TOKEN")]
+    if problems:
+        return fail(problems)
+    if arguments.command == "sync":
+        count = asyncio.run(sync_commands(settings, arguments.guild))
+        print(f"Synced {count} commands.")
+    elif arguments.command == "worker":
+        from bot.worker import run_worker
+
+        asyncio.run(run_worker(settings, arguments.link_fd))
+    else:
+        asyncio.run(run_bot(settings))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
     if arguments.command == "config" and arguments.example:
@@ -148,39 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except SettingsError as error:
         return fail(error.problems)
-
     if arguments.command == "config":
-        if arguments.has_discord_token:
-            return 0 if settings.discord.token is not None else 1
-        print_settings(settings)
-        return 0
-
+        return show_config(arguments, settings)
     configure_logging(settings)
     if arguments.command == "db":
-        from bot.storage import DatabaseTooNew
-
-        try:
-            print(asyncio.run(upgrade_database(settings)))
-        except DatabaseTooNew as error:
-            return fail([str(error)])
-        return 0
-
-    problems = require_credentials(settings)
-    if arguments.command == "sync":
-        problems = [line for line in problems if line.startswith("DISCORD_TOKEN")]
-    if problems:
-        return fail(problems)
-    if arguments.command == "sync":
-        count = asyncio.run(sync_commands(settings, arguments.guild))
-        print(f"Synced {count} commands.")
-        return 0
-    if arguments.command == "worker":
-        from bot.worker import run_worker
-
-        asyncio.run(run_worker(settings, arguments.link_fd))
-        return 0
-    asyncio.run(run_bot(settings))
-    return 0
+        return upgrade(settings)
+    return connect(arguments, settings)
 
 
 if __name__ == "__main__":

@@ -86,43 +86,26 @@ def imported_names(module: str, path: Path) -> Iterator[str]:
             yield from (f"{base}.{alias.name}" for alias in node.names)
 
 
+def reachable(edges: dict[str, set[str]], start: str) -> set[str]:
+    """Every node `start` leads to through one edge or more."""
+    seen: set[str] = set()
+    frontier = list(edges.get(start, ()))
+    while frontier:
+        node = frontier.pop()
+        if node not in seen:
+            seen.add(node)
+            frontier.extend(edges.get(node, ()))
+    return seen
+
+
 def strongly_connected(edges: dict[str, set[str]]) -> list[set[str]]:
-    """Tarjan's strongly connected components of a directed graph (iterative)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
+    """The groups of nodes that lead to one another (each node is in exactly one group)."""
+    leads_to = {node: reachable(edges, node) for node in edges}
     groups: list[set[str]] = []
-    for start in edges:
-        if start in index:
-            continue
-        work = [(start, iter(sorted(edges.get(start, ()))))]
-        index[start] = low[start] = len(index)
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = len(index)
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(edges.get(child, ())))))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                group = set()
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    group.add(member)
-                    if member == node:
-                        break
-                groups.append(group)
+    placed: set[str] = set()
+    for node in sorted(edges):
+        if node not in placed:
+            group = {node} | {other for other in leads_to[node] if node in leads_to[other]}
+            placed |= group
+            groups.append(group)
     return groups

@@ -289,6 +289,82 @@ class WorkerLink:
                 answer.set_result({})
 
 
+class _LinkServer:
+    """The worker's side of one link: answers each order and cancel the bot sends."""
+
+    def __init__(
+        self,
+        writer: asyncio.StreamWriter,
+        service: JobService,
+        observer_for: NotedObserverFactory,
+        wall_clock: Callable[[], float],
+    ) -> None:
+        self._writer = writer
+        self._service = service
+        self._observer_for = observer_for
+        self._wall_clock = wall_clock
+        self._running: set[asyncio.Task[None]] = set()
+
+    def take(self, line: bytes) -> None:
+        """Start answering one line from the bot; an unreadable one is logged and skipped."""
+        try:
+            message = json.loads(line)
+            if "admit" in message:
+                self._spawn(self._admit(message))
+            elif "cancel" in message:
+                self._spawn(self._cancel(message))
+            else:
+                raise ValueError("no admit or cancel")
+        except (ValueError, TypeError, KeyError):
+            log.error("Unreadable message from the bot: %r", line[:200])
+
+    def close(self) -> None:
+        for task in self._running:
+            task.cancel()
+        self._writer.close()
+
+    def _answer(self, ref: int, **fields: Any) -> None:
+        self._writer.write(encode({"ref": ref, **fields}))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _admit(self, message: dict[str, Any]) -> None:
+        ref = int(message["ref"])
+        # Late orders are dropped well before the bot gives up on them, so an admission
+        # never completes after the bot told the member it failed.
+        if self._wall_clock() > float(message["until"]) - ADMIT_MARGIN:
+            self._answer(ref, failed="the bot stopped waiting for this order")
+            return
+        order = order_from_message(message["admit"])
+        try:
+            job = await self._service.admit(order, card_message_id=message.get("card"))
+        except QuotaExceeded as refusal:
+            self._answer(ref, refused=refusal_message(refusal))
+            return
+        except Exception as error:
+            log.exception("Could not admit an order for %s", order.operation)
+            self._answer(ref, failed=str(error)[:200])
+            return
+        self._answer(ref, job=job.id)
+        try:
+            observer = await self._observer_for(job, order, message.get("note"))
+            self._service.queue_admitted(job, order, observer)
+        except Exception:
+            log.exception("Could not queue job %d; it is picked up at the next start", job.id)
+
+    async def _cancel(self, message: dict[str, Any]) -> None:
+        ref = int(message["ref"])
+        try:
+            cancelled = await self._service.cancel(int(message["cancel"]))
+        except Exception:
+            log.exception("Could not cancel job %s", message["cancel"])
+            cancelled = False
+        self._answer(ref, cancelled=cancelled)
+
+
 async def serve_link(
     sock: socket.socket,
     service: JobService,
@@ -301,66 +377,13 @@ async def serve_link(
     The caller picks up the jobs a previous worker left unfinished before serving.
     """
     reader, writer = await asyncio.open_unix_connection(sock=sock)
-    running: set[asyncio.Task[None]] = set()
-
-    def answer(ref: int, **fields: Any) -> None:
-        writer.write(encode({"ref": ref, **fields}))
-
-    async def admit(message: dict[str, Any]) -> None:
-        ref = int(message["ref"])
-        # Late orders are dropped well before the bot gives up on them, so an admission
-        # never completes after the bot told the member it failed.
-        if wall_clock() > float(message["until"]) - ADMIT_MARGIN:
-            answer(ref, failed="the bot stopped waiting for this order")
-            return
-        order = order_from_message(message["admit"])
-        note = message.get("note")
-        try:
-            job = await service.admit(order, card_message_id=message.get("card"))
-        except QuotaExceeded as refusal:
-            answer(ref, refused=refusal_message(refusal))
-            return
-        except Exception as error:
-            log.exception("Could not admit an order for %s", order.operation)
-            answer(ref, failed=str(error)[:200])
-            return
-        answer(ref, job=job.id)
-        try:
-            service.queue_admitted(job, order, await observer_for(job, order, note))
-        except Exception:
-            log.exception("Could not queue job %d; it is picked up at the next start", job.id)
-
-    async def cancel(message: dict[str, Any]) -> None:
-        ref = int(message["ref"])
-        try:
-            cancelled = await service.cancel(int(message["cancel"]))
-        except Exception:
-            log.exception("Could not cancel job %s", message["cancel"])
-            cancelled = False
-        answer(ref, cancelled=cancelled)
-
-    def spawn(work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(work)
-        running.add(task)
-        task.add_done_callback(running.discard)
-
+    server = _LinkServer(writer, service, observer_for, wall_clock)
     writer.write(encode({"ready": True}))
     try:
         while line := await reader.readline():
-            try:
-                message = json.loads(line)
-                if "admit" in message:
-                    spawn(admit(message))
-                elif "cancel" in message:
-                    spawn(cancel(message))
-                else:
-                    raise ValueError("no admit or cancel")
-            except (ValueError, TypeError, KeyError):
-                log.error("Unreadable message from the bot: %r", line[:200])
+            server.take(line)
     finally:
-        for task in running:
-            task.cancel()
-        writer.close()
+        server.close()
 
 
 def link_socket(fd: int) -> socket.socket:

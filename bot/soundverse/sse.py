@@ -127,17 +127,30 @@ class SSEParser:
         if self._is_single_data_event(chunk):
             data = chunk[6:-2].decode("utf-8", "replace")
             return [_new_event(_DEFAULT_EVENT, data, self.last_event_id, None)]
-        if self._skip_lf:
-            # The previous chunk ended in CR: a LF opening this one belongs to the same CRLF.
-            self._skip_lf = False
-            if chunk[0] == 0x0A:
-                chunk = chunk[1:]
-                if not chunk:
-                    return []
+        chunk = self._without_crlf_rest(chunk)
+        if not chunk:
+            return []
         end = _last_line_end(chunk) + 1
         if not end:
             self._hold(chunk)
             return []
+        block = self._whole_lines(chunk, end)
+        if end < len(chunk):
+            self._hold(chunk[end:])
+        else:
+            self._skip_lf = chunk[-1] == 0x0D
+        return self._process(self._decode(block))
+
+    def _without_crlf_rest(self, chunk: bytes) -> bytes:
+        """`chunk`, less a LF opening it when the previous chunk ended in CR (one CRLF)."""
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk[0] == 0x0A:
+                return chunk[1:]
+        return chunk
+
+    def _whole_lines(self, chunk: bytes, end: int) -> bytes:
+        """The held start of a line and `chunk` up to its last line ending, as one block."""
         block = chunk[:end] if end < len(chunk) else chunk
         if self._tail:
             self._tail.append(block)
@@ -147,11 +160,7 @@ class SSEParser:
         # Only a block longer than the limit plus one line ending can hold a line over the limit.
         if len(block) > self.max_line_bytes + 1:
             self._check_line_lengths(block)
-        if end < len(chunk):
-            self._hold(chunk[end:])
-        else:
-            self._skip_lf = chunk[-1] == 0x0D
-        return self._process(self._decode(block))
+        return block
 
     def close(self) -> list[ServerSentEvent]:
         """End of stream: discard (and record) an unterminated event, as the spec requires."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -160,39 +160,60 @@ def _check(spec: Field, key: str, value: object) -> tuple[object, ErrorEntry | N
     return converted, _constraint_error(spec, loc, converted)
 
 
+_INVALID = object()
+
+
+def _as_text(value: object) -> object:
+    return value if isinstance(value, str) else _INVALID
+
+
+def _as_integer(value: object) -> object:
+    if isinstance(value, bool):
+        return _INVALID
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return _INVALID
+
+
+def _as_number(value: object) -> object:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return _INVALID
+
+
+def _of_type(kind: type) -> Callable[[object], object]:
+    def check(value: object) -> object:
+        return value if isinstance(value, kind) else _INVALID
+
+    return check
+
+
+# How each kind is coerced the way pydantic's lax mode does, and what its refusal says.
+_CONVERTERS: dict[FieldKind, tuple[Callable[[object], object], str, str]] = {
+    FieldKind.TEXT: (_as_text, "Input should be a valid string", "string_type"),
+    FieldKind.URL: (_as_text, "Input should be a valid string", "string_type"),
+    FieldKind.INTEGER: (_as_integer, "Input should be a valid integer", "int_type"),
+    FieldKind.NUMBER: (_as_number, "Input should be a valid number", "float_type"),
+    FieldKind.FLAG: (_of_type(bool), "Input should be a valid boolean", "bool_type"),
+    FieldKind.OBJECT: (_of_type(dict), "Input should be a valid dictionary", "dict_type"),
+    FieldKind.LIST: (_of_type(list), "Input should be a valid list", "list_type"),
+}
+
+
 def _convert(kind: FieldKind, loc: list[str], value: object) -> tuple[object, ErrorEntry | None]:
     """Coerce the JSON value to the field's type the way pydantic's lax mode does."""
-    if kind in (FieldKind.TEXT, FieldKind.URL):
-        if not isinstance(value, str):
-            return None, field_error(loc, "Input should be a valid string", "string_type", value)
-        if kind is FieldKind.URL:
-            return value, _url_error(loc, value)
-        return value, None
-    if kind is FieldKind.INTEGER:
-        if isinstance(value, bool):
-            return None, field_error(loc, "Input should be a valid integer", "int_type", value)
-        if isinstance(value, int):
-            return value, None
-        if isinstance(value, float) and value.is_integer():
-            return int(value), None
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value), None
-        return None, field_error(loc, "Input should be a valid integer", "int_type", value)
-    if kind is FieldKind.NUMBER:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value), None
-        return None, field_error(loc, "Input should be a valid number", "float_type", value)
-    if kind is FieldKind.FLAG:
-        if isinstance(value, bool):
-            return value, None
-        return None, field_error(loc, "Input should be a valid boolean", "bool_type", value)
-    if kind is FieldKind.OBJECT:
-        if isinstance(value, dict):
-            return value, None
-        return None, field_error(loc, "Input should be a valid dictionary", "dict_type", value)
-    if isinstance(value, list):
-        return value, None
-    return None, field_error(loc, "Input should be a valid list", "list_type", value)
+    convert, message, error_type = _CONVERTERS[kind]
+    converted = convert(value)
+    if converted is _INVALID:
+        return None, field_error(loc, message, error_type, value)
+    if kind is FieldKind.URL:
+        assert isinstance(converted, str)
+        return converted, _url_error(loc, converted)
+    return converted, None
 
 
 def _url_error(loc: list[str], value: str) -> ErrorEntry | None:

@@ -58,11 +58,15 @@ async def stack(make_stack: StackFactory) -> SandboxStack:
 
 def decoded_duration(data: bytes) -> float:
     """The length in seconds of encoded audio, as a player would see it."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         stream = container.streams.audio[0]
         if stream.duration is not None and stream.time_base is not None:
             return float(stream.duration * stream.time_base)
-        return sum(float(frame.duration * frame.time_base) for frame in container.decode(stream))
+        return sum(
+            float(frame.duration * frame.time_base)
+            for frame in container.decode(stream)
+            if frame.duration is not None and frame.time_base is not None
+        )
 
 
 def result_for(user_id: str) -> Callable[[Message], bool]:

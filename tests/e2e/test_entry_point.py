@@ -16,6 +16,7 @@ from sandbox.discord import LocalDiscord
 from sandbox.discord.openapi import spec_available
 from sandbox.soundverse import SoundverseStandIn
 from sandbox.stack import SandboxStack
+from tests.e2e.conftest import StackFactory
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,7 +30,7 @@ def test_discord_py_still_has_the_hooks_the_harness_uses() -> None:
     assert "_set_api_version" in dir(discord.http)
 
 
-async def test_commands_are_synced_only_when_they_change(make_stack) -> None:  # type: ignore[no-untyped-def]
+async def test_commands_are_synced_only_when_they_change(make_stack: StackFactory) -> None:
     """A restart with the same commands does not sync again (Discord caps command creates)."""
     stack: SandboxStack = await make_stack()
     await stack.stop_bot()

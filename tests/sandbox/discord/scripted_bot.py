@@ -127,7 +127,16 @@ class ScriptedBot(commands.Bot):
         async def separate(interaction: discord.Interaction, message: discord.Message) -> None:
             await bot.run_script("Separate stems", interaction, message=message)
 
-        for command in (song, extend, stems, loop, separate):
+        commands: tuple[
+            app_commands.Command[Any, ..., Any] | app_commands.Group | app_commands.ContextMenu, ...
+        ] = (
+            song,
+            extend,
+            stems,
+            loop,
+            separate,
+        )
+        for command in commands:
             self.tree.add_command(command)
 
     def view(self) -> ChoiceView:

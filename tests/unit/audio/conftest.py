@@ -15,6 +15,7 @@ from typing import Any
 
 import av
 import pytest
+from typing_extensions import Buffer
 
 # extension -> (container format, encoder, encoder options)
 _ENCODINGS: dict[str, tuple[str, str, dict[str, str]]] = {
@@ -65,7 +66,7 @@ class _WriteOnly(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: Buffer) -> int:
         return self._target.write(data)
 
 
@@ -80,6 +81,7 @@ def write_tone(
         with av.open(target, "w", format=container_format) as output:
             output.metadata.update(metadata or {})
             stream = output.add_stream(codec, rate=tone.rate, layout=layout)
+            assert isinstance(stream, av.AudioStream)
             stream.codec_context.options = options
             if bit_rate is not None:
                 stream.codec_context.bit_rate = bit_rate

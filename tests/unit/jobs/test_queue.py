@@ -68,7 +68,7 @@ async def test_positions_are_announced_and_shift() -> None:
     first = Gate([], "1")
     queue.submit("g", 1, first)
 
-    def listener(job: int):  # type: ignore[no-untyped-def]
+    def listener(job: int):
         async def on_position(position: int, eta: float | None) -> None:
             heard.append((job, position))
 

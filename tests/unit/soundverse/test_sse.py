@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -470,38 +471,62 @@ def test_splits_at_line_endings_match_whole_stream(stream: bytes, data: st.DataO
     assert parser_state(pieces) == parser_state(whole)
 
 
-def reference_events(stream: bytes) -> list[ServerSentEvent]:
-    """A literal, character-by-character transcription of the WHATWG algorithm."""
-    text = stream.decode("utf-8", "replace").removeprefix("\ufeff")
-    events: list[ServerSentEvent] = []
-    data, event_type, id_buffer, retry = "", "", "", None
+def spec_lines(text: str) -> Iterator[str]:
+    """The lines of a stream as the WHATWG algorithm cuts them: at CRLF, LF or CR; a last line
+    with no ending is never processed."""
     position = 0
     while True:
         end = position
         while end < len(text) and text[end] not in "\r\n":
             end += 1
         if end == len(text):
-            return events
-        line = text[position:end]
+            return
+        yield text[position:end]
         position = end + 2 if text[end : end + 2] == "\r\n" else end + 1
-        if line == "":
-            if data:
-                event = ServerSentEvent(event_type or "message", data[:-1], id_buffer, retry)
-                events.append(event)
-            data, event_type, retry = "", "", None
-            continue
-        if line.startswith(":"):
-            continue
+
+
+@dataclass
+class SpecBuffers:
+    """The data, event type, last event id and retry buffers of the WHATWG algorithm."""
+
+    data: str = ""
+    event_type: str = ""
+    last_id: str = ""
+    retry: int | None = None
+
+    def process_field(self, line: str) -> None:
         name, _, value = line.partition(":")
         value = value[1:] if value.startswith(" ") else value
         if name == "event":
-            event_type = value
+            self.event_type = value
         elif name == "data":
-            data += value + "\n"
+            self.data += value + "\n"
         elif name == "id" and "\0" not in value:
-            id_buffer = value
+            self.last_id = value
         elif name == "retry" and value and all("0" <= char <= "9" for char in value):
-            retry = int(value)
+            self.retry = int(value)
+
+    def dispatch(self) -> ServerSentEvent | None:
+        event = None
+        if self.data:
+            event_type = self.event_type or "message"
+            event = ServerSentEvent(event_type, self.data[:-1], self.last_id, self.retry)
+        self.data, self.event_type, self.retry = "", "", None
+        return event
+
+
+def reference_events(stream: bytes) -> list[ServerSentEvent]:
+    """A literal, line-by-line transcription of the WHATWG algorithm."""
+    buffers = SpecBuffers()
+    events: list[ServerSentEvent] = []
+    for line in spec_lines(stream.decode("utf-8", "replace").removeprefix("\ufeff")):
+        if line == "":
+            event = buffers.dispatch()
+            if event is not None:
+                events.append(event)
+        elif not line.startswith(":"):
+            buffers.process_field(line)
+    return events
 
 
 @settings(deadline=None, max_examples=500, derandomize=True)
