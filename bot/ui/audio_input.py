@@ -18,6 +18,7 @@ from discord import app_commands
 
 from bot.errors import InvalidInput
 from bot.jobs.inputs import AudioSource, check_upload_audio, check_upload_metadata
+from bot.soundverse.limits import INPUT_MAX_BYTES
 from bot.storage import Track
 from bot.ui.application import app_of, requester_of
 from bot.ui.launch import JobPlan, defer_and_launch
@@ -25,6 +26,8 @@ from bot.ui.result_card import format_duration
 from bot.ui.uploads import HeldUpload
 
 TRACK_ID = re.compile(r"#?\s*(\d{1,18})")
+TRACK_OPTION = "One of your tracks (default: your latest in this channel)"
+AUDIO_OPTION = f"An audio file instead of a track (up to {INPUT_MAX_BYTES // 2**20} MB)"
 AUDIO_SUFFIXES = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac", ".webm")
 CHOICES_SHOWN = 25
 

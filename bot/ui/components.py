@@ -164,20 +164,37 @@ def custom_id(prefix: str, key: str | int) -> str:
     return f"{prefix}:{key}" if str(key) else prefix
 
 
+class _RestartProofItem(Restartable[SubjectT]):
+    """What buttons and selects share: a template made from the prefix, how discord.py
+    rebuilds one from a click, and a callback that runs the base."""
+
+    prefix: ClassVar[str]
+
+    def __init_subclass__(cls, *, prefix: str | None = None, **kwargs: Any) -> None:
+        # The template is for DynamicItem, which follows this class in every shape's bases.
+        super().__init_subclass__(template=_template(cls, prefix), **kwargs)  # type: ignore[call-arg]
+        if prefix is not None:
+            cls.prefix = prefix
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Self:
+        # Each shape's __init__ takes the key.
+        return cls(match["key"])  # type: ignore[call-arg]
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await self.run(interaction)
+
+
 class RestartProofButton(
-    Restartable[SubjectT], discord.ui.DynamicItem[discord.ui.Button[Any]], template=NEVER
+    _RestartProofItem[SubjectT], discord.ui.DynamicItem[discord.ui.Button[Any]]
 ):
     """A button whose custom_id is `<prefix>:<key>`; set `label`, `emoji` and `style`."""
 
-    prefix: ClassVar[str]
     label: ClassVar[str]
     emoji: ClassVar[str | None] = None
     style: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.secondary
-
-    def __init_subclass__(cls, *, prefix: str | None = None, **kwargs: Any) -> None:
-        super().__init_subclass__(template=_template(cls, prefix), **kwargs)
-        if prefix is not None:
-            cls.prefix = prefix
 
     def __init__(self, key: str | int) -> None:
         super().__init__(
@@ -190,29 +207,14 @@ class RestartProofButton(
         )
         self.key = str(key)
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> Self:
-        return cls(match["key"])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await self.run(interaction)
-
 
 class RestartProofSelect(
-    Restartable[SubjectT], discord.ui.DynamicItem[discord.ui.Select[Any]], template=NEVER
+    _RestartProofItem[SubjectT], discord.ui.DynamicItem[discord.ui.Select[Any]]
 ):
     """A select menu whose custom_id is `<prefix>:<key>`; set `placeholder` and `options`."""
 
-    prefix: ClassVar[str]
     placeholder: ClassVar[str]
     options: ClassVar[Sequence[discord.SelectOption]]
-
-    def __init_subclass__(cls, *, prefix: str | None = None, **kwargs: Any) -> None:
-        super().__init_subclass__(template=_template(cls, prefix), **kwargs)
-        if prefix is not None:
-            cls.prefix = prefix
 
     def __init__(self, key: str | int) -> None:
         super().__init__(
@@ -228,15 +230,6 @@ class RestartProofSelect(
     def chosen(self) -> list[str]:
         """The values the member picked."""
         return list(self.item.values)
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> Self:
-        return cls(match["key"])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await self.run(interaction)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,13 @@ from bot.jobs.requests import extend_request
 from bot.soundverse.enums import ExtendMusicVersion, ExtendSongVersion
 from bot.soundverse.limits import EXTEND_AT_SECONDS, LYRICS_MAX_CHARS, PROMPT_MAX_CHARS
 from bot.ui.application import Application
-from bot.ui.audio_input import hold_upload, launch_with_audio, track_choices
+from bot.ui.audio_input import (
+    AUDIO_OPTION,
+    TRACK_OPTION,
+    hold_upload,
+    launch_with_audio,
+    track_choices,
+)
 from bot.ui.choices import version_choices
 from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry, offered_for
@@ -47,8 +53,8 @@ class Extend(FeatureCog):
 
     @app_commands.command(name="extend", description="Continue a track or an audio file")
     @app_commands.describe(
-        track="One of your tracks (default: your latest in this channel)",
-        audio="An audio file instead of a track (up to 10 MB)",
+        track=TRACK_OPTION,
+        audio=AUDIO_OPTION,
         at=f"Where to continue from, in seconds ({EXTEND_AT_SECONDS}; default: the end)",
         lyrics="Lyrics of the continuation (required for songs)",
         prompt="Style or mood of the continuation",

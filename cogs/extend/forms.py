@@ -29,7 +29,6 @@ from bot.ui.launch import JobPlan, defer_and_launch
 from bot.ui.uploads import HeldUpload
 
 TITLE = "Extend"
-FORM_VERSION = Operation.EXTEND_SONG.default_version
 
 
 def extend_fields(*, song: bool) -> list[FormField]:
@@ -72,18 +71,19 @@ async def extend_as_asked(
     lyrics = form.value("lyrics") or None
     prompt = form.value("prompt") or None
     mode = "song" if lyrics else "instrumental"
+    version = (Operation.EXTEND_SONG if lyrics else Operation.EXTEND_MUSIC).default_version
 
     async def make_plan() -> JobPlan:
         source = await resolve()
         operation, request = extend_request(
             mode=mode,
-            version=FORM_VERSION,
+            version=version,
             source=source,
             at=at if mode == "song" else None,
             lyrics=lyrics,
             prompt=prompt,
         )
-        return JobPlan(operation, request, FORM_VERSION, parent_track_id=source.track_id)
+        return JobPlan(operation, request, version, parent_track_id=source.track_id)
 
     await defer_and_launch(interaction, make_plan)
 

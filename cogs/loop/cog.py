@@ -12,7 +12,13 @@ from bot.jobs.requests import gen_loop_request
 from bot.soundverse.enums import LegacyDuration
 from bot.soundverse.limits import LOOP_COUNT, PROMPT_MAX_CHARS
 from bot.ui.application import Application
-from bot.ui.audio_input import hold_upload, launch_with_audio, track_choices
+from bot.ui.audio_input import (
+    AUDIO_OPTION,
+    TRACK_OPTION,
+    hold_upload,
+    launch_with_audio,
+    track_choices,
+)
 from bot.ui.choices import duration_choices
 from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry, offered_for
@@ -47,8 +53,8 @@ class Loop(FeatureCog):
 
     @loop.command(name="audio", description="Find a seamless loop in a track and repeat it")
     @app_commands.describe(
-        track="One of your tracks (default: your latest in this channel)",
-        audio="An audio file instead of a track (up to 10 MB)",
+        track=TRACK_OPTION,
+        audio=AUDIO_OPTION,
         count="How many times to repeat the loop",
     )
     @app_commands.autocomplete(track=track_choices)

@@ -10,7 +10,13 @@ from discord import app_commands
 from bot.jobs.operations import FollowUp
 from bot.soundverse.enums import StemKind
 from bot.ui.application import Application
-from bot.ui.audio_input import hold_upload, launch_with_audio, track_choices
+from bot.ui.audio_input import (
+    AUDIO_OPTION,
+    TRACK_OPTION,
+    hold_upload,
+    launch_with_audio,
+    track_choices,
+)
 from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry, offered_for
 from cogs.stems.pickers import TrackStemsSelect, UploadStemsSelect, stems_plan
@@ -42,8 +48,8 @@ class Stems(FeatureCog):
 
     @app_commands.command(name="stems", description="Split a track or audio file into stems")
     @app_commands.describe(
-        track="One of your tracks (default: your latest in this channel)",
-        audio="An audio file instead of a track (up to 10 MB)",
+        track=TRACK_OPTION,
+        audio=AUDIO_OPTION,
         kind="Which stems to separate",
     )
     @app_commands.choices(kind=KIND_CHOICES)
