@@ -32,7 +32,13 @@ from bot.soundverse import (
     StemKind,
     TextToMusicRequest,
 )
-from bot.soundverse.limits import EXTEND_AT_SECONDS, LYRICS_MAX_CHARS
+from bot.soundverse.limits import (
+    DURATION_SECONDS,
+    EXTEND_AT_SECONDS,
+    LOOP_COUNT,
+    LYRICS_MAX_CHARS,
+    Bounds,
+)
 from bot.soundverse.requests import ApiRequest, LoopRequest
 
 
@@ -66,6 +72,7 @@ def song_request(
     style: str | None = None,
 ) -> dict[str, Any]:
     """A song with vocals at `version` (v5, v6, v7, or deprecated v4 / v1)."""
+    check_within("duration", duration, DURATION_SECONDS)
     if version in {v.value for v in SongVersion}:
         if style is not None:
             raise RequestValidationError(
@@ -94,6 +101,7 @@ def music_request(
     duration: int | None = None,
 ) -> dict[str, Any]:
     """An instrumental at `version` (v5, v6, or deprecated v4 / v1)."""
+    check_within("duration", duration, DURATION_SECONDS)
     if version in {v.value for v in MusicVersion}:
         if duration is not None and version != MusicVersion.V5:
             raise RequestValidationError(
@@ -175,14 +183,24 @@ def stems_request(source: AudioSource, kind: str) -> dict[str, Any]:
     return {"audio_url": source.url, "kind": StemKind(kind).value}
 
 
+def check_within(name: str, value: int | None, bounds: Bounds) -> None:
+    """Refuse, naming the field, a number outside the bot's bounds for it."""
+    if value is not None and value not in bounds:
+        raise RequestValidationError(
+            name, f"must be between {bounds.low} and {bounds.high} (got {value})"
+        )
+
+
 def loop_request(source: AudioSource, count: int) -> dict[str, Any]:
     """Loop and trim `source`, repeating the detected loop `count` times."""
+    check_within("count", count, LOOP_COUNT)
     stored(LoopRequest(audio_url=source.url, count=count))
     return {"audio_url": source.url, "count": count}
 
 
 def gen_loop_request(*, prompt: str, count: int, duration: int | None = None) -> dict[str, Any]:
     """Generate music from a prompt and loop it `count` times (durations 15/30/60/180 s)."""
+    check_within("count", count, LOOP_COUNT)
     return stored(
         GenLoopRequest(
             prompt=prompt,

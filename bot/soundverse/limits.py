@@ -60,6 +60,9 @@ EXTEND_AT_MS = EXTEND_AT_SECONDS.scaled(1000)
 DURATION_SECONDS = Bounds(5, 300)
 """Length of a v5 song or instrumental: the bot's range (the API takes any positive number)."""
 
+STYLE_MAX_CHARS = 100
+"""A free-text style of music (v5/v6 instrumentals): the bot's cap (none is documented)."""
+
 LOOP_COUNT = Bounds(1, 64)
 """How many times a loop repeats: the bot's range (the API takes any positive count)."""
 

@@ -17,7 +17,12 @@ from bot.soundverse.enums import (
     MusicVersion,
     SongVersion,
 )
-from bot.soundverse.limits import DURATION_SECONDS, LYRICS_MAX_CHARS, PROMPT_MAX_CHARS
+from bot.soundverse.limits import (
+    DURATION_SECONDS,
+    LYRICS_MAX_CHARS,
+    PROMPT_MAX_CHARS,
+    STYLE_MAX_CHARS,
+)
 from bot.ui.choices import duration_choices, version_choices
 from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry, offered_for
@@ -100,7 +105,7 @@ class Song(FeatureCog):
         self,
         interaction: discord.Interaction[Any],
         prompt: app_commands.Range[str, 1, PROMPT_MAX_CHARS],
-        style: app_commands.Range[str, 1, 100] | None = None,
+        style: app_commands.Range[str, 1, STYLE_MAX_CHARS] | None = None,
         duration: app_commands.Range[int, DURATION_SECONDS.low, DURATION_SECONDS.high]
         | None = None,
         version: str = Operation.MUSIC.default_version,

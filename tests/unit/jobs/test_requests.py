@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.jobs.inputs import AudioSource
 from bot.jobs.operations import OneCall, Streamed, runner_for
-from bot.jobs.requests import music_request, song_request
+from bot.jobs.requests import loop_request, music_request, song_request
 from bot.soundverse import LegacySongRequest, RequestValidationError, SongRequest
 
 
@@ -68,3 +69,18 @@ def test_streaming_versions_stream_and_legacy_versions_call_once() -> None:
 def test_song_request_builds_a_song_model() -> None:
     """The stored v5 request is a valid `SongRequest`."""
     assert SongRequest(**song_request(version="v5", prompt="rain")).body() == {"prompt": "rain"}
+
+
+def test_a_duration_outside_the_bots_range_is_refused() -> None:
+    """The same 5-300 s the slash command offers is checked when the request is built."""
+    with pytest.raises(
+        RequestValidationError, match=r"duration: must be between 5 and 300 \(got 301\)"
+    ):
+        music_request(version="v5", prompt="rain", duration=301)
+
+
+def test_a_loop_count_outside_the_bots_range_is_refused() -> None:
+    """More than 64 repeats is refused wherever the count came from."""
+    source = AudioSource("https://storage.soundverse.ai/a.mp3", "a.mp3")
+    with pytest.raises(RequestValidationError, match=r"count: must be between 1 and 64 \(got 65\)"):
+        loop_request(source, 65)
