@@ -200,16 +200,17 @@ class SoundverseBot(commands.Bot):
         self._services = Services(self._soundverse, self._database, settings)
         if self.runs_jobs and settings.audio.retention_days > 0:
             self._pruner = asyncio.create_task(self.prune_audio_forever(), name="audio-pruner")
+        # The worker loads the features too: the results it posts carry their follow-ups.
+        self.add_dynamic_items(*job_card.COMPONENTS)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
         if self.is_job_worker:
             return
         if not self.runs_jobs:
             # After the database is open: its migrations have run before the worker opens it.
             self._job_link = WorkerLink(WORKER_COMMAND, worker_environment(settings))
             await self._job_link.start()
-        self.add_dynamic_items(*job_card.COMPONENTS)
         self.add_listener(self._forms.dispatch, "on_interaction")
-        for extension in EXTENSIONS:
-            await self.load_extension(extension)
         if settings.discord.sync is CommandSync.AUTO:
             await self.sync_commands_if_changed()
 

@@ -106,3 +106,15 @@ async def test_order_the_worker_cannot_take_is_refused_privately(
     assert original is not None and original.deleted
     assert await member_usage(stack, "alice") == 0
     assert sum(stack.soundverse.counters.posts.values()) == 0
+
+
+async def test_a_result_posted_by_the_worker_offers_the_follow_ups(
+    make_stack: StackFactory,
+) -> None:
+    """The worker knows the loaded features too: its result has every follow-up button."""
+    stack = await worker_stack(make_stack)
+    alice = stack.discord.user("alice")
+    await stack.discord.slash("song", user="alice", prompt="lofi rain", duration=20)
+    result = await stack.discord.wait_for_message(result_for(alice.id), timeout=30)
+    buttons = [c["label"] for c in result.all_components() if c.get("type") == 2]
+    assert buttons == ["Extend", "Loop", "Variation", "Lyrics", "Delete"]
