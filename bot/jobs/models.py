@@ -45,11 +45,6 @@ class JobOrder:
     parent_track_id: int | None = None
 
     @property
-    def requester(self) -> Requester:
-        """Who asked for the job."""
-        return Requester(self.user_id, self.guild_id, self.role_ids)
-
-    @property
     def queue_group(self) -> tuple[str, int]:
         """Jobs of one guild share its slots; in DMs each user is their own group."""
         if self.guild_id is not None:

@@ -32,7 +32,7 @@ from bot.jobs.models import (
     JobView,
 )
 from bot.jobs.operations import OneCall, Operation, Streamed, runner_for
-from bot.jobs.queue import JobQueue, QueuePlace
+from bot.jobs.queue import JobQueue
 from bot.soundverse import (
     GenerationResult,
     GenerationStream,
@@ -156,10 +156,6 @@ class JobService:
     def queue_admitted(self, job: Job, order: JobOrder, observer: JobObserver) -> None:
         """Queue a job just admitted (by `admit`) in this process."""
         self._enqueue(job, order, observer)
-
-    def place(self, job_id: int) -> QueuePlace | None:
-        """Where a job stands in its queue, or None when it is not queued or running here."""
-        return self._queue.place(job_id)
 
     def is_idle(self) -> bool:
         """No job is queued or running in this process."""

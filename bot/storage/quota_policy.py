@@ -133,10 +133,6 @@ class Scope:
     def in_dm(self) -> bool:
         return self.guild_id is None
 
-    def policy_key(self) -> tuple[str, int]:
-        """Where the policy that governs this scope is kept: the guild's, or the DM user's."""
-        return policy_key(self.guild_id, self.user_id)
-
 
 def policy_key(guild_id: int | None, user_id: int | None) -> tuple[str, int]:
     """The policy of a guild, or of `user_id` in DMs when `guild_id` is None."""
