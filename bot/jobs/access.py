@@ -1,5 +1,9 @@
-"""Who may act on what: the one rule behind every button, menu and form that acts on a track,
-a job or a listing, and behind the tracks a command may build on."""
+"""Who may act on what: the one rule behind every button, menu, form and option that names a
+track, a job or a listing.
+
+Something belongs to the place it was made: a server, or one member's DMs. It is acted on
+only there; there, its owner always may, and others as its `Access` says.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +20,19 @@ class Access(StrEnum):
     MEMBER = "member"  # or any member of the server it belongs to
 
 
-def may_act(access: Access, actor: Requester, *, owner_id: int, guild_id: int | None) -> bool:
-    """Whether `actor` may act on something of `owner_id` made in `guild_id` (None: in DMs).
+def in_its_place(actor: Requester, *, owner_id: int, guild_id: int | None) -> bool:
+    """Whether `actor` is where the thing was made: in its server, or in its owner's DMs."""
+    if guild_id is None:
+        return actor.guild_id is None and actor.user_id == owner_id
+    return actor.guild_id == guild_id
 
-    Its owner always may; anyone else only in the same server, never on something from DMs.
-    """
+
+def may_act(access: Access, actor: Requester, *, owner_id: int, guild_id: int | None) -> bool:
+    """Whether `actor` may act on something of `owner_id` made in `guild_id` (None: in DMs)."""
+    if not in_its_place(actor, owner_id=owner_id, guild_id=guild_id):
+        return False
     if actor.user_id == owner_id:
         return True
-    same_guild = guild_id is not None and guild_id == actor.guild_id
     if access is Access.REQUESTER_OR_MANAGER:
-        return same_guild and actor.manages_guild
-    return same_guild and access is Access.MEMBER
+        return actor.manages_guild
+    return access is Access.MEMBER

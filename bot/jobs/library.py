@@ -44,7 +44,8 @@ class HistoryScope:
 
 
 def may_use(track: Track, requester: Requester) -> bool:
-    """A member may build on their own tracks and on tracks made in the same server."""
+    """A member may build on the tracks of the server they are in (their own and others'), and
+    in DMs on their own tracks made in DMs."""
     return may_act(Access.MEMBER, requester, owner_id=track.user_id, guild_id=track.guild_id)
 
 
@@ -71,6 +72,11 @@ class TrackLibrary:
         if track is None:
             raise InvalidInput(f"Track #{track_id} does not exist (it may have been deleted).")
         if not may_use(track, requester):
+            if track.user_id == requester.user_id:
+                raise InvalidInput(
+                    f"Track #{track.id} was made in another server (or in DMs); "
+                    "use it there, or post it here as an audio file."
+                )
             raise InvalidInput(f"Track #{track.id} belongs to someone else's private history.")
         return track
 
@@ -82,11 +88,17 @@ class TrackLibrary:
         self, requester: Requester, typed: str, *, track_id: int | None = None, limit: int = 25
     ) -> tuple[Track, ...]:
         """What to offer as the member types: the usable track named by id, else their own
-        tracks whose prompt or title starts with `typed`, newest first."""
+        tracks made here whose prompt or title starts with `typed`, newest first."""
         if track_id is not None:
             track = await self._tracks.get(track_id)
             return (track,) if track is not None and may_use(track, requester) else ()
-        return await self._tracks.autocomplete(requester.user_id, typed, limit=limit)
+        return await self._tracks.autocomplete(
+            requester.user_id,
+            typed,
+            limit=limit,
+            guild_id=requester.guild_id,
+            in_dms=requester.guild_id is None,
+        )
 
     async def history_page(self, scope: HistoryScope, page: int, per_page: int) -> TrackPage:
         """One page of a history listing, newest first (a page past the end is the last)."""

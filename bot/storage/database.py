@@ -38,11 +38,21 @@ class DatabaseTooNew(StorageError):
 
 @dataclass(frozen=True)
 class Migration:
-    """One numbered SQL script from `bot/storage/migrations/`."""
+    """One numbered SQL script from `bot/storage/migrations/`.
+
+    A script whose comments say `-- requires: foreign_keys off` rebuilds tables: it runs with
+    foreign keys off (dropping a table would otherwise fire ON DELETE actions on the tables
+    that point at it), and its transaction commits only if `PRAGMA foreign_key_check` then
+    finds every reference intact.
+    """
 
     version: int
     name: str
     sql: str
+
+    @property
+    def needs_foreign_keys_off(self) -> bool:
+        return "-- requires: foreign_keys off" in self.sql
 
 
 @dataclass(frozen=True)
@@ -280,17 +290,30 @@ class Database:
         return MigrationReport(self.path, before, max(before, known), tuple(applied))
 
     async def _apply_if_pending(self, migration: Migration) -> bool:
-        async with self.transaction() as transaction:
-            # Re-read inside the write lock: another process may have migrated meanwhile.
-            if await _read_version(transaction) >= migration.version:
-                return False
-            for statement in split_statements(migration.sql):
-                await transaction.execute(statement)
-            await transaction.execute(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                (migration.version, migration.name, to_stored(self.clock.now())),
-            )
-            return True
+        if migration.needs_foreign_keys_off:
+            # A pragma that has no effect inside a transaction: set around it.
+            await self._connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            async with self.transaction() as transaction:
+                # Re-read inside the write lock: another process may have migrated meanwhile.
+                if await _read_version(transaction) >= migration.version:
+                    return False
+                for statement in split_statements(migration.sql):
+                    await transaction.execute(statement)
+                broken = await transaction.fetch_all("PRAGMA foreign_key_check")
+                if broken:
+                    raise StorageError(
+                        f"migration {migration.version:04d}_{migration.name} would leave "
+                        f"{len(broken)} broken reference(s), e.g. {tuple(broken[0])}"
+                    )
+                await transaction.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, to_stored(self.clock.now())),
+                )
+                return True
+        finally:
+            if migration.needs_foreign_keys_off:
+                await self._connection.execute("PRAGMA foreign_keys = ON")
 
 
 def guild_filter(guild_id: int | None) -> tuple[str, tuple[int, ...]]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.storage.clock import Clock, SystemClock, from_stored, to_stored
-from bot.storage.database import Database, Row, Transaction
+from bot.storage.database import Database, Row, Transaction, guild_filter
 
 _LIKE_ESCAPE = "\\"
 # Bounds the lineage walks, so a parent cycle written by hand cannot make them endless.
@@ -269,19 +269,33 @@ class TrackRepository:
             descendants=below,
         )
 
-    async def autocomplete(self, user_id: int, prefix: str, limit: int = 25) -> tuple[Track, ...]:
-        """A user's tracks whose prompt or song name starts with `prefix` (any case), newest first.
+    async def autocomplete(
+        self,
+        user_id: int,
+        prefix: str,
+        limit: int = 25,
+        *,
+        guild_id: int | None = None,
+        in_dms: bool = False,
+    ) -> tuple[Track, ...]:
+        """A user's tracks whose prompt or song name starts with `prefix` (any case), newest
+        first; only those of one guild when `guild_id` is given, or of DMs with `in_dms`.
 
         The prefix is matched literally: `%`, `_` and `\\` in it are not wildcards.
         """
         pattern = escape_like(search_key(prefix) or "") + "%"
+        place: str = ""
+        place_params: tuple[int, ...] = ()
+        if in_dms or guild_id is not None:
+            clause, place_params = guild_filter(None if in_dms else guild_id)
+            place = f" AND {clause}"
         async with self._database.snapshot() as transaction:
             rows = await transaction.fetch_all(
                 "SELECT * FROM tracks WHERE user_id = ? AND ("
                 f" prompt_key LIKE ? ESCAPE '{_LIKE_ESCAPE}'"
-                f" OR song_name_key LIKE ? ESCAPE '{_LIKE_ESCAPE}')"
+                f" OR song_name_key LIKE ? ESCAPE '{_LIKE_ESCAPE}'){place}"
                 " ORDER BY id DESC LIMIT ?",
-                (user_id, pattern, pattern, limit),
+                (user_id, pattern, pattern, *place_params, limit),
             )
         return tuple(_track_from(row) for row in rows)
 

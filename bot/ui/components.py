@@ -6,8 +6,9 @@ the base (`Restartable.run`):
 1. parses the key from the custom_id (discord.py rebuilds buttons and selects through
    `DynamicItem`; forms arrive through `bot.ui.forms.FormRouter`);
 2. loads its subject through the core: a track, a job, an upload held for the member...;
-3. applies the access rule the component declares (`bot.jobs.access.Access`): the subject's
-   owner only, its owner or a member with Manage Server, or any member of its server;
+3. applies the access rule (`bot.jobs.access`): only where the subject was made (its
+   server, or its owner's DMs), and there as the component declares: the subject's owner
+   only, its owner or a member with Manage Server, or any member of its server;
 4. runs the component's action;
 
 and sends every error, expected or not, through the one error handler (`bot.ui.errors`), so
@@ -36,7 +37,7 @@ from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 import discord
 
 from bot.errors import UserFacingError
-from bot.jobs.access import Access, may_act
+from bot.jobs.access import Access, in_its_place, may_act
 from bot.jobs.models import Requester
 from bot.storage import Job, Track
 from bot.ui.application import Application, app_of, requester_of
@@ -49,6 +50,7 @@ from bot.ui.uploads import HeldUpload
 FORM_MEMORY_SECONDS = 15 * 60.0
 # Matches no custom_id: the template of the abstract bases below.
 NEVER = r"(?!)"
+ELSEWHERE = "This was made in another server (or in someone's DMs); it can be used only there."
 
 
 class Owned(Protocol):
@@ -76,6 +78,14 @@ class Restartable(Generic[SubjectT]):
 
     key: str
 
+    def authorise(self, actor: Requester, subject: SubjectT) -> None:
+        """Refuse, saying why, unless `actor` may use this component on `subject` here."""
+        owner, guild = subject.user_id, subject.guild_id
+        if not in_its_place(actor, owner_id=owner, guild_id=guild):
+            raise UserFacingError(ELSEWHERE)
+        if not may_act(self.access, actor, owner_id=owner, guild_id=guild):
+            raise UserFacingError(self.refusal)
+
     @abstractmethod
     async def load(self, app: Application, interaction: discord.Interaction[Any]) -> SubjectT:
         """The subject the key names, through the core; a `UserFacingError` when it is gone."""
@@ -88,9 +98,7 @@ class Restartable(Generic[SubjectT]):
         """Load, authorise and act; every error goes to the error handler."""
         try:
             subject = await self.load(app_of(interaction), interaction)
-            actor = requester_of(interaction)
-            if not may_act(self.access, actor, owner_id=subject.user_id, guild_id=subject.guild_id):
-                raise UserFacingError(self.refusal)
+            self.authorise(requester_of(interaction), subject)
             await self.act(interaction, subject)
         except Exception as error:
             await report_error(interaction, error)

@@ -114,7 +114,30 @@ async def test_a_missing_track_is_named_when_refused(library: TrackLibrary) -> N
 async def test_matching_by_id_offers_only_usable_tracks(
     library: TrackLibrary, database: Database
 ) -> None:
-    """`#id` finds a track of the server for any member; a DM track only for its owner."""
+    """`#id` finds a server's track for its members there; a DM track only in its owner's DMs."""
+    shared = await add(database, user_id=1)
     private = await add(database, user_id=1, guild_id=None)
-    assert await library.matching(ALICE, "", track_id=private.id) == (private,)
+    assert await library.matching(BOB, "", track_id=shared.id) == (shared,)
+    assert await library.matching(Requester(1, None), "", track_id=private.id) == (private,)
+    assert await library.matching(ALICE, "", track_id=private.id) == ()
     assert await library.matching(BOB, "", track_id=private.id) == ()
+
+
+async def test_typed_matches_are_the_members_tracks_made_here(
+    library: TrackLibrary, database: Database
+) -> None:
+    """What a member types matches their own tracks of this server only."""
+    here = await add(database, user_id=1)
+    await add(database, user_id=1, guild_id=99)
+    await add(database, user_id=1, guild_id=None)
+    await add(database, user_id=2)
+    assert await library.matching(ALICE, "rain") == (here,)
+
+
+async def test_a_members_own_track_from_elsewhere_is_refused_saying_so(
+    library: TrackLibrary, database: Database
+) -> None:
+    """A member's track of another server cannot be built on here, and the refusal says why."""
+    elsewhere = await add(database, user_id=1, guild_id=99)
+    with pytest.raises(InvalidInput, match="was made in another server"):
+        await library.usable_track(elsewhere.id, ALICE)

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Database, DatabaseTooNew, ManualClock, upgrade_database
+from bot.storage import (
+    Database,
+    DatabaseTooNew,
+    JobRepository,
+    ManualClock,
+    NewJob,
+    NewTrack,
+    TrackRepository,
+    upgrade_database,
+)
 from bot.storage.database import bundled_migrations
 
 
@@ -108,3 +117,57 @@ async def test_nested_transactions_are_refused(database: Database) -> None:
         with pytest.raises(RuntimeError, match="do not nest"):
             async with database.snapshot():
                 pass
+
+
+async def test_a_deleted_newest_track_leaves_its_id_behind(
+    database: Database, tracks: TrackRepository, jobs: JobRepository
+) -> None:
+    """Deleting the newest track (or job) never hands its id to the next one."""
+    first = await tracks.add(NewTrack(channel_id=5, user_id=1, operation="song"))
+    await tracks.delete(first.id)
+    second = await tracks.add(NewTrack(channel_id=5, user_id=2, operation="song"))
+    assert second.id > first.id
+    job = await jobs.create(NewJob(channel_id=5, user_id=1, operation="song", request={}))
+    async with database.transaction() as transaction:
+        await transaction.execute("DELETE FROM jobs WHERE id = ?", (job.id,))
+    again = await jobs.create(NewJob(channel_id=5, user_id=1, operation="song", request={}))
+    assert again.id > job.id
+
+
+async def test_every_table_with_an_id_never_reuses_it(database: Database) -> None:
+    """Each table keyed by an integer id is AUTOINCREMENT, so ids are never reused."""
+    async with database.snapshot() as transaction:
+        rows = await transaction.fetch_all(
+            "SELECT name, sql FROM sqlite_master"
+            " WHERE type = 'table' AND sql LIKE '%id INTEGER PRIMARY KEY%'"
+        )
+    reusing = [row["name"] for row in rows if "AUTOINCREMENT" not in row["sql"]]
+    assert rows and reusing == []
+
+
+WHEN = "2026-01-01T00:00:00.000000Z"
+
+
+async def test_the_upgrade_keeps_rows_ids_and_links(database_path: Path) -> None:
+    """A database of the first schema keeps every row, id and link when its tables are rebuilt."""
+    first, *_ = bundled_migrations()
+    old = await Database.connect(database_path, migrate=False)
+    try:
+        await old.apply_migrations([first])
+        async with old.transaction() as transaction:
+            for track_id, operation, parent in ((7, "song", None), (9, "loop", 7)):
+                await transaction.execute(
+                    "INSERT INTO tracks (id, channel_id, user_id, operation, parent_id,"
+                    " created_at, updated_at) VALUES (?, 5, 1, ?, ?, ?, ?)",
+                    (track_id, operation, parent, WHEN, WHEN),
+                )
+    finally:
+        await old.close()
+    async with Database.open(database_path) as upgraded:
+        async with upgraded.snapshot() as transaction:
+            rows = await transaction.fetch_all("SELECT id, parent_id FROM tracks ORDER BY id")
+        assert [tuple(row) for row in rows] == [(7, None), (9, 7)]
+        async with upgraded.transaction() as transaction:
+            await transaction.execute("DELETE FROM tracks WHERE id = 7")
+            orphan = await transaction.fetch_value("SELECT parent_id FROM tracks WHERE id = 9")
+        assert orphan is None

@@ -15,9 +15,20 @@ def actor(*, user: int = OTHER, guild: int | None = GUILD, manages: bool = False
 
 
 @pytest.mark.parametrize("access", list(Access))
-def test_the_owner_may_always_act(access: Access) -> None:
-    """Whatever the rule, the owner may act, even in DMs."""
+def test_the_owner_may_act_where_it_was_made(access: Access) -> None:
+    """Whatever the rule, the owner may act in its server, and in DMs on what was made there."""
+    assert may_act(access, actor(user=OWNER), owner_id=OWNER, guild_id=GUILD)
     assert may_act(access, actor(user=OWNER, guild=None), owner_id=OWNER, guild_id=None)
+
+
+@pytest.mark.parametrize("access", list(Access))
+def test_nothing_is_acted_on_outside_its_place(access: Access) -> None:
+    """Not even the owner acts on a server's track from another server or from DMs, nor on a
+    DM track from a server."""
+    owner = actor(user=OWNER, manages=True)
+    assert not may_act(access, actor(user=OWNER, guild=99), owner_id=OWNER, guild_id=GUILD)
+    assert not may_act(access, actor(user=OWNER, guild=None), owner_id=OWNER, guild_id=GUILD)
+    assert not may_act(access, owner, owner_id=OWNER, guild_id=None)
 
 
 def test_requester_only_refuses_everyone_else() -> None:
