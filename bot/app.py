@@ -32,6 +32,7 @@ from bot.jobs.retention import prune_audio
 from bot.jobs.services import Services
 from bot.soundverse import SoundverseClient
 from bot.storage import Database
+from bot.storage.clock import Clock
 from bot.ui import job_card
 from bot.ui.errors import report_error
 from bot.ui.follow_ups import FollowUpRegistry
@@ -93,9 +94,15 @@ class SoundverseBot(commands.Bot):
     """The Soundverse bot: settings, services and cogs on one discord.py client."""
 
     def __init__(
-        self, settings: Settings, *, job_worker: bool = False, **client_options: Any
+        self,
+        settings: Settings,
+        *,
+        job_worker: bool = False,
+        storage_clock: Clock | None = None,
+        **client_options: Any,
     ) -> None:
-        """`job_worker`: this client is the job worker (REST only, no commands, no gateway)."""
+        """`job_worker`: this client is the job worker (REST only, no commands, no gateway).
+        `storage_clock`: the clock of what is stored (the system's unless a test moves it)."""
         options: dict[str, Any] = {
             "command_prefix": commands.when_mentioned,
             "intents": bot_intents(),
@@ -108,6 +115,7 @@ class SoundverseBot(commands.Bot):
         options.update(client_options)
         super().__init__(**options)
         self._settings = settings
+        self._storage_clock = storage_clock
         self._started_at = time.monotonic()
         self._soundverse: SoundverseClient | None = None
         self._database: Database | None = None
@@ -195,9 +203,13 @@ class SoundverseBot(commands.Bot):
         settings = self.settings
         self._soundverse = SoundverseClient(settings.soundverse, settings.endpoints)
         self._database = await Database.connect(
-            settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms
+            settings.storage.path,
+            busy_timeout_ms=settings.storage.busy_timeout_ms,
+            clock=self._storage_clock,
         )
-        self._services = Services(self._soundverse, self._database, settings)
+        self._services = Services(
+            self._soundverse, self._database, settings, clock=self._storage_clock
+        )
         if self.runs_jobs and settings.audio.retention_days > 0:
             self._pruner = asyncio.create_task(self.prune_audio_forever(), name="audio-pruner")
         # The worker loads the features too: the results it posts carry their follow-ups.

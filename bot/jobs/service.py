@@ -296,7 +296,7 @@ class JobService:
             raise
         except Exception as error:
             await coalescer.close()
-            refunded = await self._settle_unfinished(job, progress, "failed", error)
+            refunded = await self._settle_unfinished(job, progress, "failed")
             text, error_id = describe_failure(error)
             await self._transition_quietly(job.id, JobState.FAILED, error=str(error)[:500])
             await observer.on_failed(JobFailure(job.id, text, refunded, error_id))
@@ -493,15 +493,16 @@ class JobService:
             )
         return recorded
 
-    async def _settle_unfinished(
-        self, job: Job, progress: _Progress, why: str, error: BaseException | None = None
-    ) -> bool:
-        """Refund when nothing was billed, else commit; True when the units were refunded."""
+    async def _settle_unfinished(self, job: Job, progress: _Progress, why: str) -> bool:
+        """Refund when nothing was billed, else commit; True when the units were refunded.
+
+        Once Soundverse gave the job an id it is running (and billing) it: no later error, not
+        even a refused status poll, makes it unbilled.
+        """
         if job.reservation_id is None:
             return False
-        billed = progress.billed and not (error is not None and _proves_unbilled(error))
         try:
-            if billed:
+            if progress.billed:
                 await self._ledger.commit(job.reservation_id)
                 return False
             await self._ledger.refund(job.reservation_id, reason=why)
@@ -521,10 +522,6 @@ class JobService:
             await self._jobs.transition(job_id, state, **fields)
         except Exception:
             log.exception("Could not record job %s as %s", job_id, state.value)
-
-
-def _proves_unbilled(error: BaseException) -> bool:
-    return isinstance(error, SoundverseError) and error.nothing_billed
 
 
 def _consume_outcome(future: asyncio.Future[None]) -> None:

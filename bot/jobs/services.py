@@ -14,16 +14,27 @@ from bot.jobs.service import JobService
 from bot.soundverse import SoundverseClient
 from bot.soundverse.health import ApiHealth, check_api_health
 from bot.storage import Database
+from bot.storage.clock import Clock
 
 
 class Services:
     """Jobs, the track library, quota and lyrics, over one database and one API client."""
 
-    def __init__(self, client: SoundverseClient, database: Database, settings: Settings) -> None:
+    def __init__(
+        self,
+        client: SoundverseClient,
+        database: Database,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        """`clock` dates what is stored and decides when reservations lapse (tests move it)."""
         self._client = client
-        self.jobs = JobService(client=client, database=database, settings=settings)
-        self.library = TrackLibrary(database)
-        self.quota = QuotaService(database, settings.quota)
+        self.jobs = JobService(
+            client=client, database=database, settings=settings, storage_clock=clock
+        )
+        self.library = TrackLibrary(database, clock)
+        self.quota = QuotaService(database, settings.quota, clock)
         self.lyrics = LyricsWriter(client, self.quota)
 
     async def api_health(self) -> ApiHealth:

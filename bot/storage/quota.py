@@ -15,7 +15,7 @@ from enum import StrEnum
 from bot.config import Period, QuotaSettings
 from bot.storage.clock import Clock, SystemClock, from_stored, from_stored_or_none, to_stored
 from bot.storage.database import Database, Row, Transaction, guild_filter
-from bot.storage.jobs import RUNNING_STATES, Job, JobState, NewJob, insert_job
+from bot.storage.jobs import FINAL_STATES, RUNNING_STATES, Job, JobState, NewJob, insert_job
 from bot.storage.quota_policy import (
     JobCounts,
     QuotaCard,
@@ -31,6 +31,11 @@ from bot.storage.quota_policy import (
 )
 
 _EXPIRY_REASON = "not committed before expiry"
+_FINISHED = ", ".join(f"'{state.value}'" for state in sorted(FINAL_STATES))
+# A reservation is held until its expiry, and past it for as long as its job is unfinished
+# (queued, running, or waiting for a restart): the expiry only frees units a crash left behind.
+_HELD_BY_JOB = f"job_id IN (SELECT id FROM jobs WHERE state NOT IN ({_FINISHED}))"
+_HELD = f"(expires_at > ? OR {_HELD_BY_JOB})"
 
 
 class ReservationState(StrEnum):
@@ -363,7 +368,7 @@ class QuotaLedger:
         stamp = to_stored(now)
         rows = await transaction.fetch_all(
             "UPDATE quota_reservations SET state = ?, closed_at = ?, reason = ?"
-            " WHERE state = ? AND expires_at <= ? RETURNING *",
+            f" WHERE state = ? AND expires_at <= ? AND NOT {_HELD_BY_JOB} RETURNING *",
             (
                 ReservationState.EXPIRED.value,
                 stamp,
@@ -421,8 +426,8 @@ class QuotaLedger:
     ) -> Usage:
         start, reset_at = period_bounds(policy.period, now)
         guild_clause, guild_params = guild_filter(scope.guild_id)
-        # Committed rows count whatever their expiry; open rows count until they lapse.
-        counted = "exempt = 0 AND created_at >= ? AND (state = ? OR (state = ? AND expires_at > ?))"
+        # Committed rows count whatever their expiry; open rows count while they are held.
+        counted = f"exempt = 0 AND created_at >= ? AND (state = ? OR (state = ? AND {_HELD}))"
         window = (
             to_stored(start),
             ReservationState.COMMITTED.value,
@@ -439,7 +444,7 @@ class QuotaLedger:
         guild_used, member_used = sums
         member_open = await transaction.fetch_value(
             f"SELECT COUNT(*) FROM quota_reservations WHERE {guild_clause} AND user_id = ?"
-            " AND state = ? AND expires_at > ?",
+            f" AND state = ? AND {_HELD}",
             (*guild_params, scope.user_id, ReservationState.RESERVED.value, to_stored(now)),
         )
         exempt = is_exempt(scope, policy, role_ids)

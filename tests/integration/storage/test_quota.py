@@ -319,3 +319,27 @@ async def test_refused_reserve_for_job_writes_no_job(
     with pytest.raises(QuotaExceeded):
         await ledger.reserve_for_job(new_song_job(1), 2)
     assert await jobs.unfinished() == ()
+
+
+async def test_a_reservation_is_held_past_its_expiry_while_its_job_is_unfinished(
+    ledger: QuotaLedger, clock: ManualClock
+) -> None:
+    """Past its expiry, a queued job's reservation still counts and can be committed."""
+    await ledger.set_policy(policy(units_per_period=5), guild_id=GUILD)
+    _, reservation = await ledger.reserve_for_job(new_song_job(1), 5)
+    clock.advance(timedelta(seconds=3600))
+    assert await ledger.expire_lapsed() == 0
+    with pytest.raises(QuotaExceeded):
+        await ledger.reserve(GUILD, 2, "song", 1)
+    assert (await ledger.commit(reservation.id)).state is ReservationState.COMMITTED
+
+
+async def test_a_reservation_lapses_once_its_job_has_ended(
+    ledger: QuotaLedger, jobs: JobRepository, clock: ManualClock
+) -> None:
+    """A reservation left open by a job that ended (a crash between) lapses at its expiry."""
+    job, reservation = await ledger.reserve_for_job(new_song_job(1), 2)
+    await jobs.transition(job.id, JobState.FAILED, error="crashed")
+    clock.advance(timedelta(seconds=3600))
+    assert await ledger.expire_lapsed() == 1
+    assert (await ledger.get(reservation.id)).state is ReservationState.EXPIRED
