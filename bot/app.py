@@ -28,6 +28,7 @@ from discord.ext import commands
 from bot import __version__
 from bot.config import CommandSync, Settings, WorkerMode, setting_names, settings_environment
 from bot.jobs.link import WorkerLink
+from bot.jobs.models import CancelOutcome
 from bot.jobs.retention import prune_audio
 from bot.jobs.services import Services
 from bot.soundverse import SoundverseClient
@@ -171,7 +172,7 @@ class SoundverseBot(commands.Bot):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def cancel_job(self, job_id: int) -> bool:
+    async def cancel_job(self, job_id: int) -> CancelOutcome:
         if self._job_link is not None:
             return await self._job_link.cancel(job_id)
         return await self.services.jobs.cancel(job_id)

@@ -11,7 +11,7 @@ over a socket pair made when the worker is started:
                    {"ref": 3, "job": 12}            admitted and queued as job 12
                    {"ref": 3, "refused": {…}}       quota refused (nothing stored)
                    {"ref": 3, "failed": "…"}        not admitted (nothing stored)
-                   {"ref": 4, "cancelled": true}
+                   {"ref": 4, "cancelled": true, "outcome": "cancelled"}
 
 An order the worker has not admitted by `until` is never admitted, so a member told that
 their job could not be queued never gets it later. Once admitted, a job is in the database:
@@ -33,10 +33,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.errors import UserFacingError
-from bot.jobs.models import JobObserver, JobOrder
+from bot.jobs.models import CancelOutcome, JobObserver, JobOrder
 from bot.jobs.operations import Operation
 from bot.jobs.service import JobService
-from bot.storage import Job, QuotaExceeded, RefusalReason
+from bot.storage import Job, OrderAlreadyDecided, QuotaExceeded, RefusalReason
 
 log = logging.getLogger(__name__)
 
@@ -170,11 +170,15 @@ class WorkerLink:
             raise RuntimeError(f"the job worker could not admit the job: {answer.get('failed')}")
         return int(answer["job"])
 
-    async def cancel(self, job_id: int) -> bool:
-        """Cancel a job in the worker; False when it is not queued or running there (or the
-        worker could not answer)."""
+    async def cancel(self, job_id: int) -> CancelOutcome:
+        """Cancel a job in the worker: what came of it (NOT_RUNNING when the worker could not
+        answer)."""
         answer = await self._ask({"cancel": job_id}, self.reply_timeout)
-        return bool(answer and answer.get("cancelled"))
+        if not answer:
+            return CancelOutcome.NOT_RUNNING
+        if "outcome" in answer:
+            return CancelOutcome(answer["outcome"])
+        return CancelOutcome.CANCELLED if answer.get("cancelled") else CancelOutcome.NOT_RUNNING
 
     async def close(self, timeout: float = STOP_TIMEOUT) -> None:  # noqa: ASYNC109
         """Stop the worker the way SIGTERM stops the bot: its jobs stay for the next start."""
@@ -344,6 +348,10 @@ class _LinkServer:
         except QuotaExceeded as refusal:
             self._answer(ref, refused=refusal_message(refusal))
             return
+        except OrderAlreadyDecided:
+            # The bot gave up waiting (the member was told) while this worker was starved.
+            self._answer(ref, failed="the bot stopped waiting for this order")
+            return
         except Exception as error:
             log.exception("Could not admit an order for %s", order.operation)
             self._answer(ref, failed=str(error)[:200])
@@ -358,11 +366,11 @@ class _LinkServer:
     async def _cancel(self, message: dict[str, Any]) -> None:
         ref = int(message["ref"])
         try:
-            cancelled = await self._service.cancel(int(message["cancel"]))
+            outcome = await self._service.cancel(int(message["cancel"]))
         except Exception:
             log.exception("Could not cancel job %s", message["cancel"])
-            cancelled = False
-        self._answer(ref, cancelled=cancelled)
+            outcome = CancelOutcome.NOT_RUNNING
+        self._answer(ref, cancelled=outcome is CancelOutcome.CANCELLED, outcome=outcome.value)
 
 
 async def serve_link(

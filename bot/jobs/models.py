@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,6 +16,14 @@ from bot.jobs.operations import Operation
 
 # Multipart message creates are capped at 25 MiB in total, whatever the per-file limit.
 MESSAGE_REQUEST_CAP = 25 * 1024 * 1024
+
+
+class CancelOutcome(StrEnum):
+    """What came of asking to cancel a job."""
+
+    CANCELLED = "cancelled"
+    NOT_RUNNING = "not_running"  # not queued or running in that process (ended, or elsewhere)
+    DELIVERING = "delivering"  # too late: its result is being delivered
 
 
 @dataclass(frozen=True)

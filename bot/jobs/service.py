@@ -24,6 +24,7 @@ from bot.jobs.coalescer import ProgressCoalescer
 from bot.jobs.failures import describe_failure
 from bot.jobs.models import (
     MESSAGE_REQUEST_CAP,
+    CancelOutcome,
     DeliveredTake,
     Delivery,
     JobFailure,
@@ -113,6 +114,8 @@ class JobService:
         self._clock = clock
         self._sleep = sleep
         self._tracked: dict[int, _Tracked] = {}
+        # Jobs whose result is being delivered: they can no longer be cancelled.
+        self._delivering: set[int] = set()
         self._closing = False
 
     # --- what front ends call ---------------------------------------------------------------
@@ -132,26 +135,24 @@ class JobService:
         """Reserve the order's units and persist it as queued (with the message of its card,
         in the order's channel), in one transaction, for whichever process runs it.
 
-        Raises `QuotaExceeded` (nothing stored, nothing sent) or `UnknownOperation`.
+        Raises `QuotaExceeded` (nothing stored, nothing sent), `UnknownOperation`, or
+        `OrderAlreadyDecided` when its interaction already has a job (admitted, or given up
+        by the bot: then nothing is stored).
         """
         runner_for(order.operation, order.version)
         job, _ = await self._ledger.reserve_for_job(
-            NewJob(
-                channel_id=order.channel_id,
-                user_id=order.user_id,
-                operation=order.operation,
-                request=stored_request(order),
-                guild_id=order.guild_id,
-                interaction_token=order.interaction_token,
-                token_expires_at=order.token_expires_at,
-                parent_track_id=order.parent_track_id,
-                card_channel_id=order.channel_id if card_message_id is not None else None,
-                card_message_id=card_message_id,
-            ),
+            new_job(order, card_message_id),
             self._settings.quota.cost_of(order.operation.cost_key),
             role_ids=order.role_ids,
         )
         return job
+
+    async def give_up(self, order: JobOrder, *, card_message_id: int | None = None) -> bool:
+        """Record that the bot stopped waiting for `order` to be admitted, so it never will be;
+        False when it was admitted first (then it runs as usual)."""
+        return await self._jobs.give_up(
+            new_job(order, card_message_id), "not admitted in time; the member was told"
+        )
 
     def queue_admitted(self, job: Job, order: JobOrder, observer: JobObserver) -> None:
         """Queue a job just admitted (by `admit`) in this process."""
@@ -169,10 +170,6 @@ class JobService:
         """One job as stored, or None."""
         return await self._jobs.find(job_id)
 
-    async def was_admitted(self, interaction_token: str) -> bool:
-        """Whether the order of that interaction was stored as a job (by any process)."""
-        return await self._jobs.find_by_token(interaction_token) is not None
-
     async def record_card_move(self, job_id: int, *, channel_id: int, message_id: int) -> None:
         """Remember where a job's card lives now that it moved to a channel message."""
         await self._jobs.set_card(job_id, channel_id=channel_id, message_id=message_id)
@@ -184,16 +181,19 @@ class JobService:
             raise UserFacingError("This track's request is no longer known, so it can't be varied.")
         return order_from_job(job)
 
-    async def cancel(self, job_id: int) -> bool:
-        """Cancel a queued or running job; False when it is not in this process's queue.
+    async def cancel(self, job_id: int) -> CancelOutcome:
+        """Cancel a queued or running job, unless its result is already being delivered.
 
         A running job settles itself as it stops; a waiting one never started, so it is
-        settled here: nothing was sent for it, so its units are refunded.
+        settled here: nothing was sent for it, so its units are refunded. Once delivery has
+        begun the job always ends delivered: a cancel then changes nothing.
         """
+        if job_id in self._delivering:
+            return CancelOutcome.DELIVERING
         tracked = self._tracked.get(job_id)
         place = self._queue.place(job_id)
         if tracked is None or place is None or not self._queue.cancel(job_id):
-            return False
+            return CancelOutcome.NOT_RUNNING
         if place.position > 0:
             self._tracked.pop(job_id, None)
             await tracked.coalescer.close()
@@ -202,7 +202,7 @@ class JobService:
             refunded = await self._settle_unfinished(job, progress, "cancelled")
             await self._transition_quietly(job_id, JobState.CANCELLED, error="cancelled")
             await tracked.observer.on_cancelled(job_id, refunded)
-        return True
+        return CancelOutcome.CANCELLED
 
     async def resume_unfinished(self, observer_for: ObserverFactory) -> list[int]:
         """Pick up every job a previous process left unfinished; returns their ids.
@@ -251,6 +251,7 @@ class JobService:
                 await self._run(job, order, observer, coalescer)
             finally:
                 self._tracked.pop(job.id, None)
+                self._delivering.discard(job.id)
 
         done = self._queue.submit(order.queue_group, job.id, run, on_position=announce)
         done.add_done_callback(_consume_outcome)
@@ -263,8 +264,12 @@ class JobService:
         coalescer: ProgressCoalescer[JobView],
     ) -> None:
         progress = _Progress(job.state, billed=job.resumes_by_polling, started_at=self._clock())
+        if job.state is JobState.DELIVERING:
+            self._delivering.add(job.id)
         try:
             result = await self._generate(job, order, coalescer, progress)
+            # From here the job ends delivered (or failed): no cancel may cut the upload short.
+            self._delivering.add(job.id)
             if progress.state is not JobState.DELIVERING:
                 await self._move(job.id, progress, JobState.DELIVERING, percent=100)
             await coalescer.finish(
@@ -528,6 +533,22 @@ def _consume_outcome(future: asyncio.Future[None]) -> None:
     """Errors are handled inside the job; this only keeps asyncio from warning about them."""
     if not future.cancelled():
         future.exception()
+
+
+def new_job(order: JobOrder, card_message_id: int | None) -> NewJob:
+    """The job row of `order` (its card in the order's channel, when there is one)."""
+    return NewJob(
+        channel_id=order.channel_id,
+        user_id=order.user_id,
+        operation=order.operation,
+        request=stored_request(order),
+        guild_id=order.guild_id,
+        interaction_token=order.interaction_token,
+        token_expires_at=order.token_expires_at,
+        parent_track_id=order.parent_track_id,
+        card_channel_id=order.channel_id if card_message_id is not None else None,
+        card_message_id=card_message_id,
+    )
 
 
 def stored_request(order: JobOrder) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from bot.storage.jobs import (
     JobRepository,
     JobState,
     NewJob,
+    OrderAlreadyDecided,
 )
 from bot.storage.privacy import DeletionReport, delete_user_data, purge_guild
 from bot.storage.quota import (
@@ -61,6 +62,7 @@ __all__ = [
     "MigrationReport",
     "NewJob",
     "NewTrack",
+    "OrderAlreadyDecided",
     "QuotaCard",
     "QuotaError",
     "QuotaExceeded",

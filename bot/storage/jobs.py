@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -120,6 +122,14 @@ class Job:
         return self.soundverse_message_id is not None or self.soundverse_job_id is not None
 
 
+class OrderAlreadyDecided(StorageError):
+    """The interaction already has a job: its order was admitted, or the bot gave it up (and
+    told the member so). Either way it must not be stored again."""
+
+    def __init__(self) -> None:
+        super().__init__("this interaction's order was already admitted or given up")
+
+
 class JobNotFound(StorageError):
     """No job has that id."""
 
@@ -163,13 +173,17 @@ class JobRepository:
         async with self._database.snapshot() as transaction:
             return await _load(transaction, job_id)
 
-    async def find_by_token(self, interaction_token: str) -> Job | None:
-        """The job started by the interaction with this token, or None."""
-        async with self._database.snapshot() as transaction:
-            row = await transaction.fetch_one(
-                "SELECT * FROM jobs WHERE interaction_token = ?", (interaction_token,)
-            )
-        return None if row is None else _job_from(row)
+    async def give_up(self, job: NewJob, reason: str) -> bool:
+        """Record that `job`'s order was given up (as cancelled, with `reason`), unless its
+        interaction already has a job; True when it was given up, False when it was admitted."""
+        try:
+            async with self._database.transaction() as transaction:
+                await insert_job(
+                    transaction, job, self._clock.now(), state=JobState.CANCELLED, error=reason
+                )
+        except OrderAlreadyDecided:
+            return False
+        return True
 
     async def find(self, job_id: int) -> Job | None:
         """One job, or None."""
@@ -290,34 +304,62 @@ class JobRepository:
             return await _load(transaction, job_id)
 
 
-async def insert_job(transaction: Transaction, job: NewJob, now: datetime) -> Job:
-    """Write `job` in the `queued` state within `transaction`."""
+async def insert_job(
+    transaction: Transaction,
+    job: NewJob,
+    now: datetime,
+    *,
+    state: JobState = JobState.QUEUED,
+    error: str | None = None,
+) -> Job:
+    """Write `job` (queued, unless said otherwise) within `transaction`.
+
+    Raises `OrderAlreadyDecided` when the interaction already has a job (admitted or given up).
+    """
+    try:
+        return await _insert_job(transaction, job, now, state, error)
+    except sqlite3.IntegrityError as failure:
+        if job.interaction_token is not None and "interaction_key" in str(failure):
+            raise OrderAlreadyDecided() from None
+        raise
+
+
+async def _insert_job(
+    transaction: Transaction, job: NewJob, now: datetime, state: JobState, error: str | None
+) -> Job:
     stored_now = to_stored(now)
     expires = None if job.token_expires_at is None else to_stored(job.token_expires_at)
     row = await transaction.fetch_one(
         "INSERT INTO jobs (guild_id, channel_id, user_id, operation, request_json, state,"
-        " interaction_token, token_expires_at, reservation_id, parent_track_id,"
-        " card_channel_id, card_message_id, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        " interaction_token, interaction_key, token_expires_at, reservation_id,"
+        " parent_track_id, card_channel_id, card_message_id, error, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         (
             job.guild_id,
             job.channel_id,
             job.user_id,
             job.operation,
             json.dumps(dict(job.request), sort_keys=True),
-            JobState.QUEUED.value,
+            state.value,
             job.interaction_token,
+            interaction_key(job.interaction_token),
             expires,
             job.reservation_id,
             job.parent_track_id,
             job.card_channel_id,
             job.card_message_id,
+            error,
             stored_now,
             stored_now,
         ),
     )
     assert row is not None  # INSERT ... RETURNING always yields the new row
     return _job_from(row)
+
+
+def interaction_key(token: str | None) -> str | None:
+    """What identifies an interaction for good without keeping its (secret) token."""
+    return None if token is None else hashlib.sha256(token.encode()).hexdigest()
 
 
 async def _load(transaction: Transaction, job_id: int) -> Job:

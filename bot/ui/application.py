@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.jobs.link import WorkerLink
-from bot.jobs.models import Requester
+from bot.jobs.models import CancelOutcome, Requester
 from bot.jobs.services import Services
 from bot.ui.follow_ups import FollowUpRegistry
 from bot.ui.forms import FormRouter
@@ -60,8 +60,8 @@ class Application(Protocol):
     def keep_task(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` in the background; the bot lets it finish (briefly) when it closes."""
 
-    async def cancel_job(self, job_id: int) -> bool:
-        """Cancel a queued or running job wherever it runs; False when it is not running."""
+    async def cancel_job(self, job_id: int) -> CancelOutcome:
+        """Cancel a queued or running job wherever it runs, unless it is being delivered."""
 
 
 def app_of(interaction: discord.Interaction[Any]) -> Application:

@@ -17,7 +17,7 @@ import discord
 
 from bot.errors import UserFacingError
 from bot.jobs.access import Access
-from bot.jobs.models import Delivery, JobFailure, JobView, PostedMessage
+from bot.jobs.models import CancelOutcome, Delivery, JobFailure, JobView, PostedMessage
 from bot.storage import Job
 from bot.ui.application import Application, app_of
 from bot.ui.components import JobSubject, RestartProofButton
@@ -28,6 +28,7 @@ from bot.ui.text import clip
 log = logging.getLogger(__name__)
 
 INVALID_WEBHOOK_TOKEN = 50027
+DELIVERING = "delivering"
 CARD_COLOUR = discord.Colour.from_rgb(120, 86, 255)
 DONE_COLOUR = discord.Colour.green()
 FAILED_COLOUR = discord.Colour.red()
@@ -45,7 +46,12 @@ class CancelJobButton(JobSubject, RestartProofButton[Job], prefix="job:cancel"):
     async def act(self, interaction: discord.Interaction[Any], job: Job) -> None:
         if job.state.is_final:
             raise UserFacingError("This job has already ended.")
-        if not await app_of(interaction).cancel_job(job.id):
+        outcome = await app_of(interaction).cancel_job(job.id)
+        if outcome is CancelOutcome.DELIVERING:
+            raise UserFacingError(
+                "Too late to cancel: the result is already being delivered, and it is billed."
+            )
+        if outcome is CancelOutcome.NOT_RUNNING:
             raise UserFacingError("This job is not running on this bot instance any more.")
         await interaction.response.send_message("Cancelling…", ephemeral=True)
 
@@ -105,7 +111,9 @@ class JobCard:
             embed.add_field(name="Title", value=view.song_name)
         if view.album_art_url and view.album_art_url.startswith("https://"):
             embed.set_thumbnail(url=view.album_art_url)
-        await self.show(embed=embed, view=cancel_view(view.job_id))
+        # Once delivery has begun a job can no longer be cancelled: the card stops offering it.
+        controls = None if view.stage == DELIVERING else cancel_view(view.job_id)
+        await self.show(embed=embed, view=controls)
 
     async def on_delivered(self, delivery: Delivery) -> PostedMessage:
         message = await self.post_result(delivery)

@@ -95,11 +95,7 @@ async def launch_job(
         # load its answer takes seconds; waiting here would keep the interaction and the
         # command's frames alive that long, hundreds at a time, and the collector's passes
         # over them would stall the acknowledgements of the next commands.
-        app.keep_task(
-            settle_admission(
-                app, link, interaction.followup, interaction.token, order, card_id, note
-            )
-        )
+        app.keep_task(settle_admission(app, link, interaction.followup, order, card_id, note))
         return
     jobs = app.services.jobs
     holder: dict[str, int] = {}
@@ -127,7 +123,6 @@ async def settle_admission(
     app: Application,
     link: WorkerLink,
     followup: discord.Webhook,
-    token: str,
     order: JobOrder,
     card_id: int,
     note: str | None,
@@ -137,9 +132,10 @@ async def settle_admission(
     try:
         await link.admit(order, card_message_id=card_id, note=note)
     except WorkerUnavailable as error:
-        # The worker may have stored the job just before it died: then the next worker runs
-        # it, and the member must not be told it failed.
-        if not await app.services.jobs.was_admitted(token):
+        # The worker may have stored the job anyway (just before it died, or starved past the
+        # wait): giving the order up and admitting it race for one row, so exactly one wins.
+        # Only if the bot wins is the member told it was not queued.
+        if await app.services.jobs.give_up(order, card_message_id=card_id):
             await refuse_through(followup, card_id, report_for(error))
     except Exception as error:
         await refuse_through(followup, card_id, report_for(error))

@@ -49,3 +49,26 @@ async def test_a_job_followed_after_its_id_is_charged_when_status_fails(
     await stack.bot.services.jobs.wait_until_idle()
     assert "refunded" not in embed_text(card)
     assert await member_usage(stack, "alice") == 2
+
+
+async def test_the_card_stops_offering_cancel_once_delivery_begins(
+    make_stack: StackFactory,
+) -> None:
+    """While the card says "Preparing your files" (the takes are re-encoded to fit), it has no
+    Cancel button: the job will end delivered."""
+    stack = await make_stack()
+    stack.discord.rules.attachment_limits = dict.fromkeys(range(4), 300_000)
+    call = await stack.discord.slash("song", user="alice", prompt="lofi rain", duration=20)
+    buttons_while_preparing: list[list[str]] = []
+
+    def preparing() -> bool | None:
+        card = next((m for m in stack.discord.messages if m.interaction_id == call.id), None)
+        if card is None or "Preparing your files" not in embed_text(card):
+            return None
+        labels = [str(c.get("label")) for c in card.all_components() if c.get("type") == 2]
+        buttons_while_preparing.append(labels)
+        return True
+
+    await stack.discord.wait_until(preparing, timeout=20)
+    assert buttons_while_preparing[0] == []
+    await card_shows(stack, call, "Done")

@@ -20,7 +20,7 @@ from bot.jobs.link import (
     refusal_from_message,
     refusal_message,
 )
-from bot.jobs.models import JobOrder
+from bot.jobs.models import CancelOutcome, JobOrder
 from bot.jobs.operations import Operation
 from bot.storage import QuotaExceeded, RefusalReason
 
@@ -70,13 +70,13 @@ async def link(sleep: RecordedSleep) -> AsyncIterator[WorkerLink]:
 
 async def test_cancel_returns_the_workers_answer(link: WorkerLink) -> None:
     """A cancel resolves to what the worker answered for that job."""
-    assert await link.cancel(4) is True
-    assert await link.cancel(5) is False
+    assert await link.cancel(4) is CancelOutcome.CANCELLED
+    assert await link.cancel(5) is CancelOutcome.NOT_RUNNING
 
 
 async def test_unanswered_cancel_times_out_as_false(link: WorkerLink) -> None:
-    """A worker that never answers makes the cancel False after the reply timeout."""
-    assert await link.cancel(-2) is False
+    """A worker that never answers makes the cancel NOT_RUNNING after the reply timeout."""
+    assert await link.cancel(-2) is CancelOutcome.NOT_RUNNING
 
 
 async def test_dead_worker_is_started_again_after_a_delay(
@@ -90,7 +90,7 @@ async def test_dead_worker_is_started_again_after_a_delay(
     await link.wait_ready()
     assert sleep.delays == [1.0]
     assert link.starts == 2 and link.pid != first_pid
-    assert await link.cancel(8) is True
+    assert await link.cancel(8) is CancelOutcome.CANCELLED
 
 
 async def test_repeated_crashes_back_off(link: WorkerLink, sleep: RecordedSleep) -> None:
@@ -117,11 +117,11 @@ async def test_close_stops_the_worker_and_does_not_restart_it(
 
 
 async def test_a_closed_link_refuses_orders_at_once(link: WorkerLink) -> None:
-    """After close, an order is refused as WorkerUnavailable and a cancel is False."""
+    """After close, an order is refused as WorkerUnavailable and a cancel is NOT_RUNNING."""
     await link.close(timeout=5)
     with pytest.raises(WorkerUnavailable):
         await link.admit(order(), card_message_id=None)
-    assert await link.cancel(4) is False
+    assert await link.cancel(4) is CancelOutcome.NOT_RUNNING
 
 
 async def test_admit_returns_the_workers_job_id(link: WorkerLink) -> None:

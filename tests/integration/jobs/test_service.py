@@ -4,19 +4,34 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
 from pydantic import HttpUrl, SecretStr
 
 from bot.config import AudioSettings, Settings, SoundverseSettings, StorageSettings
-from bot.jobs.models import Delivery, JobFailure, JobOrder, JobView, PostedMessage
+from bot.jobs.models import (
+    CancelOutcome,
+    Delivery,
+    JobFailure,
+    JobOrder,
+    JobView,
+    PostedMessage,
+)
 from bot.jobs.operations import Operation
 from bot.jobs.requests import song_request
 from bot.jobs.service import JobService, stored_request
 from bot.soundverse import SongRequest, SoundverseClient
-from bot.storage import Database, JobRepository, JobState, NewJob, QuotaLedger, TrackRepository
+from bot.storage import (
+    Database,
+    JobRepository,
+    JobState,
+    NewJob,
+    OrderAlreadyDecided,
+    QuotaLedger,
+    TrackRepository,
+)
 from sandbox.soundverse import SoundverseStandIn
 
 SONG_PATH = "/v5/generate/song"
@@ -217,3 +232,56 @@ async def test_resume_fails_a_job_sent_without_an_id(pipeline: Pipeline) -> None
     assert observer.failures and observer.failures[0].refunded
     assert (await pipeline.jobs.get(job.id)).state is JobState.FAILED
     assert sum(pipeline.standin.counters.posts.values()) == 0
+
+
+@dataclass
+class HeldAtDelivery(RecordingObserver):
+    """Holds the result's post until the test lets it go."""
+
+    posting: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def on_delivered(self, delivery: Delivery) -> PostedMessage:
+        self.posting.set()
+        await self.release.wait()
+        return await super().on_delivered(delivery)
+
+
+async def test_a_cancel_once_delivery_began_changes_nothing(pipeline: Pipeline) -> None:
+    """Cancel while the result is being posted is refused as too late: the job ends delivered
+    once, done, with its units charged."""
+    observer = HeldAtDelivery()
+    job = await pipeline.service.submit(song_order(), observer)
+    await observer.posting.wait()
+    assert await pipeline.service.cancel(job.id) is CancelOutcome.DELIVERING
+    observer.release.set()
+    await observer.ended.wait()
+    await pipeline.service.wait_until_idle()
+    assert (len(observer.delivered), observer.cancelled) == (1, [])
+    assert (await pipeline.jobs.get(job.id)).state is JobState.DONE
+    assert (await pipeline.ledger.usage(99, 1)).member_used == 2
+
+
+def order_of_interaction(token: str) -> JobOrder:
+    return replace(song_order(), interaction_token=token)
+
+
+async def test_an_order_the_bot_gave_up_is_never_admitted(pipeline: Pipeline) -> None:
+    """Once the bot gave up waiting for an order (and told the member), a starved worker's
+    admission of it fails and stores nothing: no job to run, no units reserved."""
+    order = order_of_interaction("late-token")
+    assert await pipeline.service.give_up(order) is True
+    with pytest.raises(OrderAlreadyDecided):
+        await pipeline.service.admit(order)
+    assert await pipeline.jobs.unfinished() == ()
+    assert (await pipeline.ledger.usage(99, 1)).member_running == 0
+    assert (await pipeline.ledger.usage(99, 1)).member_used == 0
+
+
+async def test_an_admitted_order_cannot_be_given_up(pipeline: Pipeline) -> None:
+    """When the worker admitted the order first, giving it up fails: the member is not told it
+    was refused, and the job runs."""
+    order = order_of_interaction("on-time-token")
+    job = await pipeline.service.admit(order)
+    assert await pipeline.service.give_up(order) is False
+    assert [unfinished.id for unfinished in await pipeline.jobs.unfinished()] == [job.id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,15 +22,18 @@ from bot.storage import (
 GUILD = 1000
 
 
+TOKENS = itertools.count(1)
+
+
 def new_job(guild_id: int | None = GUILD, user_id: int = 1) -> NewJob:
-    """A song job as a slash command would create it."""
+    """A song job as a slash command would create it (each from its own interaction)."""
     return NewJob(
         channel_id=5,
         user_id=user_id,
         operation="song",
         request={"prompt": "rainy lofi about trains", "version": "v5"},
         guild_id=guild_id,
-        interaction_token="token-secret",
+        interaction_token=f"token-secret-{next(TOKENS)}",
     )
 
 
@@ -134,7 +138,7 @@ async def test_unfinished_jobs_survive_a_restart(database_path: Path, clock: Man
     resumed = unfinished[1]
     assert resumed.resumes_by_polling and not unfinished[0].resumes_by_polling
     assert (resumed.soundverse_message_id, resumed.card_message_id) == ("65f0c0ffee", 900)
-    assert resumed.interaction_token == "token-secret"
+    assert resumed.interaction_token == streaming.interaction_token
 
 
 async def test_running_count_and_queue_are_per_guild(jobs: JobRepository) -> None:
