@@ -18,13 +18,18 @@ from typing import Any, TypeVar
 
 import aiohttp
 from pydantic import BaseModel, ValidationError
+from yarl import URL
 
 from bot.config import EndpointSettings, SoundverseSettings
 from bot.soundverse.download import (
+    MAX_REDIRECTS,
     DownloadedFile,
+    NonPublicAddress,
+    PublicAddressResolver,
     allowed_hosts,
     check_download_url,
     idle_guarded,
+    refuse_address,
     refuse_size,
     write_capped,
 )
@@ -40,12 +45,15 @@ from bot.soundverse.enums import (
 )
 from bot.soundverse.errors import (
     AuthenticationError,
+    DownloadRefusal,
+    DownloadRefused,
     RateLimited,
     RequestValidationError,
     SoundverseError,
     UpstreamError,
     UpstreamTimeout,
     error_for_response,
+    status_words,
 )
 from bot.soundverse.requests import (
     ApiRequest,
@@ -81,7 +89,22 @@ __all__ = ["SoundverseClient"]
 log = logging.getLogger(__name__)
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
+
+# However long Retry-After asks to wait, a retry waits at most this long.
+MAX_RETRY_WAIT = 60.0
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 T = TypeVar("T")
+
+
+async def _save(response: aiohttp.ClientResponse, dest: Path, max_bytes: int) -> DownloadedFile:
+    """The body of a final (not redirecting) download answer, written to `dest`."""
+    if response.status >= 400:
+        payload = decode_json(await response.text())
+        raise error_for_response(response.status, payload, response.headers.get("Retry-After"))
+    if response.content_length is not None and response.content_length > max_bytes:
+        raise refuse_size(response.content_length, max_bytes)
+    size = await write_capped(response.content.iter_chunked(64 * 1024), dest, max_bytes)
+    return DownloadedFile(dest, size, response.content_type or None)
 
 
 def _retryable(error: SoundverseError) -> bool:
@@ -129,6 +152,8 @@ class SoundverseClient:
         self._owns_session = session is None
         self._base_url = str(settings.base_url).rstrip("/")
         self._download_hosts = allowed_hosts(settings.download_hosts, self._base_url)
+        # The API's own host is trusted wherever it is; every other host must be public.
+        self._trusted_hosts = allowed_hosts((), self._base_url)
 
     def __repr__(self) -> str:
         return f"SoundverseClient(base_url={self._base_url!r})"
@@ -156,7 +181,10 @@ class SoundverseClient:
         if self._session is None or (self._owns_session and self._session.closed):
             # Every running job holds a connection for its whole stream, so aiohttp's default
             # pool of 100 would make the 101st job wait for a connection and time out.
-            connector = aiohttp.TCPConnector(limit=self.settings.max_connections)
+            connector = aiohttp.TCPConnector(
+                limit=self.settings.max_connections,
+                resolver=PublicAddressResolver(self._trusted_hosts),
+            )
             self._session = aiohttp.ClientSession(connector=connector)
             self._owns_session = True
         return self._session
@@ -327,9 +355,9 @@ class SoundverseClient:
 
         Raises `DownloadRefused` (no file left behind); retries 429/5xx/connection errors.
         """
-        check_download_url(url, self._download_hosts)
+        self._check_hop(url)
         cap = max_bytes if max_bytes is not None else self.settings.download_max_bytes
-        return await self._with_retries(lambda: self._download_once(url, dest, cap))
+        return await self._with_retries(lambda _: self._download_once(url, dest, cap))
 
     # --- internals ----------------------------------------------------------------------
 
@@ -373,8 +401,15 @@ class SoundverseClient:
         *,
         body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
+        within: float | None = None,
     ) -> Any:
-        limit = self.settings.sync_timeout
+        """One API call within the sync timeout (and `within` seconds, when given). Redirects
+        are never followed: a generation would be sent again."""
+        limit = (
+            self.settings.sync_timeout
+            if within is None
+            else min(within, self.settings.sync_timeout)
+        )
         timeout = aiohttp.ClientTimeout(total=limit, connect=self.settings.connect_timeout)
         try:
             async with self.session().request(
@@ -384,12 +419,19 @@ class SoundverseClient:
                 params=params,
                 headers=self.headers(),
                 timeout=timeout,
+                allow_redirects=False,
             ) as response:
                 log.debug("%s %s -> %d", method, path, response.status)
                 payload = decode_json(await response.text())
                 if response.status >= 400:
                     raise error_for_response(
                         response.status, payload, response.headers.get("Retry-After")
+                    )
+                if response.status >= 300:
+                    raise UpstreamError(
+                        f"Soundverse answered {status_words(response.status)}; "
+                        "redirects are not followed",
+                        status=response.status,
                     )
                 return payload
         except aiohttp.ConnectionTimeoutError:
@@ -400,35 +442,57 @@ class SoundverseClient:
             raise _connection_error(error) from None
 
     async def status_payload(
-        self, *, message_id: str | None = None, job_id: str | None = None
+        self,
+        *,
+        message_id: str | None = None,
+        job_id: str | None = None,
+        within: float | None = None,
     ) -> Mapping[str, Any]:
+        """A job's status reply, retried as idempotent; within `within` seconds if given."""
         if job_id:
             path, params = self.endpoints.status_v7, {"job_id": job_id}
         elif message_id:
             path, params = self.endpoints.status_v5, {"message_id": message_id}
         else:
             raise ValueError("status() needs a message_id or a job_id")
-        payload = await self._with_retries(lambda: self._request("GET", path, params=params))
+        payload = await self._with_retries(
+            lambda left: self._request("GET", path, params=params, within=left), within
+        )
         if not isinstance(payload, Mapping):
             raise UpstreamError("Soundverse sent an unexpected status reply")
         return payload
 
-    async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        """Run an idempotent call, retrying 429 (after Retry-After) and 5xx/connection errors."""
+    async def _with_retries(
+        self, attempt: Callable[[float | None], Awaitable[T]], within: float | None = None
+    ) -> T:
+        """Run an idempotent call, retrying 429 (after Retry-After) and 5xx/connection errors.
+
+        Each attempt gets the seconds left of `within` (None: no bound). No wait is longer than
+        `MAX_RETRY_WAIT`, whatever Retry-After says, and none runs past `within`: then the last
+        error is raised instead.
+        """
         delays = backoff_delays(self.settings.poll_backoff_max)
         retries_left = self.settings.retries
+        ends = None if within is None else self.clock() + within
         while True:
+            left = None if ends is None else ends - self.clock()
             try:
-                return await attempt()
+                return await attempt(left)
             except SoundverseError as error:
                 if retries_left == 0 or not _retryable(error):
                     raise
                 wait = next(delays)
                 if isinstance(error, RateLimited) and error.retry_after is not None:
                     wait = error.retry_after
+                wait = min(wait, MAX_RETRY_WAIT)
+                if ends is not None and self.clock() + wait >= ends:
+                    raise
                 log.info("retrying after %s in %.1f s", type(error).__name__, wait)
                 await self.sleep(wait)
                 retries_left -= 1
+
+    def _check_hop(self, url: str) -> None:
+        check_download_url(url, self._download_hosts, self._trusted_hosts)
 
     async def _download_once(self, url: str, dest: Path, max_bytes: int) -> DownloadedFile:
         connect = self.settings.connect_timeout
@@ -436,24 +500,30 @@ class SoundverseClient:
             total=None, connect=connect, sock_read=self.settings.idle_timeout
         )
         try:
-            async with self.session().get(url, timeout=timeout) as response:
-                # A redirect may lead anywhere: the final host must be allowed too.
-                check_download_url(str(response.url), self._download_hosts)
-                if response.status >= 400:
-                    payload = decode_json(await response.text())
-                    raise error_for_response(
-                        response.status, payload, response.headers.get("Retry-After")
-                    )
-                if response.content_length is not None and response.content_length > max_bytes:
-                    raise refuse_size(response.content_length, max_bytes)
-                size = await write_capped(response.content.iter_chunked(64 * 1024), dest, max_bytes)
-                return DownloadedFile(dest, size, response.content_type or None)
+            for _ in range(MAX_REDIRECTS + 1):
+                async with self.session().get(
+                    url, timeout=timeout, allow_redirects=False
+                ) as response:
+                    location = response.headers.get("Location")
+                    if response.status in REDIRECTS and location:
+                        # Each hop is checked before it is fetched: a redirect may lead anywhere.
+                        url = str(response.url.join(URL(location)))
+                        self._check_hop(url)
+                        continue
+                    return await _save(response, dest, max_bytes)
         except TimeoutError:
             raise UpstreamTimeout(
                 f"Download stalled for {self.settings.idle_timeout:g} s"
             ) from None
+        except aiohttp.ClientConnectorError as error:
+            if isinstance(error.os_error, NonPublicAddress):
+                raise refuse_address(error.os_error.host) from None
+            raise _connection_error(error) from None
         except aiohttp.ClientError as error:
             raise _connection_error(error) from None
+        raise DownloadRefused(
+            DownloadRefusal.HOST, f"Refused to follow more than {MAX_REDIRECTS} redirects"
+        )
 
     async def _voice_chunks(self, request: VoiceRequest) -> AsyncGenerator[bytes, None]:
         idle = self.settings.idle_timeout
@@ -463,8 +533,9 @@ class SoundverseClient:
                 json=request.body(),
                 headers=self.headers("audio/mpeg"),
                 timeout=self.stream_timeout(),
+                allow_redirects=False,
             ) as response:
-                if response.status >= 400:
+                if response.status >= 300:
                     payload = decode_json(await response.text())
                     raise error_for_response(
                         response.status, payload, response.headers.get("Retry-After")

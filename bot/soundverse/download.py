@@ -1,19 +1,29 @@
 """Streaming audio to disk for the Soundverse client: host allow-list and size cap (section 11.5).
 
-A file is written under a temporary name and renamed only when complete, so a refused or
-broken transfer never leaves a partial file at the destination.
+Every hop of a download (redirects are followed one at a time) must be on an allowed host,
+and no host but the API's own may lead to a loopback, private or link-local address: not by
+an address in the URL, and not by what its name resolves to (`PublicAddressResolver`). A file
+is written under a temporary name and renamed only when complete, so a refused or broken
+transfer never leaves a partial file at the destination.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 from collections.abc import AsyncGenerator, AsyncIterable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from aiohttp.abc import ResolveResult
+from aiohttp.resolver import ThreadedResolver
+
 from bot.soundverse.errors import DownloadRefusal, DownloadRefused
+
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +44,9 @@ def allowed_hosts(configured: Iterable[str], base_url: str) -> frozenset[str]:
     return frozenset(hosts)
 
 
-def check_download_url(url: str, hosts: frozenset[str]) -> None:
-    """Raise `DownloadRefused` unless `url` is http(s) on an allowed host."""
+def check_download_url(url: str, hosts: frozenset[str], trusted: frozenset[str]) -> None:
+    """Raise `DownloadRefused` unless `url` is http(s) on an allowed host, and, when that host
+    is an address, a public one (or a `trusted` host: the API's own)."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or host not in hosts:
@@ -43,6 +54,52 @@ def check_download_url(url: str, hosts: frozenset[str]) -> None:
         raise DownloadRefused(
             DownloadRefusal.HOST, f"Refused to download from {shown}: not an allowed audio host"
         )
+    if host not in trusted and not is_public_address(host, default=True):
+        raise refuse_address(host)
+
+
+def is_public_address(text: str, *, default: bool) -> bool:
+    """Whether `text` is a globally routable address; `default` when it is not an address."""
+    try:
+        return ipaddress.ip_address(text).is_global
+    except ValueError:
+        return default
+
+
+def refuse_address(host: str) -> DownloadRefused:
+    """The refusal for a host that leads to a loopback, private or link-local address."""
+    return DownloadRefused(
+        DownloadRefusal.HOST,
+        f"Refused to download from {host}: it leads to a private or local address",
+    )
+
+
+class NonPublicAddress(OSError):
+    """A name resolved only to addresses a download must not reach."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(f"{host} resolves only to private or local addresses")
+        self.host = host
+
+
+class PublicAddressResolver(ThreadedResolver):
+    """aiohttp's resolver, keeping only public addresses, except for `trusted` hosts (the API's
+    own, which an operator may well run on a private network or on this machine)."""
+
+    def __init__(self, trusted: frozenset[str]) -> None:
+        super().__init__()
+        self._trusted = trusted
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await super().resolve(host, port, family)
+        if host.lower() in self._trusted:
+            return results
+        public = [result for result in results if is_public_address(result["host"], default=False)]
+        if not public:
+            raise NonPublicAddress(host)
+        return public
 
 
 def refuse_size(size: int, max_bytes: int) -> DownloadRefused:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from http import HTTPStatus
 from typing import Any
 
 
@@ -149,16 +150,34 @@ def nothing_billed(error: BaseException) -> bool:
     return isinstance(error, SoundverseError) and error.nothing_billed
 
 
-def _detail_text(body: Any) -> str | None:
-    """The human text of an error body in any of the API's three styles."""
+# The most of an upstream error text a member is shown.
+DETAIL_CHARS = 200
+
+
+def detail_text(body: Any) -> str | None:
+    """The human text of an error body in any of the API's three styles, on one line and
+    short; None for a markup page (a proxy's HTML), which says nothing a member can use."""
     if isinstance(body, Mapping):
         for key in ("detail", "Detail", "message", "error"):
             value = body.get(key)
-            if isinstance(value, str) and value:
-                return value
-    if isinstance(body, str) and body.strip():
-        return body.strip()[:300]
+            if isinstance(value, str) and value.strip():
+                return _one_line(value)
+    if isinstance(body, str) and body.strip() and not body.lstrip().startswith("<"):
+        return _one_line(body)
     return None
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= DETAIL_CHARS else flat[: DETAIL_CHARS - 1] + "…"
+
+
+def status_words(status: int) -> str:
+    """`502 Bad Gateway`: the status and its standard phrase."""
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
 
 
 def _validation_error(body: Any) -> RequestValidationError:
@@ -172,7 +191,7 @@ def _validation_error(body: Any) -> RequestValidationError:
             field = ".".join(location) or "request"
             messages = [str(item.get("msg", "invalid value")) for item in problems]
             return RequestValidationError(field, "; ".join(messages))
-    return RequestValidationError("request", _detail_text(body) or "rejected by Soundverse")
+    return RequestValidationError("request", detail_text(body) or "rejected by Soundverse")
 
 
 def _moderation_kind(message: str) -> ModerationKind:
@@ -197,7 +216,7 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def error_for_response(status: int, body: Any, retry_after: str | None = None) -> SoundverseError:
     """The client error for an HTTP error reply (`body` is the decoded JSON, or the raw text)."""
-    detail = _detail_text(body)
+    detail = detail_text(body)
     if status in (401, 403):
         return AuthenticationError(f"Soundverse refused the API key: {detail or 'unauthorized'}")
     if status == 422:
@@ -214,4 +233,4 @@ def error_for_response(status: int, body: Any, retry_after: str | None = None) -
     if status == 504:
         return UpstreamTimeout("Soundverse timed out (504); try again later", status=status)
     reason = f": {detail}" if detail else ""
-    return UpstreamError(f"Soundverse error {status}{reason}", status=status)
+    return UpstreamError(f"Soundverse error {status_words(status)}{reason}", status=status)

@@ -100,10 +100,16 @@ class SSEParser:
     ``discarded_at_eof`` (set by ``close`` when the stream ended inside a line or an event).
     """
 
-    def __init__(self, *, max_line_bytes: int = 16 * 1024 * 1024) -> None:
-        if max_line_bytes < 1:
-            raise ValueError("max_line_bytes must be positive")
+    def __init__(
+        self,
+        *,
+        max_line_bytes: int = 16 * 1024 * 1024,
+        max_event_bytes: int = 16 * 1024 * 1024,
+    ) -> None:
+        if max_line_bytes < 1 or max_event_bytes < 1:
+            raise ValueError("max_line_bytes and max_event_bytes must be positive")
         self.max_line_bytes = max_line_bytes
+        self.max_event_bytes = max_event_bytes
         self.last_event_id = ""
         self.retry: int | None = None
         self.comments_seen = 0
@@ -114,6 +120,7 @@ class SSEParser:
         self._at_start = True
         self._closed = False
         self._data: list[str] = []
+        self._data_size = 0
         self._event_type = ""
         self._id_buffer = ""
         self._block_retry: int | None = None
@@ -177,6 +184,7 @@ class SSEParser:
         self._tail = []
         self._tail_bytes = 0
         self._data = []
+        self._data_size = 0
         return []
 
     def _is_single_data_event(self, chunk: bytes) -> bool:
@@ -274,8 +282,18 @@ class SSEParser:
 
     def _data_lines(self, lines: list[str], events: list[ServerSentEvent]) -> None:
         """Handle lines after a dispatch whose first is a data value (``data: `` split off)."""
-        self._data.append(lines[0])
+        self._add_data(lines[0])
         self._lines(lines[1:], events)
+
+    def _add_data(self, value: str) -> None:
+        """One more data line of the pending event, which may not grow past the event limit."""
+        self._data_size += len(value) + 1
+        if self._data_size > self.max_event_bytes:
+            raise SSEProtocolError(
+                f"an event grew past {self.max_event_bytes} bytes without ending; "
+                "the stream is not well-formed"
+            )
+        self._data.append(value)
 
     def _dispatch_into(self, events: list[ServerSentEvent]) -> None:
         event = self._dispatch()
@@ -298,7 +316,7 @@ class SSEParser:
         if name == "event":
             self._event_type = value
         elif name == "data":
-            self._data.append(value)
+            self._add_data(value)
         elif name == "id":
             if "\0" not in value:
                 self._id_buffer = value
@@ -321,6 +339,7 @@ class SSEParser:
             return None
         data = "\n".join(self._data)
         self._data = []
+        self._data_size = 0
         return _new_event(event_type or _DEFAULT_EVENT, data, self.last_event_id, block_retry)
 
 

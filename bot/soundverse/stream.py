@@ -21,10 +21,13 @@ from bot.soundverse.errors import (
     GenerationFailed,
     JobDeadlineExceeded,
     JobNotStarted,
+    UpstreamError,
+    detail_text,
     error_for_response,
+    status_words,
 )
 from bot.soundverse.results import GenerationResult, JobState, canonical_keys
-from bot.soundverse.sse import SSEParser, SSEProtocolError
+from bot.soundverse.sse import ServerSentEvent, SSEParser, SSEProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,10 @@ Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
 _FIRST_BACKOFF = 1.0
+# One event of a Soundverse stream is a few kilobytes; a stream that piles more into one event
+# (or one line) is broken, and is followed through the status endpoint instead.
+EVENT_LIMIT = 1024 * 1024
+NO_AUDIO = "Soundverse finished the job without any audio"
 
 
 def backoff_delays(cap: float) -> Iterator[float]:
@@ -66,7 +73,11 @@ class StreamTransport(Protocol):
     def stream_timeout(self) -> aiohttp.ClientTimeout: ...
 
     async def status_payload(
-        self, *, message_id: str | None = None, job_id: str | None = None
+        self,
+        *,
+        message_id: str | None = None,
+        job_id: str | None = None,
+        within: float | None = None,
     ) -> Mapping[str, Any]: ...
 
 
@@ -183,20 +194,16 @@ class GenerationStream:
                 json=self._body,
                 headers=client.headers("text/event-stream"),
                 timeout=client.stream_timeout(),
+                allow_redirects=False,
             ) as response:
-                if response.status >= 400:
-                    payload = decode_json(await response.text())
-                    raise error_for_response(
-                        response.status, payload, response.headers.get("Retry-After")
-                    )
-                parser = SSEParser()
+                await _refuse_unless_a_stream(response)
+                parser = SSEParser(max_line_bytes=EVENT_LIMIT, max_event_bytes=EVENT_LIMIT)
                 async with aclosing(idle_guarded(response.content.iter_any(), idle)) as chunks:
                     async for chunk in chunks:
                         for event in parser.feed(chunk):
-                            fields = decode_json(event.data)
-                            if isinstance(fields, Mapping):
-                                yield self._merge(fields)
-                                self._check_deadline(started)
+                            yield self._state_of(event)
+                        # Keep-alive comments keep the connection open, never the job alive.
+                        self._check_deadline(started)
                 parser.close()
         except aiohttp.ConnectionTimeoutError:
             raise _StreamInterrupted(
@@ -209,12 +216,28 @@ class GenerationStream:
         except (aiohttp.ClientError, SSEProtocolError) as error:
             raise _StreamInterrupted(f"the connection broke ({type(error).__name__})") from None
 
+    def _state_of(self, event: ServerSentEvent) -> JobState:
+        """The merged state after `event`; an `error` event ends the job with its reason."""
+        fields = decode_json(event.data)
+        if event.event == "error":
+            reason = detail_text(fields) or "no reason given"
+            if self.message_id or self.job_id:
+                raise GenerationFailed(reason, self.message_id, self.job_id)
+            raise UpstreamError(f"Soundverse refused to start the job: {reason}")
+        if isinstance(fields, Mapping):
+            return self._merge(fields)
+        return self._state
+
     async def _poll(self, started: float) -> AsyncGenerator[JobState, None]:
         """States from the status endpoint, with backoff, until terminal or the deadline."""
         client = self._client
         delays = backoff_delays(client.settings.poll_backoff_max)
         while True:
-            payload = await client.status_payload(message_id=self.message_id, job_id=self.job_id)
+            payload = await client.status_payload(
+                message_id=self.message_id,
+                job_id=self.job_id,
+                within=self._check_deadline(started),
+            )
             state = self._merge(payload)
             yield state
             if state.is_complete:
@@ -246,4 +269,25 @@ class GenerationStream:
             raise GenerationFailed(
                 state.error or "Soundverse reported a failure", state.message_id, state.job_id
             )
-        self._result = state.result()
+        result = state.result()
+        if not result.takes:
+            raise GenerationFailed(NO_AUDIO, state.message_id, state.job_id)
+        self._result = result
+
+
+async def _refuse_unless_a_stream(response: aiohttp.ClientResponse) -> None:
+    """Raise the error an answer that is not an event stream stands for: an error status, a
+    redirect (never followed: it would send the generation again), or a 200 with a body."""
+    if response.status < 300 and response.content_type == "text/event-stream":
+        return
+    payload = decode_json(await response.text())
+    if response.status >= 400:
+        raise error_for_response(response.status, payload, response.headers.get("Retry-After"))
+    if response.status >= 300:
+        raise UpstreamError(
+            f"Soundverse answered {status_words(response.status)} instead of starting the job; "
+            "it was not sent again",
+            status=response.status,
+        )
+    reason = detail_text(payload) or f"a {response.content_type or 'body'} instead of a stream"
+    raise UpstreamError(f"Soundverse did not start the job: {reason}", status=response.status)

@@ -17,10 +17,28 @@ class FaultKind(StrEnum):
     STATUS = "status"  # answer at once with an error status
     MODERATION = "moderation"  # refuse the prompt
     DRIP = "drip"  # delay every event by N milliseconds
+    KEEPALIVE = "keepalive"  # after N events, only keep-alive comments, forever
+    ERROR_EVENT = "error-event"  # after N events, an `event: error` with a reason, then the end
+    FLOOD = "flood"  # after N events, `data:` lines that never end an event
+    ERROR_BODY = "error-body"  # answer 200 with a JSON error body instead of the reply
+    HTML = "html"  # answer at once with status N and an HTML error page (a proxy's)
+    EMPTY = "empty"  # the job completes without any audio
+    REDIRECT = "redirect"  # answer with status N (301-308) to the same path on `localhost`
 
 
-STREAM_ONLY = frozenset({FaultKind.DROP, FaultKind.STALL, FaultKind.EARLY_END})
+STREAM_ONLY = frozenset(
+    {
+        FaultKind.DROP,
+        FaultKind.STALL,
+        FaultKind.EARLY_END,
+        FaultKind.KEEPALIVE,
+        FaultKind.ERROR_EVENT,
+        FaultKind.FLOOD,
+    }
+)
 ERROR_STATUSES = frozenset({401, 422, 429, 500, 504})
+HTML_STATUSES = frozenset({502, 503})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MODERATION_REASONS = frozenset({"nsfw", "artist"})
 
 
@@ -38,8 +56,13 @@ class Fault:
     reason: str = ""
 
 
+# Faults that take no parameter, and those whose parameter is a status from a fixed set.
+_BARE = frozenset({FaultKind.ERROR_BODY, FaultKind.EMPTY})
+_CODED = {FaultKind.HTML: HTML_STATUSES, FaultKind.REDIRECT: REDIRECT_STATUSES}
+
+
 def parse_fault(spec: str) -> Fault:
-    """Read a spec such as `drop:2`, `status:429:3`, `moderation:artist` or `drip:250`."""
+    """Read a spec such as `drop:2`, `status:429:3`, `moderation:artist`, `html:502`."""
     name, _, rest = spec.strip().partition(":")
     try:
         kind = FaultKind(name)
@@ -49,14 +72,23 @@ def parse_fault(spec: str) -> Fault:
         if rest not in MODERATION_REASONS:
             raise InvalidFault("moderation fault must be moderation:nsfw or moderation:artist")
         return Fault(kind, reason=rest)
+    if kind in _BARE:
+        return Fault(kind)
     if kind is FaultKind.STATUS:
-        code_text, _, retry_text = rest.partition(":")
-        code = _number(code_text, spec)
-        if code not in ERROR_STATUSES:
-            raise InvalidFault(f"status fault must be one of {sorted(ERROR_STATUSES)}")
-        retry_after = _number(retry_text, spec) if retry_text else 1
-        return Fault(kind, amount=code, retry_after=retry_after)
-    return Fault(kind, amount=_number(rest, spec))
+        return _status_fault(rest, spec)
+    amount = _number(rest, spec)
+    if kind in _CODED and amount not in _CODED[kind]:
+        raise InvalidFault(f"{kind} fault must be one of {sorted(_CODED[kind])}")
+    return Fault(kind, amount=amount)
+
+
+def _status_fault(rest: str, spec: str) -> Fault:
+    code_text, _, retry_text = rest.partition(":")
+    code = _number(code_text, spec)
+    if code not in ERROR_STATUSES:
+        raise InvalidFault(f"status fault must be one of {sorted(ERROR_STATUSES)}")
+    retry_after = _number(retry_text, spec) if retry_text else 1
+    return Fault(FaultKind.STATUS, amount=code, retry_after=retry_after)
 
 
 def _number(text: str, spec: str) -> int:

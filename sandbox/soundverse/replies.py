@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -94,10 +95,43 @@ def moderation_refusal(reason: str) -> web.Response:
     return web.json_response({"success": False, "message": message}, status=400)
 
 
+HTML_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+OUTAGE = "The generation service is temporarily unavailable"
+AUDIO_FIELDS = ("audio_url", "audioUrl", "audio_data", "audioData", "stream_url")
+
+
+def html_error(status: int) -> web.Response:
+    """The HTML page a proxy in front of the API answers with when the API is down."""
+    reason = HTTPStatus(status).phrase
+    page = HTML_PAGE.format(status=status, reason=reason)
+    return web.Response(status=status, text=page, content_type="text/html")
+
+
+def without_audio(reply: Any) -> Any:
+    """A reply (or chunk) with every audio field taken out: a job that produced nothing."""
+    if isinstance(reply, list):
+        return []
+    if not isinstance(reply, dict):
+        return reply
+    kept = {key: value for key, value in reply.items() if key not in AUDIO_FIELDS}
+    for group in ("generatedAudio", "loopedAudio"):
+        if group in kept:
+            kept[group] = []
+    return kept
+
+
 def fault_reply(fault: Fault) -> web.Response | None:
-    """The immediate answer a status or moderation fault calls for, if any."""
+    """The immediate answer a status, moderation, error-body or HTML fault calls for, if any."""
     if fault.kind is FaultKind.MODERATION:
         return moderation_refusal(fault.reason)
+    if fault.kind is FaultKind.ERROR_BODY:
+        return web.json_response({"detail": OUTAGE})
+    if fault.kind is FaultKind.HTML:
+        return html_error(fault.amount)
     if fault.kind is not FaultKind.STATUS:
         return None
     if fault.amount == 401:

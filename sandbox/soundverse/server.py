@@ -44,12 +44,14 @@ from sandbox.soundverse.plans import JobRequest, plan_job
 from sandbox.soundverse.replies import (
     FAULT_FAILURE,
     MALFORMED_AUTH,
+    OUTAGE,
     detail,
     fault_reply,
     generation_failed,
     moderation_refusal,
     sync_reply,
     validation_error,
+    without_audio,
 )
 from sandbox.soundverse.texts import chat_reply, seed_of, write_lyrics
 from sandbox.soundverse.validation import (
@@ -68,6 +70,8 @@ FAULT_HEADER = "X-Sandbox-Fault"
 DEFAULT_API_KEY = "sandbox-key"
 # Seconds at time scale 1.0.
 PING_INTERVAL = 10.0
+# The length of each line a `flood` fault writes.
+FLOOD_LINE = 64 * 1024
 QUICK_REPLY_DELAY = 1.0
 MIN_PING_INTERVAL = 0.005
 VOICE_CHUNK_BYTES = 8 * 1024
@@ -245,8 +249,15 @@ class SoundverseStandIn:
             fault = self._fault_for(request, applies)
         except InvalidFault as error:
             return None, detail(400, f"Invalid {FAULT_HEADER}: {error}")
-        immediate = fault_reply(fault) if fault is not None else None
-        return fault, immediate
+        return fault, self._immediate_reply(request, fault)
+
+    def _immediate_reply(self, request: web.Request, fault: Fault | None) -> web.Response | None:
+        """What a fault answers at once, if anything; a redirect sends the client to the same
+        path on `localhost` (this server, named by a loopback name)."""
+        if fault is not None and fault.kind is FaultKind.REDIRECT:
+            location = f"http://localhost:{request.url.port}{request.path_qs}"
+            return web.Response(status=fault.amount, headers={"Location": location})
+        return fault_reply(fault) if fault is not None else None
 
     async def _read_body(
         self, request: web.Request, fields: tuple[Field, ...], rules: tuple[AtLeastOne, ...] = ()
@@ -344,6 +355,8 @@ class SoundverseStandIn:
                     return await self._cut_stream(fault.kind, request, response)
                 if sent < len(job.chunks):
                     chunk = job.chunks[sent]
+                    if fault is not None and fault.kind is FaultKind.EMPTY:
+                        chunk = without_audio(chunk)
                     if drip:
                         await asyncio.sleep(drip)
                     await response.write(_sse_event(chunk))
@@ -361,31 +374,52 @@ class SoundverseStandIn:
 
     async def _wait_or_ping(self, job: Job, index: int, response: web.StreamResponse) -> None:
         """Wait for chunk `index`; send a keep-alive comment if it is slow to come."""
-        interval = max(MIN_PING_INTERVAL, PING_INTERVAL * self.time_scale)
         try:
-            await asyncio.wait_for(job.wait_for_chunk(index), interval)
+            await asyncio.wait_for(job.wait_for_chunk(index), self._ping_interval())
         except TimeoutError:
             await response.write(b": ping\n\n")
+
+    def _ping_interval(self) -> float:
+        """How often a quiet stream gets a keep-alive comment (real ones: every 10 s)."""
+        return max(MIN_PING_INTERVAL, PING_INTERVAL * self.time_scale)
 
     async def _cut_stream(
         self, kind: FaultKind, request: web.Request, response: web.StreamResponse
     ) -> web.StreamResponse:
-        """End a stream early as the fault says: abort, go silent, or finish cleanly."""
+        """End a stream early as the fault says: abort, go silent, keep it alive with comments
+        only, flood it with an event that never ends, send an error event, or finish cleanly."""
         if kind is FaultKind.DROP:
             if request.transport is not None:
                 request.transport.abort()
             raise ConnectionResetError("dropped by sandbox fault")
         if kind is FaultKind.STALL:
-            while not self._closing.is_set():
-                if request.transport is None or request.transport.is_closing():
-                    break
-                try:
-                    await asyncio.wait_for(self._closing.wait(), 0.2)
-                except TimeoutError:
-                    continue
+            await self._until_gone(request, response, b"", 0.2)
             return response
+        if kind is FaultKind.KEEPALIVE:
+            await self._until_gone(request, response, b": ping\n\n", self._ping_interval())
+            return response
+        if kind is FaultKind.FLOOD:
+            await self._until_gone(request, response, b"data: " + b"x" * FLOOD_LINE + b"\n", 0)
+            return response
+        if kind is FaultKind.ERROR_EVENT:
+            await response.write(b"event: error\ndata: " + json.dumps({"detail": OUTAGE}).encode())
+            await response.write(b"\n\n")
         await response.write_eof()
         return response
+
+    async def _until_gone(
+        self, request: web.Request, response: web.StreamResponse, each: bytes, pause: float
+    ) -> None:
+        """Write `each` every `pause` seconds (nothing, when empty) until the client leaves."""
+        while not self._closing.is_set():
+            if request.transport is None or request.transport.is_closing():
+                return
+            if each:
+                await response.write(each)
+            try:
+                await asyncio.wait_for(self._closing.wait(), pause)
+            except TimeoutError:
+                continue
 
     async def _answer_when_done(
         self, endpoint: Endpoint, job: Job, fault: Fault | None
@@ -395,7 +429,10 @@ class SoundverseStandIn:
         await _drip(fault)
         if job.error is not None or not job.state.is_terminal:
             return generation_failed(job.error or FAULT_FAILURE)
-        return web.json_response(sync_reply(endpoint.reply, job))
+        reply = sync_reply(endpoint.reply, job)
+        if fault is not None and fault.kind is FaultKind.EMPTY:
+            reply = without_audio(reply)
+        return web.json_response(reply)
 
     # Quick endpoints
 
@@ -491,7 +528,7 @@ class SoundverseStandIn:
             fault = self._fault_for(request, _status_or_drip, is_api_route=False)
         except InvalidFault as error:
             return detail(400, f"Invalid {FAULT_HEADER}: {error}")
-        immediate = fault_reply(fault) if fault is not None else None
+        immediate = self._immediate_reply(request, fault)
         if immediate is not None:
             return immediate
         stored = self.files.get(request.path)
@@ -534,8 +571,8 @@ class SoundverseStandIn:
 
 
 def _status_or_drip(fault: Fault) -> bool:
-    """Faults that make sense on a GET: error statuses and slowness."""
-    return fault.kind in (FaultKind.STATUS, FaultKind.DRIP)
+    """Faults that make sense on a GET: error statuses, HTML pages, redirects and slowness."""
+    return fault.kind in (FaultKind.STATUS, FaultKind.DRIP, FaultKind.HTML, FaultKind.REDIRECT)
 
 
 def _moderation(body: Body) -> web.Response | None:

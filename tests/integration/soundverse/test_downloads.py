@@ -16,6 +16,7 @@ from bot.soundverse import (
     SoundverseClient,
     nothing_billed,
 )
+from sandbox.soundverse import SoundverseStandIn
 
 ClientFactory = Callable[..., SoundverseClient]
 
@@ -76,14 +77,30 @@ async def test_download_cap_comes_from_settings(make_client: ClientFactory, tmp_
     assert leftovers(tmp_path) == []
 
 
-async def test_configured_download_host_is_allowed(
+async def test_a_configured_host_that_resolves_to_loopback_is_refused(
     make_client: ClientFactory, tmp_path: Path
 ) -> None:
-    """Hosts in `download_hosts` are allowed (here: `localhost`, reaching the stand-in)."""
+    """A host allowed by name (`localhost`) that resolves to a loopback address is refused:
+    only the API's own host may be local."""
     client = make_client(download_hosts=["localhost"])
     url = (await take_url(client)).replace("127.0.0.1", "localhost")
-    file = await client.download(url, tmp_path / "song.mp3")
-    assert file.bytes > 0
+    with pytest.raises(DownloadRefused, match="private or local address") as caught:
+        await client.download(url, tmp_path / "song.mp3")
+    assert caught.value.reason is DownloadRefusal.HOST
+    assert leftovers(tmp_path) == []
+
+
+async def test_a_redirect_to_a_local_address_is_refused_before_it_is_fetched(
+    make_client: ClientFactory, standin: SoundverseStandIn, tmp_path: Path
+) -> None:
+    """An allowed storage URL that redirects to `localhost` (allowed by name too) is refused at
+    that hop: its address is local, so no connection is made to it."""
+    client = make_client(download_hosts=["localhost"])
+    url = await take_url(client)
+    standin.inject("redirect:302", path="/storage")
+    with pytest.raises(DownloadRefused, match="localhost: it leads to a private or local"):
+        await client.download(url, tmp_path / "song.mp3")
+    assert leftovers(tmp_path) == []
 
 
 async def test_voice_answer_over_the_cap_is_refused(

@@ -21,6 +21,13 @@ from sandbox.soundverse.validation import Field, FieldKind, ValidationFailed, va
         ("status:429:3", Fault(FaultKind.STATUS, 429, retry_after=3)),
         ("moderation:artist", Fault(FaultKind.MODERATION, reason="artist")),
         ("drip:250", Fault(FaultKind.DRIP, 250)),
+        ("keepalive:2", Fault(FaultKind.KEEPALIVE, 2)),
+        ("error-event:3", Fault(FaultKind.ERROR_EVENT, 3)),
+        ("flood:1", Fault(FaultKind.FLOOD, 1)),
+        ("error-body", Fault(FaultKind.ERROR_BODY)),
+        ("html:502", Fault(FaultKind.HTML, 502)),
+        ("empty", Fault(FaultKind.EMPTY)),
+        ("redirect:307", Fault(FaultKind.REDIRECT, 307)),
     ],
 )
 def test_parse_fault(spec: str, fault: Fault) -> None:
@@ -28,7 +35,10 @@ def test_parse_fault(spec: str, fault: Fault) -> None:
     assert parse_fault(spec) == fault
 
 
-@pytest.mark.parametrize("spec", ["", "boom:1", "drop", "drop:x", "status:418", "moderation:rude"])
+@pytest.mark.parametrize(
+    "spec",
+    ["", "boom:1", "drop", "drop:x", "status:418", "moderation:rude", "html:404", "redirect:200"],
+)
 def test_parse_fault_refuses_bad_specs(spec: str) -> None:
     """Unknown kinds, missing numbers and unsupported statuses are refused."""
     with pytest.raises(InvalidFault):

@@ -263,3 +263,72 @@ async def test_time_scale_endpoint(api: Api, standin: SoundverseStandIn) -> None
     ) as response:
         assert response.status == 200
     assert standin.time_scale == 0.0005
+
+
+async def test_keepalive_sends_only_comments_after_n_events(api: Api) -> None:
+    """keepalive:2 sends two events, then keep-alive comments and nothing else."""
+    async with await open_stream(api, "keepalive:2") as response:
+        lines: list[bytes] = []
+        async for line in response.content:
+            lines.append(line)
+            if lines.count(b": ping\n") >= 3:
+                break
+    data = [line for line in lines if line.startswith(b"data: ")]
+    assert len(data) == 2 and lines[-1] == b": ping\n"
+
+
+async def test_error_event_names_the_outage_and_ends(api: Api) -> None:
+    """error-event:2 sends two events, then `event: error` with a detail, then ends."""
+    async with await open_stream(api, "error-event:2") as response:
+        body = await response.read()
+    assert body.count(b"data: {") == 3
+    assert b'event: error\ndata: {"detail": "The generation service is temporarily' in body
+
+
+async def test_flood_never_ends_its_event(api: Api) -> None:
+    """flood:1 sends one event, then data lines with no blank line between them."""
+    async with await open_stream(api, "flood:1") as response:
+        received = b""
+        async for chunk in response.content.iter_any():
+            received += chunk
+            if len(received) > 300_000:
+                break
+    after_first = received.split(b"\n\n", 1)[1]
+    assert after_first.startswith(b"data: xxx") and b"\n\n" not in after_first
+
+
+async def test_error_body_answers_200_with_json(api: Api) -> None:
+    """error-body answers 200 with a JSON detail instead of a stream."""
+    async with await open_stream(api, "error-body") as response:
+        assert (response.status, response.content_type) == (200, "application/json")
+        assert (await response.json())["detail"].startswith("The generation service")
+
+
+async def test_html_answers_a_proxy_error_page(api: Api) -> None:
+    """html:502 answers 502 with an HTML page."""
+    async with await open_stream(api, "html:502") as response:
+        assert (response.status, response.content_type) == (502, "text/html")
+        assert "<title>502 Bad Gateway</title>" in await response.text()
+
+
+async def test_redirect_points_at_localhost(api: Api) -> None:
+    """redirect:307 answers 307 to the same path on `localhost`."""
+    headers = {**AUTH, "X-Sandbox-Fault": "redirect:307"}
+    async with api.session.post(
+        api.base_url + "/v5/generate/song",
+        json={"prompt": "lofi"},
+        headers=headers,
+        allow_redirects=False,
+    ) as response:
+        assert response.status == 307
+        assert response.headers["Location"].startswith("http://localhost:")
+        assert response.headers["Location"].endswith("/v5/generate/song")
+
+
+async def test_empty_completes_without_audio(api: Api) -> None:
+    """empty makes the completed event carry no audio at all."""
+    async with await open_stream(api, "empty") as response:
+        events, _ = await read_until_cut(response)
+    final = events[-1]
+    assert final["status"] == "completed"
+    assert not {"audio_url", "audio_data"} & set(final)
