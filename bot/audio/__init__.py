@@ -3,7 +3,7 @@
 Every CPU-heavy function has an `_async` twin that runs it in a worker thread.
 """
 
-from bot.audio.errors import AudioError, NotAudio, TranscodeError
+from bot.audio.errors import AudioError, AudioTooLong, NotAudio, TranscodeError
 from bot.audio.fit import (
     CONTAINER_OVERHEAD_BYTES,
     MP3_BITRATES_KBPS,
@@ -18,7 +18,15 @@ from bot.audio.fit import (
     plan_fit,
     transcode_to_mp3,
 )
-from bot.audio.probe import AudioInfo, AudioInput, open_audio, probe, probe_async, probe_bytes
+from bot.audio.probe import (
+    AudioInfo,
+    AudioInput,
+    in_probe_pool,
+    open_audio,
+    probe,
+    probe_async,
+    probe_bytes,
+)
 from bot.audio.voice import (
     CHANNELS,
     FRAME_DURATION,
@@ -42,6 +50,7 @@ __all__ = [
     "AudioError",
     "AudioInfo",
     "AudioInput",
+    "AudioTooLong",
     "FitAction",
     "FitPlan",
     "FitResult",
@@ -52,6 +61,7 @@ __all__ = [
     "estimate_mp3_size",
     "fit_to_size",
     "fit_to_size_async",
+    "in_probe_pool",
     "mp3_sample_rate",
     "open_audio",
     "plan_fit",

@@ -13,3 +13,11 @@ class NotAudio(AudioError):
 
 class TranscodeError(AudioError):
     """Decoding or encoding failed part-way through a file that probed as audio."""
+
+
+class AudioTooLong(AudioError):
+    """Reading the audio found it longer than the longest allowed; it was read no further."""
+
+    def __init__(self, longest: float) -> None:
+        super().__init__(f"longer than {longest:g} s")
+        self.longest = longest

@@ -1,22 +1,37 @@
-"""Cheap inspection of audio files: duration, codec and layout from container metadata."""
+"""Cheap inspection of audio files: duration, codec and layout from container metadata.
+
+Audio that does not declare its length is decoded to measure it. A hostile file can make that
+costly (hours of many-channel audio in a few megabytes), so decoding stops as soon as the
+length passes the longest the caller accepts, and when it takes longer than its time limit;
+uploads are probed in a small pool of their own threads (`probe_bytes_async`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeAlias
+from typing import BinaryIO, TypeAlias, TypeVar
 
 import av
 from av.audio.stream import AudioStream
 from av.container import InputContainer
 
-from bot.audio.errors import NotAudio
+from bot.audio.errors import AudioTooLong, NotAudio
 
 AudioInput: TypeAlias = str | os.PathLike[str] | BinaryIO
 """A path to an audio file, or a binary file object positioned at its start."""
+
+T = TypeVar("T")
+
+PROBE_THREADS = 2
+"""Uploads probed at once; more wait their turn instead of taking every core."""
+_UPLOAD_PROBES = ThreadPoolExecutor(max_workers=PROBE_THREADS, thread_name_prefix="upload-probe")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +65,15 @@ def open_audio(source: AudioInput) -> tuple[InputContainer, AudioStream]:
     return container, container.streams.audio[0]
 
 
-def probe(source: AudioInput) -> AudioInfo:
+def probe(
+    source: AudioInput, *, longest: float | None = None, time_limit: float | None = None
+) -> AudioInfo:
     """Describe an audio file from its container metadata, decoding only if it lacks a duration.
 
-    Raises `NotAudio` for anything that is not decodable audio with a positive length.
+    Raises `NotAudio` for anything that is not decodable audio with a positive length. When
+    the length must be counted by decoding, `AudioTooLong` is raised as soon as it passes
+    `longest` seconds, and decoding that takes more than `time_limit` seconds is given up
+    (`NotAudio`); a declared length is returned as declared.
     """
     size = _size_of(source)
     if size == 0:
@@ -65,7 +85,7 @@ def probe(source: AudioInput) -> AudioInfo:
             raise NotAudio("the audio stream has no sample rate or channels")
         duration = _declared_duration(container, stream)
         if duration is None:
-            duration = _decoded_duration(container, stream)
+            duration = _decoded_duration(container, stream, longest, time_limit)
         if duration <= 0:
             raise NotAudio("the audio has zero length")
         return AudioInfo(
@@ -79,9 +99,16 @@ def probe(source: AudioInput) -> AudioInfo:
         )
 
 
-def probe_bytes(data: bytes) -> AudioInfo:
+def probe_bytes(
+    data: bytes, *, longest: float | None = None, time_limit: float | None = None
+) -> AudioInfo:
     """`probe` for audio held in memory, e.g. a member's upload not yet stored."""
-    return probe(io.BytesIO(data))
+    return probe(io.BytesIO(data), longest=longest, time_limit=time_limit)
+
+
+async def in_probe_pool(work: Callable[[], T]) -> T:
+    """Run `work` (probing an upload) in the upload probes' own small pool, off the loop."""
+    return await asyncio.get_running_loop().run_in_executor(_UPLOAD_PROBES, work)
 
 
 async def probe_async(source: AudioInput) -> AudioInfo:
@@ -112,11 +139,23 @@ def _declared_duration(container: InputContainer, stream: AudioStream) -> float 
     return None
 
 
-def _decoded_duration(container: InputContainer, stream: AudioStream) -> float:
+def _decoded_duration(
+    container: InputContainer,
+    stream: AudioStream,
+    longest: float | None,
+    time_limit: float | None,
+) -> float:
+    """Seconds of audio, counted by decoding, no further than `longest` and no longer than
+    `time_limit` seconds of work."""
     seconds = 0.0
+    give_up_at = None if time_limit is None else time.monotonic() + time_limit
     try:
         for frame in container.decode(stream):
             seconds += frame.samples / frame.sample_rate
+            if longest is not None and seconds > longest:
+                raise AudioTooLong(longest)
+            if give_up_at is not None and time.monotonic() > give_up_at:
+                raise NotAudio(f"it took more than {time_limit:g} s to read")
     except av.FFmpegError as error:
         if seconds == 0:
             raise NotAudio(f"the audio cannot be decoded ({_reason(error)})") from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.audio import AudioInfo, NotAudio, probe_bytes
+from bot.audio import AudioInfo, AudioTooLong, NotAudio, in_probe_pool, probe_bytes
 from bot.errors import InvalidInput
 from bot.soundverse.limits import (
     EXTEND_AT_SECONDS,
@@ -16,6 +16,9 @@ from bot.soundverse.limits import (
     LOOP_COUNT,
     LYRICS_MAX_CHARS,
 )
+
+PROBE_TIME_LIMIT = 10.0
+"""Seconds of work an upload may take to read before it is refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +56,16 @@ def clock_time(seconds: float) -> str:
 
 
 def check_upload_audio(filename: str, data: bytes, max_seconds: float) -> AudioInfo:
-    """Probe the uploaded bytes: they must decode as audio no longer than `max_seconds`."""
+    """Probe the uploaded bytes: they must decode as audio no longer than `max_seconds`,
+    read within `PROBE_TIME_LIMIT` (a file built to be costly to read is refused early)."""
     if len(data) > INPUT_MAX_BYTES:
         check_upload_metadata(filename, None, len(data))
     try:
-        info = probe_bytes(data)
+        info = probe_bytes(data, longest=max_seconds, time_limit=PROBE_TIME_LIMIT)
+    except AudioTooLong:
+        raise InvalidInput(
+            f"`{filename}` is longer than {clock_time(max_seconds)}, the longest audio accepted."
+        ) from None
     except NotAudio as error:
         raise InvalidInput(f"`{filename}` could not be read as audio: {error}.") from None
     if info.duration > max_seconds:
@@ -66,6 +74,12 @@ def check_upload_audio(filename: str, data: bytes, max_seconds: float) -> AudioI
             f"{clock_time(max_seconds)}."
         )
     return info
+
+
+async def check_upload_audio_async(filename: str, data: bytes, max_seconds: float) -> AudioInfo:
+    """`check_upload_audio` in the upload probes' own pool, so uploads never take every core
+    nor the event loop."""
+    return await in_probe_pool(lambda: check_upload_audio(filename, data, max_seconds))
 
 
 def check_extend_position(at_seconds: int, duration: float | None) -> int:

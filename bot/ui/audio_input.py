@@ -7,7 +7,6 @@ latest track in the channel. Uploads are checked before anything is reserved.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,7 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import InvalidInput
-from bot.jobs.inputs import AudioSource, check_upload_audio, check_upload_metadata
+from bot.jobs.inputs import AudioSource, check_upload_audio_async, check_upload_metadata
 from bot.soundverse.limits import INPUT_MAX_BYTES
 from bot.storage import Track
 from bot.ui.application import app_of, requester_of
@@ -27,6 +26,8 @@ from bot.ui.uploads import HeldUpload
 
 TRACK_ID = re.compile(r"#?\s*(\d{1,18})")
 TRACK_OPTION = "One of your tracks (default: your latest in this channel)"
+# What a member types in a track option: an id, `#id`, or words of a title (autocomplete).
+TrackReference = app_commands.Range[str, 1, 100]
 AUDIO_OPTION = f"An audio file instead of a track (up to {INPUT_MAX_BYTES // 2**20} MB)"
 AUDIO_SUFFIXES = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac", ".webm")
 CHOICES_SHOWN = 25
@@ -76,7 +77,7 @@ async def source_from_upload(audio: discord.Attachment, max_seconds: float) -> A
     """Download and probe an upload; its Discord URL is what Soundverse fetches."""
     check_upload(audio)
     data = await audio.read()
-    info = await asyncio.to_thread(check_upload_audio, audio.filename, data, max_seconds)
+    info = await check_upload_audio_async(audio.filename, data, max_seconds)
     return AudioSource(audio.url, f"`{audio.filename}`", info.duration)
 
 

@@ -19,6 +19,7 @@ from discord import app_commands
 from bot.errors import UserFacingError
 from bot.jobs.failures import describe_failure
 from bot.storage import QuotaExceeded, RefusalReason
+from bot.ui.text import DESCRIPTION_LIMIT, clip
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,9 @@ def report_for(error: BaseException) -> ErrorReport:
 
 
 def error_embed(report: ErrorReport) -> discord.Embed:
-    return discord.Embed(description=report.text, colour=ERROR_COLOUR)
+    """The report as a red embed, within Discord's description limit whatever it echoes."""
+    text = clip(report.text, DESCRIPTION_LIMIT, one_line=False)
+    return discord.Embed(description=text, colour=ERROR_COLOUR)
 
 
 async def send_error(interaction: discord.Interaction, report: ErrorReport) -> None:

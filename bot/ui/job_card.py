@@ -22,13 +22,21 @@ from bot.storage import Job
 from bot.ui.application import Application, app_of
 from bot.ui.components import JobSubject, RestartProofButton
 from bot.ui.progress import stage_line
-from bot.ui.result_card import message_link, result_message
-from bot.ui.text import clip
+from bot.ui.result_card import (
+    ResultParts,
+    message_link,
+    minimal_result_message,
+    result_message,
+)
+from bot.ui.text import FIELD_VALUE_LIMIT, plain, shown
 
 log = logging.getLogger(__name__)
 
 INVALID_WEBHOOK_TOKEN = 50027
+BAD_REQUEST = 400
 DELIVERING = "delivering"
+# How much of the prompt a job card quotes.
+PROMPT_SHOWN = 300
 CARD_COLOUR = discord.Colour.from_rgb(120, 86, 255)
 DONE_COLOUR = discord.Colour.green()
 FAILED_COLOUR = discord.Colour.red()
@@ -108,7 +116,7 @@ class JobCard:
     async def on_progress(self, view: JobView) -> None:
         embed = self._embed(stage_line(view), CARD_COLOUR)
         if view.song_name:
-            embed.add_field(name="Title", value=view.song_name)
+            embed.add_field(name="Title", value=shown(view.song_name, FIELD_VALUE_LIMIT))
         if view.album_art_url and view.album_art_url.startswith("https://"):
             embed.set_thumbnail(url=view.album_art_url)
         # Once delivery has begun a job can no longer be cancelled: the card stops offering it.
@@ -140,9 +148,9 @@ class JobCard:
     def _embed(self, status: str, colour: discord.Colour) -> discord.Embed:
         lines = []
         if self.prompt:
-            lines.append(f"> {clip(self.prompt, 300)}")
+            lines.append(f"> {shown(self.prompt, PROMPT_SHOWN)}")
         if self.note:
-            lines.append(f"-# {self.note}")
+            lines.append(f"-# {plain(self.note)}")
         lines.append(status)
         return discord.Embed(title=self.title, description="\n\n".join(lines), colour=colour)
 
@@ -215,34 +223,54 @@ class JobCard:
         return message_link(parent) if parent is not None else None
 
     async def post_result(self, delivery: Delivery) -> discord.Message:
-        """Post the result as a new message (notifying the requester); webhook while it lives."""
+        """Post the result as a new message (notifying the requester); webhook while it lives.
+
+        Should Discord still refuse the full result (400), the member gets its audio as
+        link buttons in a minimal message rather than nothing.
+        """
         parent_link = await self.parent_link(delivery)
         follow_ups = self.app.follow_ups
-        content, embed, files, view = result_message(
-            delivery, self.requester_id, follow_ups, parent_link
-        )
+        try:
+            return await self._post(
+                lambda: result_message(delivery, self.requester_id, follow_ups, parent_link)
+            )
+        except discord.HTTPException as error:
+            if error.status != BAD_REQUEST:
+                raise
+            log.warning(
+                "Discord refused the result of job %s (%s %s); posting it as links",
+                delivery.job_id,
+                error.code,
+                error.text[:200],
+            )
+            return await self._post(lambda: minimal_result_message(delivery, self.requester_id))
+
+    async def _post(self, parts: Callable[[], ResultParts]) -> discord.Message:
+        """Send a new message built by `parts` (again for each try: files are read once)."""
         mentions = discord.AllowedMentions(
             users=[discord.Object(self.requester_id)], roles=False, everyone=False
         )
         if self.webhook is not None and self.token_usable():
+            content, embed, files, view = parts()
             try:
-                sent = await self.webhook.send(
+                return await self.webhook.send(
                     content=content,
-                    embed=embed,
+                    embeds=[embed] if embed is not None else [],
                     files=files,
                     view=view,
                     allowed_mentions=mentions,
                     wait=True,
                 )
-                return sent
             except discord.HTTPException as error:
                 if not token_is_dead(error):
                     raise
                 self.webhook = None
-                content, embed, files, view = result_message(
-                    delivery, self.requester_id, follow_ups, parent_link
-                )
+        content, embed, files, view = parts()
         channel = await self.channel()
         return await channel.send(
-            content=content, embed=embed, files=files, view=view, allowed_mentions=mentions
+            content=content,
+            embeds=[embed] if embed is not None else [],
+            files=files,
+            view=view,
+            allowed_mentions=mentions,
         )

@@ -16,7 +16,7 @@ from bot.jobs.models import DeliveredTake, Delivery
 from bot.jobs.operations import Operation
 from bot.storage import Track
 from bot.ui.follow_ups import FollowUpRegistry, ResultTrack
-from bot.ui.text import clip
+from bot.ui.text import BUTTON_LABEL_LIMIT, FIELD_VALUE_LIMIT, TITLE_LIMIT, clip, shown
 
 RESULT_COLOUR = discord.Colour.from_rgb(120, 86, 255)
 BUTTONS_PER_ROW = 5
@@ -51,15 +51,16 @@ def result_embed(delivery: Delivery, parent_link: str | None = None) -> discord.
     """The card of a finished track."""
     order = delivery.order
     embed = discord.Embed(
-        title=delivery.song_name or f"Your {order.operation.noun}",
+        title=shown(delivery.song_name or f"Your {order.operation.noun}", TITLE_LIMIT),
         colour=RESULT_COLOUR,
         description="\n".join(describe_take(take) for take in delivery.takes) or "No audio.",
     )
     if order.prompt:
-        embed.add_field(name="Prompt", value=clip(order.prompt, 1024, one_line=False), inline=False)
+        prompt = shown(order.prompt, FIELD_VALUE_LIMIT, one_line=False)
+        embed.add_field(name="Prompt", value=prompt, inline=False)
     licenses = sorted({take.license for take in delivery.takes if take.license})
     if licenses:
-        embed.add_field(name="License", value=", ".join(licenses))
+        embed.add_field(name="License", value=shown(", ".join(licenses), FIELD_VALUE_LIMIT))
     if parent_link is not None and delivery.order.parent_track_id is not None:
         embed.add_field(
             name="Made from",
@@ -110,7 +111,7 @@ def link_buttons(delivery: Delivery) -> list[discord.ui.Button[Any]]:
     """Links to the takes that were too large to attach."""
     return [
         discord.ui.Button(
-            label=f"{take.song_name or 'Take'} {take.index} (link)"[:80],
+            label=clip(f"{take.song_name or 'Take'} {take.index} (link)", BUTTON_LABEL_LIMIT),
             url=take.audio_url[:512],
             style=discord.ButtonStyle.link,
         )
@@ -140,15 +141,42 @@ def result_files(delivery: Delivery) -> list[discord.File]:
     return files
 
 
+ResultParts = tuple[str, discord.Embed | None, list[discord.File], discord.ui.View]
+
+
+def ready_line(delivery: Delivery, requester_id: int) -> str:
+    """`<@member> your song is ready.`"""
+    operation = delivery.order.operation
+    verb = "are" if operation.plural else "is"
+    return f"<@{requester_id}> your {operation.noun} {verb} ready."
+
+
+def minimal_result_message(delivery: Delivery, requester_id: int) -> ResultParts:
+    """The result when Discord refuses the full card: the line and a link to every take."""
+    links: list[discord.ui.Button[Any]] = [
+        discord.ui.Button(
+            label=clip(f"{take.song_name or 'Take'} {take.index}", BUTTON_LABEL_LIMIT),
+            url=take.audio_url[:512],
+            style=discord.ButtonStyle.link,
+        )
+        for take in delivery.takes
+        if take.audio_url.startswith(("https://", "http://"))
+    ]
+    content = f"{ready_line(delivery, requester_id)} (Discord refused the full card: links below.)"
+    return content, None, [], laid_out([], links)
+
+
 def result_message(
     delivery: Delivery,
     requester_id: int,
     registry: FollowUpRegistry,
     parent_link: str | None = None,
-) -> tuple[str, discord.Embed, list[discord.File], discord.ui.View]:
+) -> ResultParts:
     """Content, embed, files and view of the result message (files are fresh each call)."""
-    operation = delivery.order.operation
-    verb = "are" if operation.plural else "is"
-    content = f"<@{requester_id}> your {operation.noun} {verb} ready."
     embed = result_embed(delivery, parent_link)
-    return content, embed, result_files(delivery), result_view(delivery, registry)
+    return (
+        ready_line(delivery, requester_id),
+        embed,
+        result_files(delivery),
+        result_view(delivery, registry),
+    )

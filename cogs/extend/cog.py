@@ -16,6 +16,7 @@ from bot.ui.application import Application
 from bot.ui.audio_input import (
     AUDIO_OPTION,
     TRACK_OPTION,
+    TrackReference,
     hold_upload,
     launch_with_audio,
     track_choices,
@@ -66,7 +67,7 @@ class Extend(FeatureCog):
     async def extend(
         self,
         interaction: discord.Interaction[Any],
-        track: str | None = None,
+        track: TrackReference | None = None,
         audio: discord.Attachment | None = None,
         at: app_commands.Range[int, EXTEND_AT_SECONDS.low, EXTEND_AT_SECONDS.high] | None = None,
         lyrics: app_commands.Range[str, 1, LYRICS_MAX_CHARS] | None = None,

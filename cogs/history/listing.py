@@ -19,7 +19,7 @@ from bot.storage import Track, TrackPage
 from bot.ui.application import Application, app_of, upload_limit
 from bot.ui.components import Restartable, RestartProofButton, RestartProofSelect
 from bot.ui.result_card import format_duration, message_link, track_view
-from bot.ui.text import clip
+from bot.ui.text import FIELD_VALUE_LIMIT, OPTION_LABEL_LIMIT, TITLE_LIMIT, clip, shown
 
 PER_PAGE = 5
 HISTORY_COLOUR = discord.Colour.from_rgb(120, 86, 255)
@@ -80,7 +80,7 @@ def history_embed(title: str, listing: TrackPage) -> discord.Embed:
         link = message_link(track)
         where = f" · [message]({link})" if link else ""
         lines.append(
-            f"**#{track.id} {clip(track.title, 80)}** ({track.operation}, {length}) {when}{where}"
+            f"**#{track.id} {shown(track.title, 80)}** ({track.operation}, {length}) {when}{where}"
         )
     embed.description = "\n".join(lines)
     embed.set_footer(text=f"Page {listing.page} of {listing.page_count}")
@@ -143,7 +143,7 @@ async def listing_message(
     following.item.disabled = page.page >= page.page_count
     repost = RepostSelect(shown.key())
     repost.item.options = [
-        discord.SelectOption(label=clip(f"#{t.id} {t.title}", 100), value=str(t.id))
+        discord.SelectOption(label=clip(f"#{t.id} {t.title}", OPTION_LABEL_LIMIT), value=str(t.id))
         for t in page.items
     ] or list(RepostSelect.options)
     repost.item.disabled = not page.items
@@ -156,11 +156,11 @@ def repost_message(
     app: Application, track: Track, limit: int
 ) -> tuple[str, discord.Embed, list[discord.File], discord.ui.View]:
     """A track posted again: its file when it is still here and fits, else a link."""
-    embed = discord.Embed(title=track.title, colour=HISTORY_COLOUR)
+    embed = discord.Embed(title=shown(track.title, TITLE_LIMIT), colour=HISTORY_COLOUR)
     if track.prompt:
-        embed.add_field(name="Prompt", value=clip(track.prompt, 1024), inline=False)
+        embed.add_field(name="Prompt", value=shown(track.prompt, FIELD_VALUE_LIMIT), inline=False)
     if track.license:
-        embed.add_field(name="License", value=track.license)
+        embed.add_field(name="License", value=shown(track.license, FIELD_VALUE_LIMIT))
     embed.set_footer(text=f"Track #{track.id}")
     files = []
     links: list[discord.ui.Button[Any]] = []

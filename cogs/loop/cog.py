@@ -15,6 +15,7 @@ from bot.ui.application import Application
 from bot.ui.audio_input import (
     AUDIO_OPTION,
     TRACK_OPTION,
+    TrackReference,
     hold_upload,
     launch_with_audio,
     track_choices,
@@ -61,7 +62,7 @@ class Loop(FeatureCog):
     async def loop_audio(
         self,
         interaction: discord.Interaction[Any],
-        track: str | None = None,
+        track: TrackReference | None = None,
         audio: discord.Attachment | None = None,
         count: Repeats = DEFAULT_REPEATS,
     ) -> None:

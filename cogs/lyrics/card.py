@@ -14,6 +14,7 @@ import discord
 from bot.errors import UserFacingError
 from bot.soundverse import LyricsRequest
 from bot.soundverse.limits import LYRICS_MAX_CHARS, PROMPT_MAX_CHARS
+from bot.ui.text import FIELD_VALUE_LIMIT, plain, shown, unplain
 
 DESCRIPTION_LIMIT = 4096
 TITLE_LIMIT = 256
@@ -166,11 +167,12 @@ def header_embed(request: LyricsRequest) -> discord.Embed:
     title = title_text(request.prompt)
     embed = discord.Embed(title=TITLE_PREFIX + title, colour=LYRICS_COLOUR)
     if title != request.prompt:
-        embed.add_field(name=PROMPT_FIELD, value=request.prompt, inline=False)
+        prompt = shown(request.prompt, FIELD_VALUE_LIMIT, one_line=False)
+        embed.add_field(name=PROMPT_FIELD, value=prompt, inline=False)
     for attribute, name in OPTION_FIELDS:
         value = getattr(request, attribute)
         if value is not None:
-            embed.add_field(name=name, value=value, inline=True)
+            embed.add_field(name=name, value=plain(value), inline=True)
     return embed
 
 
@@ -184,16 +186,17 @@ def part_line(index: int, shown: int, cut_short: bool) -> str:
 def card_messages(request: LyricsRequest, lyrics: str) -> list[list[discord.Embed]]:
     """The embeds of each message of the card; the header opens the first message."""
     header = header_embed(request)
-    pages = lyrics_pages(lyrics, first_overhead=len(header))
-    shown = pages[:MAX_MESSAGES]
+    # Made plain before it is laid out, so the limits count what Discord receives.
+    pages = lyrics_pages(plain(lyrics), first_overhead=len(header))
+    kept = pages[:MAX_MESSAGES]
     messages: list[list[discord.Embed]] = []
-    for index, descriptions in enumerate(shown):
+    for index, descriptions in enumerate(kept):
         embeds = [discord.Embed(description=text, colour=LYRICS_COLOUR) for text in descriptions]
         if index == 0:
             header.description = descriptions[0] if descriptions else None
             embeds[:1] = [header]
         if len(pages) > 1:
-            embeds[-1].set_footer(text=part_line(index, len(shown), len(pages) > len(shown)))
+            embeds[-1].set_footer(text=part_line(index, len(kept), len(pages) > len(kept)))
         messages.append(embeds)
     return messages
 
@@ -205,14 +208,20 @@ def request_from_card(message: discord.Message) -> LyricsRequest:
     if header is None or title is None or not title.startswith(TITLE_PREFIX):
         raise UserFacingError("This message is not a lyrics card any more.")
     fields = {field.name: field.value for field in header.fields}
-    prompt = fields.get(PROMPT_FIELD) or title.removeprefix(TITLE_PREFIX)
-    options = {attribute: fields.get(name) for attribute, name in OPTION_FIELDS}
+    prompt = unplain(fields.get(PROMPT_FIELD) or title.removeprefix(TITLE_PREFIX))
+    options = {attribute: _read_back(fields.get(name)) for attribute, name in OPTION_FIELDS}
     return LyricsRequest(prompt=prompt, **options)
 
 
 def lyrics_from_card(message: discord.Message) -> str:
     """The lyrics a card message shows (a long card's later messages are not included)."""
-    return joined_chunks(embed.description for embed in message.embeds if embed.description)
+    return unplain(
+        joined_chunks(embed.description for embed in message.embeds if embed.description)
+    )
+
+
+def _read_back(value: str | None) -> str | None:
+    return None if value is None else unplain(value)
 
 
 def song_prompt(request: LyricsRequest) -> str:

@@ -30,6 +30,7 @@ from bot.ui.components import (
 )
 from bot.ui.errors import refuse, report_for
 from bot.ui.launch import JobPlan, defer_and_launch, planned
+from bot.ui.text import shown
 from cogs.lyrics.card import (
     card_messages,
     lyrics_from_card,
@@ -182,9 +183,7 @@ class LyricsButton(TrackSubject, RestartProofButton[Track], prefix="track:lyrics
 
     async def act(self, interaction: discord.Interaction[Any], track: Track) -> None:
         if track.lyrics:
-            text = track.lyrics
-            if len(text) > LYRICS_SHOWN:
-                text = text[: LYRICS_SHOWN - 1] + "…"
+            text = shown(track.lyrics, LYRICS_SHOWN, one_line=False)
         else:
             text = "No lyrics were given for this track: Soundverse wrote or left them out."
         await interaction.response.send_message(

@@ -84,7 +84,7 @@ class Song(FeatureCog):
         duration: app_commands.Range[int, DURATION_SECONDS.low, DURATION_SECONDS.high]
         | None = None,
         version: str = Operation.SONG.default_version,
-        style: str | None = None,
+        style: app_commands.Range[str, 1, STYLE_MAX_CHARS] | None = None,
     ) -> None:
         request = song_request(
             version=version, prompt=prompt, lyrics=lyrics, duration=duration, style=style

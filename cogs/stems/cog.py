@@ -13,6 +13,7 @@ from bot.ui.application import Application
 from bot.ui.audio_input import (
     AUDIO_OPTION,
     TRACK_OPTION,
+    TrackReference,
     hold_upload,
     launch_with_audio,
     track_choices,
@@ -57,7 +58,7 @@ class Stems(FeatureCog):
     async def stems(
         self,
         interaction: discord.Interaction[Any],
-        track: str | None = None,
+        track: TrackReference | None = None,
         audio: discord.Attachment | None = None,
         kind: str = StemKind.ALL_STEMS.value,
     ) -> None:

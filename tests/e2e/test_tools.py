@@ -5,11 +5,14 @@ Each test names the Soundverse endpoint it reaches and checks it on the stand-in
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.storage import NewTrack
 from sandbox.discord.state import Attachment, Message
 from sandbox.soundverse.media import render_audio
 from sandbox.stack import SandboxStack
 from tests.e2e.conftest import StackFactory, decoded_duration, embed_text, result_for, stored_tracks
+from tests.unit.audio.conftest import Tone, write_tone
 
 
 async def finished_result(stack: SandboxStack, user: str, text: str) -> Message:
@@ -265,3 +268,18 @@ async def test_track_autocomplete_offers_own_tracks(stack: SandboxStack) -> None
     choices = await stack.discord.autocomplete("stems", focused="track", value="lofi", user="alice")
     assert choices and all("Lofi" in c["name"] or "lofi" in c["name"] for c in choices)
     assert not await stack.discord.autocomplete("stems", focused="track", value="lofi", user="bob")
+
+
+async def test_an_upload_that_hides_its_length_is_read_no_further_than_allowed(
+    make_stack: StackFactory, tmp_path: Path
+) -> None:
+    """An upload that does not declare its length (costly to measure) is refused as soon as
+    reading it passes AUDIO_MAX_INPUT_SECONDS, naming the limit; nothing is sent."""
+    stack = await make_stack(tweak=lambda s: setattr(s.audio, "max_input_seconds", 5))
+    hidden = write_tone(tmp_path / "hidden.mka", Tone(30.0, rate=48000))
+    upload = stack.discord.upload("hidden.mka", hidden.read_bytes(), "audio/x-matroska")
+    interaction = await stack.discord.slash("loop audio", user="alice", audio=upload)
+    assert "`hidden.mka` is longer than 0:05, the longest audio accepted" in await private_reply(
+        stack, interaction.id
+    )
+    assert sum(stack.soundverse.counters.posts.values()) == 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.audio import NotAudio, probe, probe_bytes
+from bot.audio import AudioTooLong, NotAudio, probe, probe_bytes
 
 EXPECTED_CODECS = {
     ".mp3": ("mp3", "mp3"),
@@ -86,3 +86,25 @@ def test_missing_file_is_not_reported_as_not_audio(tmp_path: Path) -> None:
     """A path that does not exist raises `FileNotFoundError`, a caller's error."""
     with pytest.raises(FileNotFoundError):
         probe(tmp_path / "absent.mp3")
+
+
+def test_decoding_stops_once_past_the_longest_accepted(make_audio) -> None:
+    """Audio that does not declare its length is read no further than the longest accepted:
+    30 s of it, with 5 s accepted, is refused as too long."""
+    undeclared = make_audio("long.mka", 30.0, rate=48000)
+    with pytest.raises(AudioTooLong) as caught:
+        probe(undeclared, longest=5.0)
+    assert caught.value.longest == 5.0
+
+
+def test_decoding_that_takes_too_long_is_given_up(make_audio) -> None:
+    """A file that cannot be measured within the time limit is refused as not readable."""
+    undeclared = make_audio("slow.mka", 3.0, rate=48000)
+    with pytest.raises(NotAudio, match="took more than 0 s to read"):
+        probe(undeclared, time_limit=0.0)
+
+
+def test_a_declared_length_is_not_limited(make_audio) -> None:
+    """A length the container declares is returned as declared, however long."""
+    declared = make_audio("declared.wav", 3.0)
+    assert probe(declared, longest=1.0).duration == pytest.approx(3.0, abs=0.01)

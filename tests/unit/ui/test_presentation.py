@@ -11,7 +11,7 @@ from bot.errors import UserFacingError
 from bot.jobs.models import JobView
 from bot.soundverse import ModerationKind, ModerationRejected
 from bot.storage import QuotaExceeded, RefusalReason
-from bot.ui.errors import report_for
+from bot.ui.errors import ErrorReport, error_embed, report_for
 from bot.ui.progress import describe_eta, progress_bar, stage_line
 
 
@@ -65,3 +65,10 @@ def test_unexpected_error_gets_an_id_and_is_logged(caplog: pytest.LogCaptureFixt
     assert report.error_id is not None
     assert report.error_id in report.text and "database on fire" not in report.text
     assert report.error_id in caplog.text and "database on fire" in caplog.text
+
+
+def test_an_error_that_echoes_a_long_value_fits_an_embed() -> None:
+    """A report of 5,000 characters is clipped to Discord's 4,096 so it can still be sent."""
+    embed = error_embed(ErrorReport("x" * 5000))
+    assert embed.description is not None and len(embed.description) == 4096
+    assert embed.description.endswith("…")
