@@ -87,9 +87,10 @@ class SoundverseSettings(BaseModel):
     )
     retries: int = Field(default=3, ge=0, le=10, description="Retries of idempotent calls")
     max_connections: int = Field(
-        default=0,
+        default=2048,
         ge=0,
-        description="Open connections to Soundverse at most (0: no limit; a job streams on one)",
+        description="Open connections to Soundverse at most (a running job streams on one; "
+        "0: no limit)",
     )
     download_max_bytes: int = Field(
         default=200 * 1024 * 1024, gt=0, description="Largest audio file downloaded"
@@ -177,6 +178,14 @@ class QuotaSettings(BaseModel):
     dm_units_per_period: int = Field(default=10, ge=0, description="Units per user in DMs")
     reservation_ttl: float = Field(
         default=1800.0, gt=0, description="Seconds before an uncommitted reservation lapses"
+    )
+    call_cooldown: float = Field(
+        default=3.0,
+        ge=0,
+        description="Seconds a member waits between quick Soundverse calls (lyrics, /about)",
+    )
+    calls_at_once: int = Field(
+        default=1, ge=1, description="Quick Soundverse calls one member may run at once"
     )
     costs: dict[str, int] = Field(
         default_factory=lambda: {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.errors import UserFacingError
+from bot.jobs.limits import CallLimiter
 from bot.jobs.models import Requester
 from bot.jobs.operations import Operation
 from bot.jobs.quota import QuotaService
@@ -18,14 +19,16 @@ from bot.soundverse import (
 class LyricsWriter:
     """Asks Soundverse for lyrics and bills them like any other operation."""
 
-    def __init__(self, client: SoundverseClient, quota: QuotaService) -> None:
+    def __init__(self, client: SoundverseClient, quota: QuotaService, limiter: CallLimiter) -> None:
         self._client = client
         self._quota = quota
+        self._limiter = limiter
 
     async def write(self, request: LyricsRequest, requester: Requester) -> LyricsResult:
         """The lyrics for `request`; refunded and told as worth retrying when Soundverse fails,
-        and refused when it returns none."""
-        return await self._quota.billed(Operation.LYRICS, requester, lambda: self._ask(request))
+        and refused when it returns none, or when the member asks again too soon."""
+        async with self._limiter.call(requester.user_id):
+            return await self._quota.billed(Operation.LYRICS, requester, lambda: self._ask(request))
 
     async def _ask(self, request: LyricsRequest) -> LyricsResult:
         try:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.jobs.library import TrackLibrary
+from bot.jobs.limits import CallLimiter
 from bot.jobs.lyrics import LyricsWriter
+from bot.jobs.models import Requester
 from bot.jobs.quota import QuotaService
 from bot.jobs.service import JobService
 from bot.soundverse import SoundverseClient
@@ -35,11 +37,16 @@ class Services:
         )
         self.library = TrackLibrary(database, clock)
         self.quota = QuotaService(database, settings.quota, clock)
-        self.lyrics = LyricsWriter(client, self.quota)
+        self._calls = CallLimiter(
+            cooldown=settings.quota.call_cooldown, at_once=settings.quota.calls_at_once
+        )
+        self.lyrics = LyricsWriter(client, self.quota, self._calls)
 
-    async def api_health(self) -> ApiHealth:
-        """Whether Soundverse answers and accepts the key, and how fast."""
-        return await check_api_health(self._client)
+    async def api_health(self, requester: Requester) -> ApiHealth:
+        """Whether Soundverse answers and accepts the key, and how fast (a quick call, so the
+        member's call limits apply)."""
+        async with self._calls.call(requester.user_id):
+            return await check_api_health(self._client)
 
     async def close(self) -> None:
         """Stop following jobs; their state stays in the database for the next start."""

@@ -10,7 +10,10 @@ import discord
 from discord import app_commands
 
 from bot import __version__
+from bot.errors import UserFacingError
 from bot.soundverse.health import ApiHealth
+from bot.ui.application import requester_of
+from bot.ui.errors import refuse, report_for
 from bot.ui.feature import FeatureCog
 
 
@@ -40,7 +43,11 @@ class About(FeatureCog):
     @app_commands.command(name="about", description="What this bot is, its version, and status")
     async def about(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(thinking=True)
-        health = await self.app.services.api_health()
+        try:
+            health = await self.app.services.api_health(requester_of(interaction))
+        except UserFacingError as error:
+            await refuse(interaction, report_for(error))
+            return
         client = self.app.client
         embed = discord.Embed(
             title="Soundverse for Discord",

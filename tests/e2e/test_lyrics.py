@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot.config import Settings
@@ -273,3 +274,27 @@ async def test_configured_lyrics_cost_is_refunded_on_failure(make_stack: StackFa
     interaction = await stack.discord.slash("lyrics", user="alice", prompt="rainy trains")
     await refusal_for(stack, interaction)
     assert await member_usage(stack, "alice") == 0
+
+
+async def test_a_member_asking_many_times_at_once_reaches_soundverse_once(
+    stack: SandboxStack,
+) -> None:
+    """Five /lyrics from one member at the same moment make one upstream call; the other four
+    are told, privately, that a request is already running."""
+    calls = await asyncio.gather(
+        *(stack.discord.slash("lyrics", user="alice", prompt=f"rain {n}") for n in range(5))
+    )
+    ids = {call.id for call in calls}
+
+    def refusals() -> list[Message] | None:
+        found = [
+            m
+            for m in stack.discord.messages
+            if m.interaction_id in ids and m.ephemeral and "already have a request" in embed_text(m)
+        ]
+        return found if len(found) == 4 else None
+
+    refused = await stack.discord.wait_until(refusals, timeout=10)
+    answered = ids - {m.interaction_id for m in refused}
+    await lyrics_card(stack, next(call for call in calls if call.id in answered))
+    assert stack.soundverse.counters.posts == {LYRICS_PATH: 1}
