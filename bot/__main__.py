@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from bot import __version__
 from bot.config import CommandSync, Settings, SettingsError, load_settings, render_env_example
+from bot.redaction import RedactingFormatter
 
 EXIT_BAD_SETTINGS = 2
 
@@ -73,11 +74,16 @@ def require_credentials(settings: Settings) -> list[str]:
     return problems
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log.level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
+    """Log to stderr at LOG_LEVEL, never writing a token or a credential (`bot.redaction`)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter(LOG_FORMAT))
+    logging.basicConfig(level=settings.log.level, handlers=[handler])
+    # aiosqlite's DEBUG lines print every query's parameters: tokens and members' prompts.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.root.level))
 
 
 def print_settings(settings: Settings) -> None:

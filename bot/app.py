@@ -59,6 +59,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.history",
     "cogs.quota",
     "cogs.admin",
+    "cogs.privacy",
     "cogs.about",
 )
 
@@ -123,6 +124,7 @@ class SoundverseBot(commands.Bot):
         self._services: Services | None = None
         self._resumed = False
         self._pruner: asyncio.Task[None] | None = None
+        self._purger: asyncio.Task[None] | None = None
         self.is_job_worker = job_worker
         self._job_link: WorkerLink | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -238,9 +240,30 @@ class SoundverseBot(commands.Bot):
                 log.info("Pruned %d audio folders (%d bytes)", report.folders, report.bytes)
             await asyncio.sleep(PRUNE_INTERVAL)
 
+    async def purge_departed_forever(self) -> None:
+        """Purge the servers the bot left over PRIVACY_GUILD_GRACE_DAYS ago, at start (once the
+        guilds it is in are known) and every 6 hours."""
+        privacy = self.services.privacy
+        await privacy.guilds_present([guild.id for guild in self.guilds])
+        while True:
+            await privacy.purge_departed()
+            await asyncio.sleep(PRUNE_INTERVAL)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server: its data is purged after PRIVACY_GUILD_GRACE_DAYS. Then
+        `guild_departure_recorded` is dispatched (for whatever listens, tests included)."""
+        await self.services.privacy.guild_left(guild.id)
+        self.dispatch("guild_departure_recorded", guild.id)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """(Back) in a server: nothing of it is purged. Then `guild_departure_forgotten`."""
+        await self.services.privacy.guild_joined(guild.id)
+        self.dispatch("guild_departure_forgotten", guild.id)
+
     async def close(self) -> None:
-        if self._pruner is not None:
-            self._pruner.cancel()
+        for task in (self._pruner, self._purger):
+            if task is not None:
+                task.cancel()
         try:
             if self._job_link is not None:
                 await self._job_link.close()
@@ -313,6 +336,7 @@ class SoundverseBot(commands.Bot):
             freeze_startup_objects()
             if self.runs_jobs:
                 await self.resume_unfinished_jobs()
+            self._purger = asyncio.create_task(self.purge_departed_forever(), name="privacy-purger")
         user = self.user
         log.info(
             "Ready as %s (%s) in %d guilds, version %s",

@@ -283,6 +283,17 @@ class VoiceSettings(BaseModel):
     )
 
 
+class PrivacySettings(BaseModel):
+    """What happens to data members and servers leave behind."""
+
+    guild_grace_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="Days after the bot is removed from a server before that server's data is "
+        "deleted (added back sooner, it keeps it)",
+    )
+
+
 class LogSettings(BaseModel):
     """Logging."""
 
@@ -318,6 +329,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
     @model_validator(mode="after")

@@ -11,6 +11,7 @@ from bot.jobs.library import TrackLibrary
 from bot.jobs.limits import CallLimiter
 from bot.jobs.lyrics import LyricsWriter
 from bot.jobs.models import Requester
+from bot.jobs.privacy import PrivacyService
 from bot.jobs.quota import QuotaService
 from bot.jobs.service import JobService
 from bot.soundverse import SoundverseClient
@@ -20,7 +21,7 @@ from bot.storage.clock import Clock
 
 
 class Services:
-    """Jobs, the track library, quota and lyrics, over one database and one API client."""
+    """Jobs, the track library, quota, lyrics and privacy, over one database and one API client."""
 
     def __init__(
         self,
@@ -41,6 +42,7 @@ class Services:
             cooldown=settings.quota.call_cooldown, at_once=settings.quota.calls_at_once
         )
         self.lyrics = LyricsWriter(client, self.quota, self._calls)
+        self.privacy = PrivacyService(database, settings.privacy, clock)
 
     async def api_health(self, requester: Requester) -> ApiHealth:
         """Whether Soundverse answers and accepts the key, and how fast (a quick call, so the

@@ -269,6 +269,16 @@ class JobRepository:
             )
         return tuple(_job_from(row) for row in rows)
 
+    async def unfinished_of(self, user_id: int) -> int:
+        """How many of a user's jobs have not ended (queued or running)."""
+        finals = tuple(state.value for state in FINAL_STATES)
+        async with self._database.snapshot() as transaction:
+            count = await transaction.fetch_value(
+                "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND state NOT IN (?, ?, ?)",
+                (user_id, *finals),
+            )
+        return int(count)
+
     async def running_count(self, guild_id: int | None) -> int:
         """How many jobs of a guild (or of DMs, for None) are submitted, streaming or delivering."""
         running = tuple(state.value for state in RUNNING_STATES)

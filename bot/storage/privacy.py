@@ -1,4 +1,5 @@
-"""Deleting personal data: everything about one user, or everything about a guild the bot left.
+"""Personal data: what is stored about a user (to export), deleting it, and deleting everything
+about a guild the bot was removed from once its grace period has passed.
 
 A user's quota ledger rows are anonymised, not deleted: the units stay in the guild's totals
 and in the audit trail, but nothing links them to the person any more.
@@ -6,9 +7,14 @@ and in the audit trail, but nothing links them to the person any more.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from bot.storage.clock import to_stored
 from bot.storage.database import Database, Transaction
 
 
@@ -88,6 +94,7 @@ async def purge_guild(database: Database, guild_id: int) -> DeletionReport:
             "DELETE FROM quota_policies WHERE scope = 'guild' AND scope_id = ?", (guild_id,)
         )
         await transaction.execute("DELETE FROM quota_exempt_roles WHERE guild_id = ?", (guild_id,))
+        await transaction.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
     return DeletionReport(
         tracks_deleted=tracks,
         jobs_deleted=jobs,
@@ -104,3 +111,77 @@ async def _audio_files(transaction: Transaction, condition: str, value: int) -> 
         (value,),
     )
     return tuple(Path(row["file_path"]) for row in rows)
+
+
+async def record_departure(database: Database, guild_id: int, at: datetime) -> None:
+    """Remember that the bot was removed from `guild_id` at `at`."""
+    async with database.transaction() as transaction:
+        await transaction.execute(
+            "INSERT INTO guild_departures (guild_id, left_at) VALUES (?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET left_at = excluded.left_at",
+            (guild_id, to_stored(at)),
+        )
+
+
+async def forget_departure(database: Database, guild_id: int) -> None:
+    """The bot is back in `guild_id`: its data is no longer due for purging."""
+    async with database.transaction() as transaction:
+        await transaction.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
+
+
+async def reconcile_departures(database: Database, present: Collection[int], at: datetime) -> None:
+    """At start: the bot is in the `present` guilds (nothing of theirs is due for purging), and
+    was removed at some point while it was down from every other guild it holds data of."""
+    async with database.transaction() as transaction:
+        known = await transaction.fetch_all(
+            "SELECT guild_id FROM tracks WHERE guild_id IS NOT NULL"
+            " UNION SELECT guild_id FROM jobs WHERE guild_id IS NOT NULL"
+            " UNION SELECT scope_id FROM quota_policies WHERE scope = 'guild'"
+        )
+        gone = {int(row[0]) for row in known} - set(present)
+        await transaction.execute_many(
+            "INSERT INTO guild_departures (guild_id, left_at) VALUES (?, ?)"
+            " ON CONFLICT (guild_id) DO NOTHING",
+            [(guild_id, to_stored(at)) for guild_id in sorted(gone)],
+        )
+        await transaction.execute_many(
+            "DELETE FROM guild_departures WHERE guild_id = ?", [(g,) for g in sorted(present)]
+        )
+
+
+async def departed_before(database: Database, cutoff: datetime) -> tuple[int, ...]:
+    """The guilds the bot left before `cutoff` (and has not been added back to)."""
+    async with database.snapshot() as transaction:
+        rows = await transaction.fetch_all(
+            "SELECT guild_id FROM guild_departures WHERE left_at < ? ORDER BY guild_id",
+            (to_stored(cutoff),),
+        )
+    return tuple(int(row["guild_id"]) for row in rows)
+
+
+async def user_data(database: Database, user_id: int) -> dict[str, Any]:
+    """Everything stored about a user that is theirs to take away: their tracks (with prompts,
+    lyrics, titles and links) and the requests of their jobs, as JSON-ready data."""
+    async with database.snapshot() as transaction:
+        tracks = await transaction.fetch_all(
+            "SELECT id, guild_id, channel_id, operation, prompt, lyrics, song_name, audio_url,"
+            " license, parent_id, job_id, created_at FROM tracks WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+        jobs = await transaction.fetch_all(
+            "SELECT id, guild_id, channel_id, operation, state, request_json, error, created_at"
+            " FROM jobs WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+    return {
+        "user_id": user_id,
+        "tracks": [dict(row) for row in tracks],
+        "jobs": [_job_entry(dict(row)) for row in jobs],
+    }
+
+
+def _job_entry(row: dict[str, Any]) -> dict[str, Any]:
+    """A job as its member asked for it: the request's own fields, without the bot's bookkeeping."""
+    stored = json.loads(row.pop("request_json"))
+    row["request"] = stored.get("params", {}) if isinstance(stored, dict) else {}
+    return row

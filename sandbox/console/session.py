@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.redaction import RedactingFormatter
 from sandbox.console.actions import Console, StepFailed, cancel_requested
 from sandbox.console.lines import LineError
 from sandbox.console.view import Screen
@@ -52,7 +53,7 @@ def configure_logging(log_file: Path) -> None:
     """The bot's and discord.py's logs go to a file, so the console shows only the member's view."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log_file, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(logging.INFO)

@@ -110,6 +110,7 @@ class LocalDiscord:
         self._validator = OpenAPIValidator() if validate_openapi else None
         self._changed: asyncio.Condition | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._left_guilds: dict[str, Guild] = {}
         self.gateway = Gateway(self.world, bot_token, self._record, self._on_voice_state)
         self.rest = RestApi(
             self.world, self.rules, self.clock, self.gateway, bot_token, self._record
@@ -191,6 +192,23 @@ class LocalDiscord:
             joined.pop("unavailable")
             self._spawn(self.gateway.dispatch("GUILD_CREATE", joined))
         return guild
+
+    def remove_guild(self, guild: Guild) -> None:
+        """The bot is removed from `guild` (kicked, or the guild deleted): GUILD_DELETE without
+        `unavailable`, which discord.py reads as leaving (on_guild_remove)."""
+        self.world.guilds.pop(guild.id, None)
+        self._left_guilds[guild.id] = guild
+        if self.gateway.session is not None:
+            self._spawn(self.gateway.dispatch("GUILD_DELETE", {"id": guild.id}))
+
+    def return_guild(self, guild: Guild) -> None:
+        """The bot is added back to a guild it was removed from, with its channels and data."""
+        self._left_guilds.pop(guild.id, None)
+        self.world.guilds[guild.id] = guild
+        if self.gateway.session is not None:
+            joined = guild.gateway_create()
+            joined.pop("unavailable")
+            self._spawn(self.gateway.dispatch("GUILD_CREATE", joined))
 
     def set_premium_tier(self, guild_id: str, tier: int) -> None:
         guild = self.world.guilds[guild_id]

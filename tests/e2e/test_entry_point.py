@@ -125,3 +125,39 @@ async def test_sync_command_pushes_commands_to_one_guild(tmp_path: Path) -> None
     puts = [r for r in local.requests if r.method == "PUT" and r.path.endswith("/commands")]
     assert [f"/guilds/{guild}/" in r.path for r in puts] == [True]
     assert not local.openapi_violations
+
+
+async def test_debug_logs_never_hold_a_token(tmp_path: Path) -> None:
+    """At LOG_LEVEL=DEBUG, with a song made through the job worker, the logs of the bot and
+    its worker hold neither the interaction's token nor the bot's."""
+    local = LocalDiscord(bot_token="entry-token-secret", validate_openapi=spec_available())
+    soundverse = SoundverseStandIn(api_keys={"entry-key"}, time_scale=0.01)
+    await local.start()
+    await soundverse.start()
+    environment = bot_environment(local, soundverse, tmp_path)
+    environment.update(LOG_LEVEL="DEBUG", DISCORD_TOKEN="entry-token-secret")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=environment,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await local.wait_until_ready(timeout=30)
+        alice = local.user("alice")
+        call = await local.slash("song", user="alice", prompt="lofi rain", duration=5)
+        await local.wait_for_message(lambda m: f"<@{alice.id}>" in m.content, timeout=60)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await local.stop()
+        await soundverse.stop()
+    logs = stderr.decode()
+    assert "WebSocket Event" in logs and "/webhooks/" in logs
+    assert call.record.token not in logs
+    assert "entry-token-secret" not in logs

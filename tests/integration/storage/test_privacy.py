@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from bot.config import Period
@@ -9,6 +10,7 @@ from bot.storage import (
     AudioFile,
     Database,
     JobRepository,
+    ManualClock,
     NewJob,
     NewTrack,
     QuotaLedger,
@@ -17,6 +19,7 @@ from bot.storage import (
     delete_user_data,
     purge_guild,
 )
+from bot.storage.privacy import departed_before, reconcile_departures, record_departure
 
 GUILD = 1000
 OTHER_GUILD = 2000
@@ -95,3 +98,19 @@ async def test_purging_a_guild_removes_everything_of_that_guild(
     assert await ledger.recent_events(GUILD) == ()
     assert (await ledger.usage(OTHER_GUILD, 1)).guild_used == 4
     assert (await tracks.guild_history(OTHER_GUILD)).total == 2
+
+
+async def test_a_guild_left_while_the_bot_was_down_is_recorded_at_start(
+    database: Database,
+    ledger: QuotaLedger,
+    jobs: JobRepository,
+    tracks: TrackRepository,
+    clock: ManualClock,
+) -> None:
+    """At start, a guild the bot holds data of but is no longer in counts as left now; a guild
+    it is in again is no longer due."""
+    await populate(ledger, jobs, tracks)
+    await record_departure(database, GUILD, clock.now())
+    await reconcile_departures(database, [GUILD], clock.now())
+    clock.advance(timedelta(days=1))
+    assert await departed_before(database, clock.now()) == (OTHER_GUILD,)

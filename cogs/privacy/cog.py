@@ -1,0 +1,65 @@
+"""`/privacy export` and `/privacy delete`, whose confirmation is a restart-proof button."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.jobs.models import Requester
+from bot.ui.application import app_of
+from bot.ui.components import MemberSubject, RestartProofButton
+from bot.ui.feature import FeatureCog
+
+EXPORT_NAME = "my-soundverse-data.json"
+
+
+class DeleteMyDataButton(MemberSubject, RestartProofButton[Requester], prefix="privacy:delete"):
+    """Confirms `/privacy delete`: deletes the data of whoever presses it (it is shown to them
+    alone)."""
+
+    label = "Delete my data"
+    emoji = "🗑️"
+    style = discord.ButtonStyle.danger
+
+    async def act(self, interaction: discord.Interaction[Any], member: Requester) -> None:
+        report = await app_of(interaction).services.privacy.delete_member(member.user_id)
+        await interaction.response.edit_message(
+            content=(
+                f"Deleted: {report.tracks_deleted} track(s) with their files and "
+                f"{report.jobs_deleted} job(s). Your quota history is kept without your name, "
+                "so servers' totals stay right."
+            ),
+            view=None,
+        )
+
+
+class Privacy(FeatureCog):
+    """A member's data: theirs to take and to delete."""
+
+    privacy = app_commands.Group(name="privacy", description="Your data kept by this bot")
+    components = (DeleteMyDataButton,)
+
+    @privacy.command(name="export", description="Everything this bot keeps about you, as JSON")
+    async def export(self, interaction: discord.Interaction[Any]) -> None:
+        data = await self.app.services.privacy.export(interaction.user.id)
+        body = json.dumps(data, indent=2, ensure_ascii=False).encode()
+        await interaction.response.send_message(
+            f"Your data: {len(data['tracks'])} track(s) and {len(data['jobs'])} job(s).",
+            file=discord.File(io.BytesIO(body), filename=EXPORT_NAME),
+            ephemeral=True,
+        )
+
+    @privacy.command(name="delete", description="Delete everything this bot keeps about you")
+    async def delete(self, interaction: discord.Interaction[Any]) -> None:
+        confirm = discord.ui.View(timeout=None)
+        confirm.add_item(DeleteMyDataButton(""))
+        await interaction.response.send_message(
+            "This deletes all your tracks (with their files, in every server) and your jobs; "
+            "it cannot be undone. Your quota history stays, without your name.",
+            view=confirm,
+            ephemeral=True,
+        )
