@@ -10,14 +10,21 @@ from discord import app_commands
 from bot.jobs.library import HistoryScope
 from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry
-from cogs.history.delete import DeleteTrackButton
+from cogs.history.delete import ConfirmDeleteButton, ConfirmRemovePostButton, DeleteTrackButton
 from cogs.history.listing import Listing, NextPage, PreviousPage, RepostSelect, listing_message
 
 
 class History(FeatureCog):
     """Track history, and deleting a result."""
 
-    components = (PreviousPage, NextPage, RepostSelect, DeleteTrackButton)
+    components = (
+        PreviousPage,
+        NextPage,
+        RepostSelect,
+        DeleteTrackButton,
+        ConfirmDeleteButton,
+        ConfirmRemovePostButton,
+    )
     follow_ups = (FollowUpEntry("delete", 90, lambda track: DeleteTrackButton(track.track_id)),)
 
     @app_commands.command(name="history", description="Your recent tracks, or this server's")

@@ -107,3 +107,25 @@ async def member_usage(stack: SandboxStack, user: str) -> int:
 def stored_tracks(stack: SandboxStack) -> TrackRepository:
     """The bot's tracks as stored, read behind its services."""
     return TrackRepository(stack.bot.database)
+
+
+async def confirm_delete(
+    stack: SandboxStack, message: Message, user: str = "alice", answer: str = "Delete for good"
+) -> Message:
+    """Press Delete on `message`, then `answer` on the private confirmation; returns the
+    confirmation as it ends."""
+    click = await stack.discord.click(message, "Delete", user=user)
+    question = await stack.discord.wait_for_message(
+        lambda m: m.interaction_id == click.id and m.ephemeral and bool(m.components)
+    )
+    answered = await stack.discord.click(question, answer, user=user)
+
+    def ended() -> Message | None:
+        for message in stack.discord.messages:
+            if message.id == question.id and not message.components:
+                return message  # the question, answered
+            if message.interaction_id == answered.id and message.ephemeral:
+                return message  # an error, told privately
+        return None
+
+    return await stack.discord.wait_until(ended, timeout=10)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sandbox.discord.state import Channel, Message
 from sandbox.stack import SandboxStack
-from tests.e2e.conftest import embed_text, result_for, stored_tracks
+from tests.e2e.conftest import confirm_delete, embed_text, result_for, stored_tracks
 
 
 async def song_in(
@@ -43,7 +43,7 @@ async def test_a_deleted_tracks_id_never_shows_another_servers_track(stack: Sand
     repost = await stack.discord.wait_for_message(
         lambda m: m.content.startswith(f"🎵 Track #{first}")
     )
-    await stack.discord.click(result, "Delete", user="alice")
+    await confirm_delete(stack, result)
     await stack.discord.wait_until(
         lambda: next((m for m in stack.discord.messages if m.id == result.id and m.deleted), None)
     )

@@ -10,7 +10,7 @@ from bot.storage import Track
 from sandbox.discord.state import JSON, Message
 from sandbox.soundverse.media import render_audio
 from sandbox.stack import SandboxStack
-from tests.e2e.conftest import StackFactory, embed_text, result_for, stored_tracks
+from tests.e2e.conftest import StackFactory, confirm_delete, embed_text, result_for, stored_tracks
 
 COGS = Path(__file__).resolve().parents[2] / "cogs"
 
@@ -135,7 +135,7 @@ async def test_a_button_on_a_deleted_track_says_so(stack: SandboxStack) -> None:
     repost = await stack.discord.wait_for_message(
         lambda m: m.content.startswith(f"🎵 Track #{track.id}")
     )
-    await stack.discord.click(result, "Delete", user="alice")
+    await confirm_delete(stack, result)
     await stack.discord.wait_until(
         lambda: next((m for m in stack.discord.messages if m.id == result.id and m.deleted), None)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sandbox.discord.state import Message
 from sandbox.stack import SandboxStack
-from tests.e2e.conftest import embed_text, result_for, stored_tracks
+from tests.e2e.conftest import confirm_delete, embed_text, result_for, stored_tracks
 
 
 async def make_song(stack: SandboxStack, user: str = "alice", prompt: str = "lofi rain") -> Message:
@@ -108,7 +108,7 @@ async def test_variation_runs_again_with_the_track_as_parent(stack: SandboxStack
 async def test_delete_removes_message_and_tracks(stack: SandboxStack) -> None:
     """The requester's Delete removes the result message and its tracks."""
     result = await make_song(stack)
-    await stack.discord.click(result, "Delete", user="alice")
+    await confirm_delete(stack, result)
     await stack.discord.wait_until(
         lambda: next((m for m in stack.discord.messages if m.id == result.id and m.deleted), None)
     )
