@@ -103,7 +103,7 @@ class DeliveredTake:
     duration: float | None
     format_name: str | None
     transcoded_kbps: int | None = None
-    too_large_reason: str | None = None
+    not_attached_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,9 @@ class JobObserver(Protocol):
 
     async def on_delivered(self, delivery: Delivery) -> PostedMessage:
         """Post the result; return where it was posted."""
+
+    async def on_done(self, delivery: Delivery, posted: PostedMessage) -> None:
+        """The job ended: its result posted, recorded and charged."""
 
     async def on_failed(self, failure: JobFailure) -> None:
         """The job failed."""

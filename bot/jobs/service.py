@@ -8,6 +8,7 @@ when units are refunded and what is recorded. Front ends give it an order and a
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import re
 import time
@@ -31,10 +32,13 @@ from bot.jobs.models import (
     JobObserver,
     JobOrder,
     JobView,
+    PostedMessage,
 )
 from bot.jobs.operations import OneCall, Operation, Streamed, runner_for
 from bot.jobs.queue import JobQueue
 from bot.soundverse import (
+    DownloadRefusal,
+    DownloadRefused,
     GenerationResult,
     GenerationStream,
     SoundverseClient,
@@ -198,7 +202,7 @@ class JobService:
             self._tracked.pop(job_id, None)
             await tracked.coalescer.close()
             job = tracked.job
-            progress = _Progress(job.state, job.resumes_by_polling, self._clock())
+            progress = _Progress(job.state, job_billed(job), self._clock())
             refunded = await self._settle_unfinished(job, progress, "cancelled")
             await self._transition_quietly(job_id, JobState.CANCELLED, error="cancelled")
             await tracked.observer.on_cancelled(job_id, refunded)
@@ -207,19 +211,20 @@ class JobService:
     async def resume_unfinished(self, observer_for: ObserverFactory) -> list[int]:
         """Pick up every job a previous process left unfinished; returns their ids.
 
-        Jobs Soundverse already has are followed through status (never posted again);
-        queued jobs that were never sent are queued again; a job whose request may have been
-        sent but whose id was never learned cannot be followed, so it fails and, as nothing
-        proves it was billed, its units are refunded.
+        A job Soundverse already answered is delivered from the answer kept for it (charged,
+        never sent again); jobs Soundverse already has are followed through status (never
+        posted again); queued jobs that were never sent are queued again; a job whose request
+        may have been sent but whose id was never learned cannot be followed, so it fails and,
+        as nothing proves it was billed, its units are refunded.
         """
         resumed = []
         for job in await self._jobs.unfinished():
             order = order_from_job(job)
             observer = await observer_for(job, order)
-            if job.state is JobState.QUEUED and job.attempts > 0:
+            if job.result is None and job.state is JobState.QUEUED and job.attempts > 0:
                 await self._fail_interrupted(job, observer, UNFOLLOWABLE)
                 continue
-            if job.state is JobState.DELIVERING and not job.resumes_by_polling:
+            if job.state is JobState.DELIVERING and not job_billed(job):
                 await self._fail_interrupted(job, observer, UNDELIVERABLE)
                 continue
             self._enqueue(job, order, observer)
@@ -263,7 +268,7 @@ class JobService:
         observer: JobObserver,
         coalescer: ProgressCoalescer[JobView],
     ) -> None:
-        progress = _Progress(job.state, billed=job.resumes_by_polling, started_at=self._clock())
+        progress = _Progress(job.state, billed=job_billed(job), started_at=self._clock())
         if job.state is JobState.DELIVERING:
             self._delivering.add(job.id)
         try:
@@ -291,6 +296,7 @@ class JobService:
             if job.reservation_id is not None:
                 await self._ledger.commit(job.reservation_id)
             await self._move(job.id, progress, JobState.DONE)
+            await self._tell_done(observer, delivery, posted)
         except asyncio.CancelledError:
             await coalescer.close()
             if self._closing:
@@ -306,6 +312,15 @@ class JobService:
             await self._transition_quietly(job.id, JobState.FAILED, error=str(error)[:500])
             await observer.on_failed(JobFailure(job.id, text, refunded, error_id))
 
+    async def _tell_done(
+        self, observer: JobObserver, delivery: Delivery, posted: PostedMessage
+    ) -> None:
+        """Show the job as done; it is, whatever showing it meets."""
+        try:
+            await observer.on_done(delivery, posted)
+        except Exception:
+            log.exception("Job %s is done but its card could not say so", delivery.job_id)
+
     async def _generate(
         self,
         job: Job,
@@ -313,25 +328,36 @@ class JobService:
         coalescer: ProgressCoalescer[JobView],
         progress: _Progress,
     ) -> GenerationResult:
+        """What Soundverse answered: kept from before a restart, followed through status, or
+        asked for now. Once it has answered, the answer is kept until the job ends."""
+        kept = job.result
+        if kept is not None:
+            progress.billed = True
+            return GenerationResult.model_validate(kept)
         runner = runner_for(order.operation, order.version)
         if job.resumes_by_polling:
             stream = self._client.resume(
                 message_id=job.soundverse_message_id, job_id=job.soundverse_job_id
             )
-            return await self._follow(job, stream, coalescer, progress)
-        await self._jobs.record_attempt(job.id)
-        coalescer.update(JobView(job.id, "submitting"))
-        if isinstance(runner, Streamed):
-            return await self._follow(
-                job, runner.start(self._client, order.request), coalescer, progress
-            )
-        assert isinstance(runner, OneCall)
-        result = await runner.call(self._client, order.request)
-        progress.billed = True
-        await self._jobs.set_ids(
-            job.id, soundverse_message_id=result.message_id, soundverse_job_id=result.job_id
+            result = await self._follow(job, stream, coalescer, progress)
+        else:
+            await self._jobs.record_attempt(job.id)
+            coalescer.update(JobView(job.id, "submitting"))
+            if isinstance(runner, Streamed):
+                stream = runner.start(self._client, order.request)
+                result = await self._follow(job, stream, coalescer, progress)
+            else:
+                assert isinstance(runner, OneCall)
+                result = await runner.call(self._client, order.request)
+                progress.billed = True
+        await self._jobs.record_result(
+            job.id,
+            result.model_dump(mode="json"),
+            soundverse_message_id=result.message_id,
+            soundverse_job_id=result.job_id,
         )
-        await self._move(job.id, progress, JobState.SUBMITTED)
+        if progress.state is JobState.QUEUED:
+            progress.state = JobState.SUBMITTED
         return result
 
     async def _move(
@@ -392,10 +418,17 @@ class JobService:
         for index, take in enumerate(takes, start=1):
             name = attachment_name(take.song_name or result.song_name, index, take.audio_url)
             began = self._clock()
-            downloaded = await self._client.download(
-                take.audio_url, folder / f"take-{index}{suffix_of(take.audio_url)}"
-            )
-            timings["download"] += self._clock() - began
+            try:
+                downloaded = await self._client.download(
+                    take.audio_url, folder / f"take-{index}{suffix_of(take.audio_url)}"
+                )
+            except (SoundverseError, OSError) as error:
+                # Billed all the same: the member gets the take as a link instead.
+                log.warning("Take %s of job %s not downloaded: %s", index, job_id, error)
+                delivered.append(link_only(index, take, name, not_downloaded(error)))
+                continue
+            finally:
+                timings["download"] += self._clock() - began
             began = self._clock()
             delivered.append(await self._fit(index, take, name, downloaded.path, folder, per_file))
             timings["fit"] += self._clock() - began
@@ -415,30 +448,24 @@ class JobService:
     async def _fit(
         self, index: int, take: Take, name: str, path: Path, folder: Path, limit: int
     ) -> DeliveredTake:
-        base = DeliveredTake(
-            index=index,
-            audio_url=take.audio_url,
-            song_name=take.song_name,
-            license=take.license,
-            path=None,
-            filename=name,
-            size=None,
-            duration=None,
-            format_name=None,
-        )
+        base = link_only(index, take, name, None)
         try:
             info = await probe_async(path)
         except AudioError as error:
-            return replace(base, too_large_reason=f"the audio could not be read ({error})")
-        fit = await fit_to_size_async(
-            path, limit, folder, self._settings.audio.fallback_bitrates_kbps, info=info
-        )
+            return replace(base, not_attached_reason=f"the audio could not be read ({error})")
+        try:
+            fit = await fit_to_size_async(
+                path, limit, folder, self._settings.audio.fallback_bitrates_kbps, info=info
+            )
+        except OSError as error:
+            log.warning("Take %s could not be fitted: %s", index, error)
+            return replace(base, not_attached_reason=not_downloaded(error))
         if fit.path is None:
             return replace(
                 base,
                 duration=info.duration,
                 format_name=info.format_name,
-                too_large_reason=fit.reason,
+                not_attached_reason=fit.reason,
             )
         filename = name if not fit.transcoded else str(Path(name).with_suffix(".mp3"))
         return replace(
@@ -458,7 +485,7 @@ class JobService:
             art = await self._client.download(
                 url, folder / f"cover{suffix_of(url, '.png')}", max_bytes=_ART_ALLOWANCE
             )
-        except SoundverseError as error:
+        except (SoundverseError, OSError) as error:
             log.warning("Album art not delivered: %s", error)
             return None
         return art.path
@@ -533,6 +560,40 @@ def _consume_outcome(future: asyncio.Future[None]) -> None:
     """Errors are handled inside the job; this only keeps asyncio from warning about them."""
     if not future.cancelled():
         future.exception()
+
+
+def link_only(index: int, take: Take, name: str, reason: str | None) -> DeliveredTake:
+    """A take delivered as its URL only, saying why it is not attached."""
+    return DeliveredTake(
+        index=index,
+        audio_url=take.audio_url,
+        song_name=take.song_name,
+        license=take.license,
+        path=None,
+        filename=name,
+        size=None,
+        duration=None,
+        format_name=None,
+        not_attached_reason=reason,
+    )
+
+
+def not_downloaded(error: SoundverseError | OSError) -> str:
+    """Why a take could not be fetched, for the member."""
+    if isinstance(error, OSError):
+        if error.errno == errno.ENOSPC:
+            return "the bot's disk is full"
+        return f"it could not be saved ({error.strerror or type(error).__name__})"
+    if isinstance(error, DownloadRefused):
+        if error.reason is DownloadRefusal.SIZE:
+            return "it is larger than the bot downloads"
+        return "its address is not one the bot downloads from"
+    return f"it could not be downloaded ({error})"
+
+
+def job_billed(job: Job) -> bool:
+    """Whether Soundverse is known to have taken the job: it gave it an id, or answered."""
+    return job.resumes_by_polling or job.result is not None
 
 
 def new_job(order: JobOrder, card_message_id: int | None) -> NewJob:

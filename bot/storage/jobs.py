@@ -109,11 +109,20 @@ class Job:
     streaming_at: datetime | None
     delivering_at: datetime | None
     finished_at: datetime | None
+    result_json: str | None = None
 
     @property
     def request(self) -> dict[str, Any]:
         """The request parameters the job was created with."""
         decoded: dict[str, Any] = json.loads(self.request_json)
+        return decoded
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        """What Soundverse answered, once it did (kept until the job ends)."""
+        if self.result_json is None:
+            return None
+        decoded: dict[str, Any] = json.loads(self.result_json)
         return decoded
 
     @property
@@ -202,7 +211,8 @@ class JobRepository:
     ) -> Job:
         """Move a job to `new_state` (raising `IllegalTransition`), with its progress or error.
 
-        Ending a job forgets its interaction token: nothing may use it afterwards.
+        Ending a job forgets its interaction token (nothing may use it afterwards) and the
+        Soundverse answer kept to resume it.
         """
         now = to_stored(self._clock.now())
         async with self._database.transaction() as transaction:
@@ -223,7 +233,7 @@ class JobRepository:
             assignments.append(f"{entered} = COALESCE({entered}, ?)")
             values.append(now)
             if new_state.is_final:
-                assignments.append("interaction_token = NULL")
+                assignments += ["interaction_token = NULL", "result_json = NULL"]
             await transaction.execute(
                 f"UPDATE jobs SET {', '.join(assignments)} WHERE id = ?", (*values, job_id)
             )
@@ -242,6 +252,40 @@ class JobRepository:
             soundverse_message_id=soundverse_message_id,
             soundverse_job_id=soundverse_job_id,
         )
+
+    async def record_result(
+        self,
+        job_id: int,
+        result: Mapping[str, Any],
+        *,
+        soundverse_message_id: str | None = None,
+        soundverse_job_id: str | None = None,
+    ) -> Job:
+        """Keep what Soundverse answered, with its ids, in one write; a job still queued (a
+        one-call job, answered at once) is submitted by it."""
+        now = to_stored(self._clock.now())
+        async with self._database.transaction() as transaction:
+            changed = await transaction.execute(
+                "UPDATE jobs SET result_json = ?,"
+                " soundverse_message_id = COALESCE(?, soundverse_message_id),"
+                " soundverse_job_id = COALESCE(?, soundverse_job_id),"
+                " submitted_at = COALESCE(submitted_at, ?),"
+                " state = CASE state WHEN ? THEN ? ELSE state END, updated_at = ?"
+                " WHERE id = ?",
+                (
+                    json.dumps(dict(result), sort_keys=True),
+                    soundverse_message_id,
+                    soundverse_job_id,
+                    now,
+                    JobState.QUEUED.value,
+                    JobState.SUBMITTED.value,
+                    now,
+                    job_id,
+                ),
+            )
+            if not changed:
+                raise JobNotFound(job_id)
+            return await _load(transaction, job_id)
 
     async def set_card(self, job_id: int, *, channel_id: int, message_id: int) -> Job:
         """Remember the message that shows the job's card."""
@@ -407,4 +451,5 @@ def _job_from(row: Row) -> Job:
         streaming_at=from_stored_or_none(row["streaming_at"]),
         delivering_at=from_stored_or_none(row["delivering_at"]),
         finished_at=from_stored_or_none(row["finished_at"]),
+        result_json=row["result_json"],
     )

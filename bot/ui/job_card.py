@@ -125,13 +125,15 @@ class JobCard:
 
     async def on_delivered(self, delivery: Delivery) -> PostedMessage:
         message = await self.post_result(delivery)
+        return PostedMessage(message.channel.id, message.id)
+
+    async def on_done(self, delivery: Delivery, posted: PostedMessage) -> None:
         # Built here: a message sent through a webhook does not know its guild.
         guild = delivery.order.guild_id if delivery.order.guild_id is not None else "@me"
-        link = f"https://discord.com/channels/{guild}/{message.channel.id}/{message.id}"
+        link = f"https://discord.com/channels/{guild}/{posted.channel_id}/{posted.message_id}"
         await self.show(
             embed=self._embed(f"✅ Done: [your track is below]({link})", DONE_COLOUR), view=None
         )
-        return PostedMessage(message.channel.id, message.id)
 
     async def on_failed(self, failure: JobFailure) -> None:
         refund = " Your units were refunded." if failure.refunded else ""

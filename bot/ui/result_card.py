@@ -39,9 +39,11 @@ def message_link(track: Track) -> str | None:
 
 def describe_take(take: DeliveredTake) -> str:
     """One line per take: its length, and what was done to make it fit."""
-    line = f"**Take {take.index}**: {format_duration(take.duration)}"
+    line = f"**Take {take.index}**"
+    if take.duration is not None:
+        line += f": {format_duration(take.duration)}"
     if take.path is None:
-        return f"{line}, too large to attach ({take.too_large_reason}); use the link button"
+        return f"{line}, not attached: {take.not_attached_reason}. Use its link button"
     if take.transcoded_kbps is not None:
         line += f", re-encoded at {take.transcoded_kbps} kbps to fit Discord's upload limit"
     return line

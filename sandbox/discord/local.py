@@ -16,7 +16,7 @@ from sandbox.discord.clock import Clock
 from sandbox.discord.gateway import Gateway
 from sandbox.discord.openapi import OpenAPIValidator, Violation
 from sandbox.discord.rules import Rules
-from sandbox.discord.server import RestApi, attachment_url
+from sandbox.discord.server import API, RestApi, attachment_url
 from sandbox.discord.state import (
     JSON,
     Attachment,
@@ -32,6 +32,7 @@ from sandbox.discord.state import (
     World,
     new_token,
 )
+from sandbox.holds import Hold, HoldPoint
 
 T = TypeVar("T")
 OPTION_TYPES: dict[type, int] = {str: 3, bool: 5, int: 4, float: 10}
@@ -146,6 +147,7 @@ class LocalDiscord:
         self.gateway.url = f"ws://{host}:{self.port}/gateway"
 
     async def stop(self) -> None:
+        self.rest.holds.release_all()
         await self.gateway.close_connection(1001)
         for task in list(self._tasks):
             task.cancel()
@@ -236,6 +238,11 @@ class LocalDiscord:
 
     def interaction(self, interaction_id: str) -> InteractionHandle:
         return InteractionHandle(self, self.world.interactions[interaction_id])
+
+    def hold(self, method: str, path_prefix: str, point: HoldPoint = HoldPoint.BEFORE) -> Hold:
+        """Keeps the REST requests of `method` under `path_prefix` (after `/api/v10`) waiting at
+        `point` until the returned hold is released."""
+        return self.rest.holds.add(method, API + path_prefix, point)
 
     def rate_limit_next(
         self, n: int, method: str | None = None, path_prefix: str | None = None

@@ -46,6 +46,7 @@ from sandbox.discord.state import (
     iso_now,
     stored_components,
 )
+from sandbox.holds import HoldPoint, Holds
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,7 @@ class RestApi:
         self.gateway = gateway
         self.bot_token = bot_token
         self.limiter = RateLimiter(rules, clock)
+        self.holds = Holds()
         self.base_url = ""
         self._on_record = on_record
 
@@ -237,8 +239,10 @@ class RestApi:
                 if (request.content_length or 0) > self.rules.max_request_bytes:
                     raise ApiError(413, 40005, "Request entity too large")
                 await self._read_body(request, record)
+                await self.holds.pass_point(request.method, request.path, HoldPoint.BEFORE)
                 limited, headers = self._rate_limit(request)
                 reply = limited or await handler(ParsedRequest(request, record))
+                await self.holds.pass_point(request.method, request.path, HoldPoint.AFTER)
             except ApiError as error:
                 reply = Reply(error.status, error.body)
             if not reply.headers:

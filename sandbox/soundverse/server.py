@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from sandbox.holds import Hold, HoldPoint, Holds
 from sandbox.soundverse.endpoints import (
     CHAT_FIELDS,
     CHAT_PATHS,
@@ -117,6 +118,7 @@ class SoundverseStandIn:
         self.counters = Counters()
         self.files = FileStore()
         self._faults = FaultQueue()
+        self.holds = Holds()
         self._jobs: dict[str, Job] = {}
         self._jobs_by_job_id: dict[str, Job] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -146,6 +148,7 @@ class SoundverseStandIn:
     async def stop(self) -> None:
         """Stop serving: end open streams, cancel running jobs, drop files."""
         self._closing.set()
+        self.holds.release_all()
         await self._cancel_jobs()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -154,6 +157,11 @@ class SoundverseStandIn:
             await self._session.close()
             self._session = None
         self.files.clear()
+
+    def hold(self, method: str, path_prefix: str, point: HoldPoint = HoldPoint.BEFORE) -> Hold:
+        """Keep the requests of `method` under `path_prefix` waiting at `point` until the
+        returned hold is released (`GET /storage/`: the bot is downloading)."""
+        return self.holds.add(method, path_prefix, point)
 
     def inject(self, fault: str, count: int = 1, path: str | None = None) -> None:
         """Apply `fault` to the next `count` requests (only those under `path`, if given)."""
@@ -198,7 +206,9 @@ class SoundverseStandIn:
 
     def _build_app(self) -> web.Application:
         """Every route of contract section 11.1 plus `/storage` and `/_sandbox`."""
-        app = web.Application(middlewares=[_json_not_found], client_max_size=2 * 1024 * 1024)
+        app = web.Application(
+            middlewares=[self._held, _json_not_found], client_max_size=2 * 1024 * 1024
+        )
         routes = app.router
         for endpoint in ENDPOINTS:
             routes.add_post(endpoint.path, partial(self._generation, endpoint))
@@ -217,6 +227,14 @@ class SoundverseStandIn:
         return app
 
     # Request gatekeeping
+
+    @web.middleware
+    async def _held(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Requests wait at the holds they match, before and after they are handled."""
+        await self.holds.pass_point(request.method, request.path, HoldPoint.BEFORE)
+        response = await handler(request)
+        await self.holds.pass_point(request.method, request.path, HoldPoint.AFTER)
+        return response
 
     def _authorization_refusal(self, request: web.Request) -> web.Response | None:
         """401 when the bearer key is missing, malformed or unknown."""

@@ -7,6 +7,8 @@ against Discord's OpenAPI description, and any mismatch fails the test at teardo
 from __future__ import annotations
 
 import io
+import os
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -14,17 +16,34 @@ from typing import Any
 import av
 import pytest
 
+from bot.config import Settings, WorkerMode, WorkerPriority
 from bot.jobs.models import Requester
 from bot.storage import TrackRepository
 from sandbox.discord.local import InteractionHandle
 from sandbox.discord.openapi import spec_available
 from sandbox.discord.state import Message
+from sandbox.holds import Hold
 from sandbox.stack import SandboxStack
 
 # Fast enough that a generation takes a few hundred milliseconds, slow enough for progress.
 E2E_TIME_SCALE = 0.01
 
 StackFactory = Callable[..., Awaitable[SandboxStack]]
+
+# Tests marked with this run twice: jobs on the bot's own loop, and in the job worker process.
+BOTH_MODES = pytest.mark.parametrize("mode", [WorkerMode.INLINE, WorkerMode.PROCESS])
+
+
+def in_mode(mode: WorkerMode, *tweaks: Callable[[Settings], None]) -> Callable[[Settings], None]:
+    """Apply `tweaks`, with jobs running as `mode` says (the worker at normal priority)."""
+
+    def tweak(settings: Settings) -> None:
+        settings.jobs.worker = mode
+        settings.jobs.worker_priority = WorkerPriority.NORMAL
+        for each in tweaks:
+            each(settings)
+
+    return tweak
 
 
 @pytest.fixture
@@ -129,3 +148,30 @@ async def confirm_delete(
         return None
 
     return await stack.discord.wait_until(ended, timeout=10)
+
+
+async def interrupt(stack: SandboxStack, mode: WorkerMode, held: Hold | None = None) -> None:
+    """Stop whatever runs the jobs mid-way, then let it run again: the bot, stopped and started
+    (jobs on its own loop), or the worker, killed with SIGKILL (its link starts another, which
+    resumes what was left).
+    `held` is released in between, so the next run's requests pass."""
+    if mode is WorkerMode.INLINE:
+        await stack.stop_bot()
+        if held is not None:
+            held.release()
+        await stack.start_bot()
+        return
+    link = stack.bot.job_link
+    assert link is not None and link.pid is not None
+    os.kill(link.pid, signal.SIGKILL)
+    if held is not None:
+        held.release()
+
+
+async def ledger_events(stack: SandboxStack) -> list[str]:
+    """Every quota ledger event but policy changes, oldest first."""
+    async with stack.bot.database.snapshot() as transaction:
+        rows = await transaction.fetch_all(
+            "SELECT event FROM quota_ledger WHERE event != 'policy' ORDER BY id"
+        )
+    return [str(row["event"]) for row in rows]

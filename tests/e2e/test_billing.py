@@ -5,11 +5,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.config import Settings
+from bot.config import Settings, WorkerMode
 from bot.storage import ManualClock
-from tests.e2e.conftest import StackFactory, card_shows, embed_text, member_usage
+from tests.e2e.conftest import (
+    BOTH_MODES,
+    StackFactory,
+    card_shows,
+    embed_text,
+    in_mode,
+    interrupt,
+    ledger_events,
+    member_usage,
+    result_for,
+)
 
 SONG_PATH = "/v5/generate/song"
+GEN_LOOP_PATH = "/v1/trim-and-loop/gen-and-loop/music/auto/"
 MEMBERS = ("alice", "bob", "carol")
 
 
@@ -72,3 +83,45 @@ async def test_the_card_stops_offering_cancel_once_delivery_begins(
     await stack.discord.wait_until(preparing, timeout=20)
     assert buttons_while_preparing[0] == []
     await card_shows(stack, call, "Done")
+
+
+@BOTH_MODES
+async def test_a_one_call_job_stopped_while_downloading_is_delivered_and_charged_once(
+    make_stack: StackFactory, mode: WorkerMode
+) -> None:
+    """A generated loop whose jobs' runner stops while its files download is delivered after
+    the restart from Soundverse's kept answer: one result, one call, charged once."""
+    stack = await make_stack(tweak=in_mode(mode))
+    held = stack.soundverse.hold("GET", "/storage/")
+    call = await stack.discord.slash(
+        "loop generate", user="alice", prompt="drums", duration=15, count=2
+    )
+    await held.wait_for_arrival()
+    await interrupt(stack, mode, held)
+    await card_shows(stack, call, "Done")
+    alice = stack.discord.user("alice")
+    assert len([m for m in stack.discord.messages if result_for(alice.id)(m)]) == 1
+    assert stack.soundverse.counters.posts[GEN_LOOP_PATH] == 1
+    assert await ledger_events(stack) == ["reserve", "commit"]
+
+
+def tiny_downloads(settings: Settings) -> None:
+    """Downloads capped far below any take's size."""
+    settings.soundverse.download_max_bytes = 1024
+
+
+async def test_takes_too_large_to_download_arrive_as_links_and_are_charged(
+    make_stack: StackFactory,
+) -> None:
+    """With downloads capped below every take's size, the song still arrives: each take as a
+    link button, saying why it is not attached, and the units are charged once."""
+    stack = await make_stack(tweak=tiny_downloads)
+    call = await stack.discord.slash("song", user="alice", prompt="lofi rain", duration=15)
+    await card_shows(stack, call, "Done")
+    alice = stack.discord.user("alice")
+    result = await stack.discord.wait_for_message(result_for(alice.id))
+    links = [c for c in result.all_components() if c.get("style") == 5]
+    assert len(links) == 2 and all(str(c["url"]).startswith("http") for c in links)
+    assert not [a for a in result.attachments if a.filename.endswith(".mp3")]
+    assert "not attached: it is larger than the bot downloads" in embed_text(result)
+    assert await ledger_events(stack) == ["reserve", "commit"]

@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
-
-from bot.config import Settings, WorkerMode, WorkerPriority
+from bot.config import Settings, WorkerMode
 from sandbox.stack import SandboxStack
 from tests.e2e.conftest import (
+    BOTH_MODES,
     StackFactory,
     card_shows,
     decoded_duration,
     embed_text,
+    in_mode,
     member_usage,
     result_for,
     stored_tracks,
 )
 
 SONG_PATH = "/v5/generate/song"
-
-
-# Tests marked with this run twice: jobs on the bot's own loop, and in the job worker process.
-BOTH_MODES = pytest.mark.parametrize("mode", [WorkerMode.INLINE, WorkerMode.PROCESS])
-
-
-def in_mode(mode: WorkerMode, *tweaks: Callable[[Settings], None]) -> Callable[[Settings], None]:
-    """Apply `tweaks`, with jobs running as `mode` says (the worker at normal priority)."""
-
-    def tweak(settings: Settings) -> None:
-        settings.jobs.worker = mode
-        settings.jobs.worker_priority = WorkerPriority.NORMAL
-        for each in tweaks:
-            each(settings)
-
-    return tweak
 
 
 def watchable(settings: Settings) -> None:
@@ -51,9 +33,8 @@ async def test_song_is_deferred_then_progresses_then_delivered(stack: SandboxSta
     audio = [a for a in result.attachments if a.filename.endswith(".mp3")]
     assert len(audio) == 2
     assert all(abs(decoded_duration(a.data) - 20) < 0.3 for a in audio)
-    card = await interaction.original()
-    assert card is not None and len(card.edits) >= 2
-    assert "Done" in embed_text(card)
+    card = await card_shows(stack, interaction, "Done")
+    assert len(card.edits) >= 2
 
 
 async def test_result_mentions_only_the_requester(stack: SandboxStack) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from bot.jobs.models import (
 )
 from bot.jobs.operations import Operation
 from bot.jobs.requests import song_request
-from bot.jobs.service import JobService, stored_request
+from bot.jobs.service import JobService, not_downloaded, stored_request
 from bot.soundverse import SongRequest, SoundverseClient
 from bot.storage import (
     Database,
@@ -52,8 +53,10 @@ class RecordingObserver:
 
     async def on_delivered(self, delivery: Delivery) -> PostedMessage:
         self.delivered.append(delivery)
-        self.ended.set()
         return PostedMessage(channel_id=10, message_id=1000 + delivery.job_id)
+
+    async def on_done(self, delivery: Delivery, posted: PostedMessage) -> None:
+        self.ended.set()
 
     async def on_failed(self, failure: JobFailure) -> None:
         self.failures.append(failure)
@@ -285,3 +288,28 @@ async def test_an_admitted_order_cannot_be_given_up(pipeline: Pipeline) -> None:
     job = await pipeline.service.admit(order)
     assert await pipeline.service.give_up(order) is False
     assert [unfinished.id for unfinished in await pipeline.jobs.unfinished()] == [job.id]
+
+
+async def test_a_take_that_cannot_be_saved_arrives_as_its_link_and_is_charged(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """When the audio folder cannot be written, the billed song is still delivered: each take
+    as its URL, saying why, with its units charged."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    pipeline.settings.audio.directory = blocker
+    observer = RecordingObserver()
+    await pipeline.service.submit(song_order(), observer)
+    await observer.ended.wait()
+    takes = observer.delivered[0].takes
+    assert [take.path for take in takes] == [None, None]
+    assert all(take.audio_url.startswith("http") for take in takes)
+    assert all("could not be saved" in (take.not_attached_reason or "") for take in takes)
+    assert (await pipeline.ledger.usage(99, 1)).member_used == 2
+
+
+def test_a_full_disk_is_named_as_such() -> None:
+    """A take lost to a full disk says the bot's disk is full."""
+    assert not_downloaded(OSError(errno.ENOSPC, "No space left on device")) == (
+        "the bot's disk is full"
+    )

@@ -161,3 +161,30 @@ async def test_record_attempt_counts_starts(jobs: JobRepository, clock: ManualCl
     clock.advance(timedelta(minutes=3))
     again = await jobs.record_attempt(job.id)
     assert (again.attempts, again.last_attempt_at) == (2, job.created_at + timedelta(minutes=3))
+
+
+async def test_a_kept_answer_submits_a_queued_job_with_its_ids(jobs: JobRepository) -> None:
+    """Keeping Soundverse's answer stores it with its ids and moves a queued job to submitted."""
+    job = await jobs.create(new_job())
+    kept = await jobs.record_result(
+        job.id, {"message_id": "m1", "takes": []}, soundverse_message_id="m1"
+    )
+    assert kept.state is JobState.SUBMITTED and kept.submitted_at is not None
+    assert kept.result == {"message_id": "m1", "takes": []}
+    assert kept.soundverse_message_id == "m1"
+
+
+async def test_a_kept_answer_leaves_a_running_job_where_it_is(jobs: JobRepository) -> None:
+    """A streaming job's kept answer changes its result only, not its state."""
+    job = await jobs.create(new_job())
+    await drive(jobs, job.id, JobState.SUBMITTED, JobState.STREAMING)
+    kept = await jobs.record_result(job.id, {"takes": []})
+    assert kept.state is JobState.STREAMING and kept.result == {"takes": []}
+
+
+async def test_ending_a_job_forgets_its_kept_answer(jobs: JobRepository) -> None:
+    """Once a job ends, the answer kept to resume it is dropped."""
+    job = await jobs.create(new_job())
+    await jobs.record_result(job.id, {"takes": []})
+    await drive(jobs, job.id, JobState.DELIVERING, JobState.DONE)
+    assert (await jobs.get(job.id)).result is None

@@ -1,0 +1,74 @@
+"""Holding requests at a chosen point, so a test can stop or kill the bot at an exact stage.
+
+A `Hold` catches every request of one method under one path prefix, says when the first one
+arrived, and keeps each waiting until it is released: "the bot is downloading the take right
+now" or "the result post reached Discord and its answer is on the way". Both local stand-ins
+keep a `Holds`; stopping a stand-in releases everything it holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class HoldPoint(StrEnum):
+    """Where a request waits."""
+
+    BEFORE = "before"  # before it is handled: nothing it asks for has happened yet
+    AFTER = "after"  # after it was handled, before its answer is sent
+
+
+@dataclass(eq=False)
+class Hold:
+    """Requests of `method` under `path_prefix` wait at `point` until `release()`."""
+
+    method: str
+    path_prefix: str
+    point: HoldPoint = HoldPoint.BEFORE
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    caught: int = 0
+
+    def matches(self, method: str, path: str, point: HoldPoint) -> bool:
+        return (
+            not self.released.is_set()
+            and point is self.point
+            and method.upper() == self.method.upper()
+            and path.startswith(self.path_prefix)
+        )
+
+    async def wait_for_arrival(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Return once a request is waiting here."""
+        await asyncio.wait_for(self.arrived.wait(), timeout)
+
+    def release(self) -> None:
+        """Let every waiting request, and every later one, go on."""
+        self.released.set()
+
+
+class Holds:
+    """The holds of one stand-in."""
+
+    def __init__(self) -> None:
+        self._holds: list[Hold] = []
+
+    def add(self, method: str, path_prefix: str, point: HoldPoint = HoldPoint.BEFORE) -> Hold:
+        """Hold the requests of `method` under `path_prefix` at `point` from now on."""
+        hold = Hold(method, path_prefix, point)
+        self._holds.append(hold)
+        return hold
+
+    async def pass_point(self, method: str, path: str, point: HoldPoint) -> None:
+        """Wait at every unreleased hold this request matches."""
+        for hold in list(self._holds):
+            if hold.matches(method, path, point):
+                hold.caught += 1
+                hold.arrived.set()
+                await hold.released.wait()
+
+    def release_all(self) -> None:
+        for hold in self._holds:
+            hold.release()
+        self._holds.clear()
