@@ -27,7 +27,7 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.config import CommandSync, Settings, WorkerMode, setting_names, settings_environment
-from bot.jobs.link import WorkerLink
+from bot.jobs.link import STOP_TIMEOUT, WorkerLink
 from bot.jobs.models import CancelOutcome
 from bot.jobs.retention import prune_audio
 from bot.jobs.services import Services
@@ -266,7 +266,8 @@ class SoundverseBot(commands.Bot):
                 task.cancel()
         try:
             if self._job_link is not None:
-                await self._job_link.close()
+                # The worker's own stop gives results being posted their grace first.
+                await self._job_link.close(STOP_TIMEOUT + self.settings.jobs.shutdown_grace)
             await self._finish_background()
             if self._services is not None:
                 await self._services.close()

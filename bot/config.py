@@ -224,6 +224,13 @@ class JobSettings(BaseModel):
 
     guild_concurrency: int = Field(default=2, ge=1, description="Jobs running at once per guild")
     progress_interval: float = Field(default=2.0, gt=0, description="Seconds between card edits")
+    shutdown_grace: float = Field(
+        default=8.0,
+        ge=0,
+        le=60,
+        description="Seconds a stop waits for results being posted before cutting them short "
+        "(keep it below your supervisor's stop timeout: Docker's is 10 s)",
+    )
     token_handoff: float = Field(
         default=780.0, gt=0, description="Seconds after which a card moves to a channel message"
     )

@@ -12,11 +12,14 @@ import asyncio
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from aiohttp import web
+
 
 class HoldPoint(StrEnum):
     """Where a request waits."""
 
-    BEFORE = "before"  # before it is handled: nothing it asks for has happened yet
+    BEFORE = "before"  # before it is handled: nothing it asks for has happened yet (and if its
+    # client has gone by the time it is released, it never is)
     AFTER = "after"  # after it was handled, before its answer is sent
 
 
@@ -48,6 +51,14 @@ class Hold:
         self.released.set()
 
 
+# What a server answers a request whose client has gone (nginx's code; no one reads it).
+CLIENT_CLOSED_REQUEST = 499
+
+
+class ClientGone(Exception):
+    """A held request whose client went away before it was released: never handled."""
+
+
 class Holds:
     """The holds of one stand-in."""
 
@@ -60,13 +71,19 @@ class Holds:
         self._holds.append(hold)
         return hold
 
-    async def pass_point(self, method: str, path: str, point: HoldPoint) -> None:
-        """Wait at every unreleased hold this request matches."""
+    async def pass_point(self, request: web.Request, point: HoldPoint) -> None:
+        """Wait at every unreleased hold this request matches. A request held before it was
+        handled whose client went away meanwhile is abandoned (`ClientGone`)."""
+        held = False
         for hold in list(self._holds):
-            if hold.matches(method, path, point):
+            if hold.matches(request.method, request.path, point):
+                held = True
                 hold.caught += 1
                 hold.arrived.set()
                 await hold.released.wait()
+        transport = request.transport
+        if held and point is HoldPoint.BEFORE and (transport is None or transport.is_closing()):
+            raise ClientGone(f"{request.method} {request.path}: the client went away")
 
     def release_all(self) -> None:
         for hold in self._holds:

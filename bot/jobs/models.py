@@ -149,7 +149,10 @@ class JobObserver(Protocol):
     async def on_delivered(self, delivery: Delivery) -> PostedMessage:
         """Post the result; return where it was posted."""
 
-    async def on_done(self, delivery: Delivery, posted: PostedMessage) -> None:
+    async def find_posted(self, job_id: int, since: datetime) -> PostedMessage | None:
+        """The result of job `job_id` if it was posted (at `since` or later), else None."""
+
+    async def on_done(self, posted: PostedMessage) -> None:
         """The job ended: its result posted, recorded and charged."""
 
     async def on_failed(self, failure: JobFailure) -> None:

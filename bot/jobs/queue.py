@@ -13,7 +13,7 @@ import math
 import statistics
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,7 @@ class JobQueue:
         self._announcements: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._closed = False
 
     def submit(
         self,
@@ -117,8 +118,21 @@ class JobQueue:
         self._announce_positions(entry.group)
         return True
 
-    async def close(self) -> None:
-        """Cancel every job and wait until the running ones have stopped."""
+    async def close(self, *, finish: Collection[int] = (), grace: float = 0.0) -> None:
+        """Stop: nothing new starts; the running jobs in `finish` get up to `grace` seconds to
+        end on their own; every other job is cancelled, and so are those once it has passed.
+        Returns when every running job has stopped."""
+        self._closed = True
+        for entry in list(self._entries.values()):
+            if entry.task is None or entry.job_id not in finish:
+                self.cancel(entry.job_id)
+        finishing = [
+            entry.task
+            for entry in self._entries.values()
+            if entry.task is not None and entry.job_id in finish
+        ]
+        if finishing and grace > 0:
+            await asyncio.wait(finishing, timeout=grace)
         for entry in list(self._entries.values()):
             self.cancel(entry.job_id)
         running = [entry.task for entry in self._entries.values() if entry.task is not None]
@@ -135,6 +149,8 @@ class JobQueue:
         return (rounds_ahead + 1) * typical if position else typical
 
     def _start_what_fits(self, group: Hashable) -> None:
+        if self._closed:
+            return
         running = self._running.setdefault(group, set())
         waiting = self._waiting.get(group)
         while waiting and len(running) < self._concurrency:

@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,6 +55,8 @@ from bot.storage import (
     NewJob,
     NewTrack,
     QuotaLedger,
+    ReservationClosed,
+    ReservationState,
     Track,
     TrackRepository,
 )
@@ -74,6 +77,8 @@ UNDELIVERABLE = (
 
 # Room kept in a message create for the album art and the JSON part.
 _ART_ALLOWANCE = 1024 * 1024
+# Waits between tries at recording a posted result while the database refuses (about 30 s).
+BOOKKEEPING_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,8 @@ class JobService:
         # Jobs whose result is being delivered: they can no longer be cancelled.
         self._delivering: set[int] = set()
         self._closing = False
+        self.closing = asyncio.Event()
+        """Set once `close` has begun."""
 
     # --- what front ends call ---------------------------------------------------------------
 
@@ -232,9 +239,16 @@ class JobService:
         return resumed
 
     async def close(self) -> None:
-        """Stop following every job; their state stays in the database for the next start."""
+        """Stop following every job; their state stays in the database for the next start.
+
+        A result being posted is given `JOBS_SHUTDOWN_GRACE` seconds to arrive first, so a
+        stop does not cut an upload Discord may already have taken.
+        """
         self._closing = True
-        await self._queue.close()
+        self.closing.set()
+        await self._queue.close(
+            finish=frozenset(self._delivering), grace=self._settings.jobs.shutdown_grace
+        )
 
     # --- the pipeline ----------------------------------------------------------------------
 
@@ -280,23 +294,7 @@ class JobService:
             await coalescer.finish(
                 JobView(job.id, "delivering", 100, result.song_name, result.album_art)
             )
-            delivery = await self._prepare_delivery(job.id, order, result, progress)
-            tracks = await self._record_tracks(job, order, delivery)
-            delivery = replace(delivery, track_ids=tuple(track.id for track in tracks))
-            try:
-                posted = await observer.on_delivered(delivery)
-            except BaseException:
-                for track in tracks:
-                    await self._tracks.delete(track.id)
-                raise
-            for track in tracks:
-                await self._tracks.attach_message(
-                    track.id, channel_id=posted.channel_id, message_id=posted.message_id
-                )
-            if job.reservation_id is not None:
-                await self._ledger.commit(job.reservation_id)
-            await self._move(job.id, progress, JobState.DONE)
-            await self._tell_done(observer, delivery, posted)
+            posted, tracks = await self._post_once(job, order, observer, result, progress)
         except asyncio.CancelledError:
             await coalescer.close()
             if self._closing:
@@ -311,15 +309,90 @@ class JobService:
             text, error_id = describe_failure(error)
             await self._transition_quietly(job.id, JobState.FAILED, error=str(error)[:500])
             await observer.on_failed(JobFailure(job.id, text, refunded, error_id))
+            return
+        # The result is out: from here nothing fails the job.
+        await self._record_delivered(job, progress, tracks, posted)
+        await self._tell_done(observer, posted)
 
-    async def _tell_done(
-        self, observer: JobObserver, delivery: Delivery, posted: PostedMessage
+    async def _post_once(
+        self,
+        job: Job,
+        order: JobOrder,
+        observer: JobObserver,
+        result: GenerationResult,
+        progress: _Progress,
+    ) -> tuple[PostedMessage, list[Track]]:
+        """Post the result, unless an earlier run of this job already did: a job that began
+        posting before a restart may be in Discord already, so it is looked for first."""
+        earlier = list(await self._tracks.of_job(job.id))
+        if job.posting_at is not None and earlier:
+            found = await observer.find_posted(job.id, job.posting_at)
+            if found is not None:
+                log.info("Job %s was already posted as message %s", job.id, found.message_id)
+                return found, earlier
+        delivery = await self._prepare_delivery(job.id, order, result, progress)
+        tracks = await self._record_tracks(job, order, delivery, earlier)
+        delivery = replace(delivery, track_ids=tuple(track.id for track in tracks))
+        await self._jobs.begin_posting(job.id)
+        try:
+            posted = await observer.on_delivered(delivery)
+        except Exception:
+            for track in tracks:
+                await self._tracks.delete(track.id)
+            raise
+        return posted, tracks
+
+    async def _record_delivered(
+        self, job: Job, progress: _Progress, tracks: list[Track], posted: PostedMessage
     ) -> None:
+        """Link the tracks to their message, charge, and end the job done. Retried while the
+        database refuses; should it still refuse, the job stays unfinished and the next start
+        finds its message instead of posting again."""
+        pending = [
+            *(partial(self._attach, track.id, posted) for track in tracks),
+            partial(self._charge, job),
+            partial(self._move, job.id, progress, JobState.DONE),
+        ]
+        delays = iter(BOOKKEEPING_RETRY_DELAYS)
+        while pending:
+            try:
+                await pending[0]()
+            except Exception as error:
+                delay = next(delays, None)
+                if delay is None:
+                    log.exception("Job %s was posted but could not be recorded", job.id)
+                    return
+                log.warning(
+                    "Could not record the delivery of job %s (%s); retrying in %g s",
+                    job.id,
+                    error,
+                    delay,
+                )
+                await self._sleep(delay)
+            else:
+                pending.pop(0)
+
+    async def _attach(self, track_id: int, posted: PostedMessage) -> None:
+        await self._tracks.attach_message(
+            track_id, channel_id=posted.channel_id, message_id=posted.message_id
+        )
+
+    async def _charge(self, job: Job) -> None:
+        """Commit the job's units (once: a reservation already committed is left as it is)."""
+        if job.reservation_id is None:
+            return
+        try:
+            await self._ledger.commit(job.reservation_id)
+        except ReservationClosed as closed:
+            if closed.reservation.state is not ReservationState.COMMITTED:
+                raise
+
+    async def _tell_done(self, observer: JobObserver, posted: PostedMessage) -> None:
         """Show the job as done; it is, whatever showing it meets."""
         try:
-            await observer.on_done(delivery, posted)
+            await observer.on_done(posted)
         except Exception:
-            log.exception("Job %s is done but its card could not say so", delivery.job_id)
+            log.exception("A job is done but its card could not say so")
 
     async def _generate(
         self,
@@ -490,8 +563,15 @@ class JobService:
             return None
         return art.path
 
-    async def _record_tracks(self, job: Job, order: JobOrder, delivery: Delivery) -> list[Track]:
-        """One track per take, with its lineage; the message is attached once posted."""
+    async def _record_tracks(
+        self, job: Job, order: JobOrder, delivery: Delivery, earlier: list[Track]
+    ) -> list[Track]:
+        """One track per take, with its lineage; the message is attached once posted. Tracks
+        an earlier run of the job recorded are kept when they match its takes, never doubled."""
+        if earlier and len(earlier) == len(delivery.takes):
+            return sorted(earlier, key=lambda track: track.take_index)
+        for track in earlier:
+            await self._tracks.delete(track.id)
         recorded = []
         for take in delivery.takes:
             audio_file = None

@@ -108,7 +108,8 @@ class GenerationResult(ApiResult):
         if not isinstance(data, Mapping):
             return data
         canonical = canonical_keys(data)
-        if not canonical.get("audio_data") and canonical.get("audio_url"):
+        takes = canonical.get("audio_data") or canonical.get("takes")
+        if not takes and canonical.get("audio_url"):
             take = {"audio_url": canonical["audio_url"], "song_name": canonical.get("song_name")}
             return {**data, "audio_data": [take]}
         return data

@@ -110,6 +110,7 @@ class Job:
     delivering_at: datetime | None
     finished_at: datetime | None
     result_json: str | None = None
+    posting_at: datetime | None = None
 
     @property
     def request(self) -> dict[str, Any]:
@@ -287,6 +288,18 @@ class JobRepository:
                 raise JobNotFound(job_id)
             return await _load(transaction, job_id)
 
+    async def begin_posting(self, job_id: int) -> Job:
+        """Note that the result is about to be posted (the first time only)."""
+        now = to_stored(self._clock.now())
+        async with self._database.transaction() as transaction:
+            changed = await transaction.execute(
+                "UPDATE jobs SET posting_at = COALESCE(posting_at, ?), updated_at = ? WHERE id = ?",
+                (now, now, job_id),
+            )
+            if not changed:
+                raise JobNotFound(job_id)
+            return await _load(transaction, job_id)
+
     async def set_card(self, job_id: int, *, channel_id: int, message_id: int) -> Job:
         """Remember the message that shows the job's card."""
         return await self._update(job_id, card_channel_id=channel_id, card_message_id=message_id)
@@ -452,4 +465,5 @@ def _job_from(row: Row) -> Job:
         delivering_at=from_stored_or_none(row["delivering_at"]),
         finished_at=from_stored_or_none(row["finished_at"]),
         result_json=row["result_json"],
+        posting_at=from_stored_or_none(row["posting_at"]),
     )

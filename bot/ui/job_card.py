@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -24,9 +25,11 @@ from bot.ui.components import JobSubject, RestartProofButton
 from bot.ui.progress import stage_line
 from bot.ui.result_card import (
     ResultParts,
+    job_nonce,
     message_link,
     minimal_result_message,
     result_message,
+    shows_job,
 )
 from bot.ui.text import FIELD_VALUE_LIMIT, plain, shown
 
@@ -40,6 +43,11 @@ PROMPT_SHOWN = 300
 CARD_COLOUR = discord.Colour.from_rgb(120, 86, 255)
 DONE_COLOUR = discord.Colour.green()
 FAILED_COLOUR = discord.Colour.red()
+
+# Looking for a result posted before a restart: how far back before the recorded time (clocks
+# differ), and how many of the channel's messages since then are read at most.
+POSTING_CLOCK_SKEW = timedelta(minutes=1)
+HISTORY_SEARCHED = 100
 
 CardMoved = Callable[[int, int], Awaitable[None]]
 
@@ -90,6 +98,7 @@ class JobCard:
         title: str,
         prompt: str | None,
         requester_id: int,
+        guild_id: int | None,
         channel_id: int,
         webhook: discord.Webhook | None,
         note: str | None = None,
@@ -103,6 +112,7 @@ class JobCard:
         self.prompt = prompt
         self.note = note
         self.requester_id = requester_id
+        self.guild_id = guild_id
         self.channel_id = channel_id
         self.webhook = webhook
         self.card_message_id = card_message_id
@@ -127,9 +137,26 @@ class JobCard:
         message = await self.post_result(delivery)
         return PostedMessage(message.channel.id, message.id)
 
-    async def on_done(self, delivery: Delivery, posted: PostedMessage) -> None:
+    async def find_posted(self, job_id: int, since: datetime) -> PostedMessage | None:
+        """The bot's result message of `job_id` in the job's channel, posted at `since` or
+        later (recognised by its marker), else None; None too where the channel's history
+        cannot be read."""
+        client = self.app.client
+        if client.user is None:
+            return None
+        after = discord.Object(discord.utils.time_snowflake(since - POSTING_CLOCK_SKEW))
+        try:
+            channel = await self.channel()
+            async for message in channel.history(limit=HISTORY_SEARCHED, after=after):
+                if message.author.id == client.user.id and shows_job(message, job_id):
+                    return PostedMessage(message.channel.id, message.id)
+        except discord.HTTPException as error:
+            log.warning("Could not look for the result of job %s: %s", job_id, error)
+        return None
+
+    async def on_done(self, posted: PostedMessage) -> None:
         # Built here: a message sent through a webhook does not know its guild.
-        guild = delivery.order.guild_id if delivery.order.guild_id is not None else "@me"
+        guild = self.guild_id if self.guild_id is not None else "@me"
         link = f"https://discord.com/channels/{guild}/{posted.channel_id}/{posted.message_id}"
         await self.show(
             embed=self._embed(f"✅ Done: [your track is below]({link})", DONE_COLOUR), view=None
@@ -234,7 +261,8 @@ class JobCard:
         follow_ups = self.app.follow_ups
         try:
             return await self._post(
-                lambda: result_message(delivery, self.requester_id, follow_ups, parent_link)
+                delivery.job_id,
+                lambda: result_message(delivery, self.requester_id, follow_ups, parent_link),
             )
         except discord.HTTPException as error:
             if error.status != BAD_REQUEST:
@@ -245,9 +273,11 @@ class JobCard:
                 error.code,
                 error.text[:200],
             )
-            return await self._post(lambda: minimal_result_message(delivery, self.requester_id))
+            return await self._post(
+                delivery.job_id, lambda: minimal_result_message(delivery, self.requester_id)
+            )
 
-    async def _post(self, parts: Callable[[], ResultParts]) -> discord.Message:
+    async def _post(self, job_id: int, parts: Callable[[], ResultParts]) -> discord.Message:
         """Send a new message built by `parts` (again for each try: files are read once)."""
         mentions = discord.AllowedMentions(
             users=[discord.Object(self.requester_id)], roles=False, everyone=False
@@ -275,4 +305,6 @@ class JobCard:
             files=files,
             view=view,
             allowed_mentions=mentions,
+            # Sent again after a restart, Discord answers with the first message instead.
+            nonce=job_nonce(job_id),
         )

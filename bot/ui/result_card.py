@@ -24,6 +24,24 @@ ROWS = 5
 LINKS_SHOWN = 5
 
 
+def job_marker(job_id: int) -> str:
+    """What marks a result as the result of job `job_id`: its footer (or last line)."""
+    return f"Job {job_id}"
+
+
+def shows_job(message: discord.Message, job_id: int) -> bool:
+    """Whether `message` is a result of job `job_id`, full or minimal."""
+    marker = job_marker(job_id)
+    if any(embed.footer.text == marker for embed in message.embeds):
+        return True
+    return message.content.rsplit("\n", 1)[-1] == f"-# {marker}"
+
+
+def job_nonce(job_id: int) -> str:
+    """The nonce of job `job_id`'s result: the same on every try, so Discord keeps one."""
+    return f"sv-job-{job_id}"
+
+
 def format_duration(seconds: float | None) -> str:
     """`3:07`; `?` when unknown."""
     return "?" if seconds is None else clock_time(seconds)
@@ -73,7 +91,7 @@ def result_embed(delivery: Delivery, parent_link: str | None = None) -> discord.
     embed.add_field(name="Version", value=order.version)
     if delivery.album_art_path is not None:
         embed.set_thumbnail(url=f"attachment://{delivery.album_art_path.name}")
-    embed.set_footer(text=f"Job {delivery.job_id}")
+    embed.set_footer(text=job_marker(delivery.job_id))
     return embed
 
 
@@ -164,7 +182,10 @@ def minimal_result_message(delivery: Delivery, requester_id: int) -> ResultParts
         for take in delivery.takes
         if take.audio_url.startswith(("https://", "http://"))
     ]
-    content = f"{ready_line(delivery, requester_id)} (Discord refused the full card: links below.)"
+    content = (
+        f"{ready_line(delivery, requester_id)} (Discord refused the full card: links below.)"
+        f"\n-# {job_marker(delivery.job_id)}"
+    )
     return content, None, [], laid_out([], links)
 
 

@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import mimetypes
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ from sandbox.discord.rules import (
     check_modal,
 )
 from sandbox.discord.state import (
+    DISCORD_EPOCH_MS,
     JSON,
     Attachment,
     Channel,
@@ -46,11 +48,13 @@ from sandbox.discord.state import (
     iso_now,
     stored_components,
 )
-from sandbox.holds import HoldPoint, Holds
+from sandbox.holds import CLIENT_CLOSED_REQUEST, ClientGone, HoldPoint, Holds
 
 log = logging.getLogger(__name__)
 
 API = "/api/v10"
+# How long `enforce_nonce` remembers a nonce ("the past few minutes").
+NONCE_WINDOW_MS = 5 * 60 * 1000
 MESSAGE_CONTENT_INTENT = 1 << 15
 GUILD_MESSAGES_INTENT = 1 << 9
 # Callback types each interaction type may answer with (receiving-and-responding docs).
@@ -239,12 +243,14 @@ class RestApi:
                 if (request.content_length or 0) > self.rules.max_request_bytes:
                     raise ApiError(413, 40005, "Request entity too large")
                 await self._read_body(request, record)
-                await self.holds.pass_point(request.method, request.path, HoldPoint.BEFORE)
+                await self.holds.pass_point(request, HoldPoint.BEFORE)
                 limited, headers = self._rate_limit(request)
                 reply = limited or await handler(ParsedRequest(request, record))
-                await self.holds.pass_point(request.method, request.path, HoldPoint.AFTER)
+                await self.holds.pass_point(request, HoldPoint.AFTER)
             except ApiError as error:
                 reply = Reply(error.status, error.body)
+            except ClientGone:
+                return web.Response(status=CLIENT_CLOSED_REQUEST)  # nobody is left to read it
             if not reply.headers:
                 reply.headers = dict(headers)
             reply.headers.setdefault("Via", "1.1 google")
@@ -442,13 +448,21 @@ class RestApi:
         channel = self._channel(parsed)
         asked = parsed.record.query.get("limit", "50")
         limit = min(int(asked), 100) if asked.isdigit() else 50
-        messages = [
-            m
-            for m in self.world.messages.values()
-            if m.channel_id == channel.id and not m.deleted and not m.ephemeral
-        ]
-        newest_first = sorted(messages, key=lambda m: int(m.id), reverse=True)[:limit]
-        return Reply(body=[m.to_dict() for m in newest_first])
+        messages = sorted(
+            (
+                m
+                for m in self.world.messages.values()
+                if m.channel_id == channel.id and not m.deleted and not m.ephemeral
+            ),
+            key=lambda m: int(m.id),
+        )
+        after, before = _snowflake_query(parsed, "after"), _snowflake_query(parsed, "before")
+        if after is not None:
+            # The `limit` messages right after `after`, answered newest first like Discord.
+            shown = [m for m in messages if int(m.id) > after][:limit]
+        else:
+            shown = [m for m in messages if before is None or int(m.id) < before][-limit:]
+        return Reply(body=[m.to_dict() for m in reversed(shown)])
 
     async def get_channel_message(self, parsed: ParsedRequest) -> Reply:
         return Reply(body=self._channel_message(parsed).to_dict())
@@ -466,14 +480,35 @@ class RestApi:
             or payload.get("poll")
         ):
             raise ApiError(400, 50006, "Cannot send an empty message")
+        nonce = payload.get("nonce")
+        if nonce is not None and payload.get("enforce_nonce"):
+            earlier = self._recent_with_nonce(channel.id, nonce)
+            if earlier is not None:
+                return Reply(body=earlier.to_dict())
         message = Message(self.world.ids.next(), channel.id, channel.guild_id, self.world.bot)
-        message.nonce = payload.get("nonce")
+        message.nonce = nonce
         message.tts = bool(payload.get("tts"))
         message.message_reference = payload.get("message_reference")
         message.flags = int(payload.get("flags") or 0) & CHANNEL_FLAGS_ON_SEND
         self.apply_payload(message, payload, parsed.files, limit)
         await self.store_message(message)
         return Reply(body=message.to_dict())
+
+    def _recent_with_nonce(self, channel_id: str, nonce: object) -> Message | None:
+        """The bot's message in the channel with this nonce from the last few minutes (what
+        `enforce_nonce` answers instead of creating another)."""
+        oldest = (int(time.time() * 1000) - DISCORD_EPOCH_MS - NONCE_WINDOW_MS) << 22
+        for message in self.world.messages.values():
+            if (
+                message.channel_id == channel_id
+                and message.author.id == self.world.bot.id
+                and message.nonce is not None
+                and str(message.nonce) == str(nonce)
+                and int(message.id) >= oldest
+                and not message.deleted
+            ):
+                return message
+        return None
 
     async def patch_channel_message(self, parsed: ParsedRequest) -> Reply:
         message = self._channel_message(parsed)
@@ -809,6 +844,11 @@ class RestApi:
         await self.store_message(message)
         interaction.followups.append(message)
         return Reply(body=message.to_dict())
+
+
+def _snowflake_query(parsed: ParsedRequest, name: str) -> int | None:
+    value = parsed.record.query.get(name)
+    return int(value) if value is not None and value.isdigit() else None
 
 
 def _is_empty(message: Message) -> bool:

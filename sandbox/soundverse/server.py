@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from sandbox.holds import Hold, HoldPoint, Holds
+from sandbox.holds import CLIENT_CLOSED_REQUEST, ClientGone, Hold, HoldPoint, Holds
 from sandbox.soundverse.endpoints import (
     CHAT_FIELDS,
     CHAT_PATHS,
@@ -231,9 +231,12 @@ class SoundverseStandIn:
     @web.middleware
     async def _held(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Requests wait at the holds they match, before and after they are handled."""
-        await self.holds.pass_point(request.method, request.path, HoldPoint.BEFORE)
+        try:
+            await self.holds.pass_point(request, HoldPoint.BEFORE)
+        except ClientGone:
+            return web.Response(status=CLIENT_CLOSED_REQUEST)  # nobody is left to read it
         response = await handler(request)
-        await self.holds.pass_point(request.method, request.path, HoldPoint.AFTER)
+        await self.holds.pass_point(request, HoldPoint.AFTER)
         return response
 
     def _authorization_refusal(self, request: web.Request) -> web.Response | None:

@@ -6,6 +6,7 @@ import asyncio
 import errno
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,9 @@ class RecordingObserver:
     delivered: list[Delivery] = field(default_factory=list)
     failures: list[JobFailure] = field(default_factory=list)
     cancelled: list[bool] = field(default_factory=list)
+    done: list[PostedMessage] = field(default_factory=list)
+    searched: list[int] = field(default_factory=list)
+    already_posted: PostedMessage | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def on_progress(self, view: JobView) -> None:
@@ -55,7 +59,12 @@ class RecordingObserver:
         self.delivered.append(delivery)
         return PostedMessage(channel_id=10, message_id=1000 + delivery.job_id)
 
-    async def on_done(self, delivery: Delivery, posted: PostedMessage) -> None:
+    async def find_posted(self, job_id: int, since: datetime) -> PostedMessage | None:
+        self.searched.append(job_id)
+        return self.already_posted
+
+    async def on_done(self, posted: PostedMessage) -> None:
+        self.done.append(posted)
         self.ended.set()
 
     async def on_failed(self, failure: JobFailure) -> None:

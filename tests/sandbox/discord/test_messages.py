@@ -148,3 +148,25 @@ async def test_serves_on_a_listening_socket_it_is_given() -> None:
             assert (await response.json())["url"] == local.gateway_url
     finally:
         await local.stop()
+
+
+async def test_a_nonce_sent_again_returns_the_first_message(
+    discord_: LocalDiscord, bot: ScriptedBot
+) -> None:
+    """With enforce_nonce (discord.py always sets it), a message sent again with the same
+    nonce is answered with the first one and no second message is made."""
+    channel = _text_channel(bot, discord_)
+    first = await channel.send("result", nonce="sv-job-7")
+    again = await channel.send("result", nonce="sv-job-7")
+    assert again.id == first.id
+    assert [m.content for m in discord_.messages if not m.deleted] == ["result"]
+
+
+async def test_history_after_reads_forward_from_a_message(
+    discord_: LocalDiscord, bot: ScriptedBot
+) -> None:
+    """history(after=...) yields the messages after the given one, oldest first."""
+    channel = _text_channel(bot, discord_)
+    sent = [await channel.send(str(n)) for n in range(4)]
+    later = [m.content async for m in channel.history(after=sent[1], limit=10)]
+    assert later == ["2", "3"]

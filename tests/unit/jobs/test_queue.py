@@ -161,3 +161,32 @@ async def test_duplicate_job_id_is_refused() -> None:
     with pytest.raises(ValueError, match="already queued"):
         queue.submit("g", 1, Gate([], "1"))
     await queue.close()
+
+
+async def test_close_lets_a_finishing_job_end_and_starts_nothing_new() -> None:
+    """Closing waits for a job it was told to let finish; the job waiting behind it never
+    starts, and the other running job is cancelled at once."""
+    log: list[str] = []
+    queue = JobQueue(2)
+    finishing, other, waiting = Gate(log, "finishing"), Gate(log, "other"), Gate(log, "waiting")
+    queue.submit("guild", 1, finishing)
+    queue.submit("guild", 2, other)
+    queue.submit("guild", 3, waiting)
+    await finishing.started.wait()
+    await other.started.wait()
+    closing = asyncio.create_task(queue.close(finish={1}, grace=60))
+    await settle()
+    finishing.opened.set()
+    await closing
+    assert log == ["start finishing", "start other", "end finishing"]
+
+
+async def test_close_cancels_a_finishing_job_once_its_grace_has_passed() -> None:
+    """A job let finish that does not end within the grace is cancelled."""
+    log: list[str] = []
+    queue = JobQueue(1)
+    stuck = Gate(log, "stuck")
+    queue.submit("guild", 1, stuck)
+    await stuck.started.wait()
+    await queue.close(finish={1}, grace=0.01)
+    assert log == ["start stuck"] and queue.place(1) is None

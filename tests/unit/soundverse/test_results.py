@@ -117,3 +117,22 @@ def test_job_state_ignores_audio_data_items_without_url() -> None:
     """Placeholder audio_data items without a URL are not takes."""
     state = JobState.from_merged({"status": "streaming", "audio_data": [{"song_name": "x"}]})
     assert state.takes == ()
+
+
+def test_a_result_kept_as_json_reads_back_with_every_take() -> None:
+    """A result dumped to JSON (as a job keeps it) and read back has the same takes, though
+    the reply's top-level audio_url is kept with it."""
+    reply = {
+        "message_id": "m1",
+        "audio_url": "https://storage.soundverse.ai/a.mp3",
+        "audio_data": [
+            {"audio_url": "https://storage.soundverse.ai/a.mp3"},
+            {"audio_url": "https://storage.soundverse.ai/b.mp3"},
+        ],
+    }
+    kept = GenerationResult.model_validate(reply).model_dump(mode="json")
+    again = GenerationResult.model_validate(kept)
+    assert [take.audio_url for take in again.takes] == [
+        "https://storage.soundverse.ai/a.mp3",
+        "https://storage.soundverse.ai/b.mp3",
+    ]
