@@ -52,6 +52,8 @@ class JobOrder:
     interaction_token: str | None = field(default=None, repr=False)
     token_expires_at: datetime | None = None
     parent_track_id: int | None = None
+    app_permissions: int | None = None
+    """What the bot was allowed in the channel when the member asked (Discord's bit set)."""
 
     @property
     def queue_group(self) -> tuple[str, int]:

@@ -699,6 +699,7 @@ def stored_request(order: JobOrder) -> dict[str, Any]:
         "params": order.request,
         "upload_limit": order.upload_limit,
         "role_ids": list(order.role_ids),
+        "app_permissions": order.app_permissions,
     }
 
 
@@ -717,6 +718,7 @@ def order_from_job(job: Job) -> JobOrder:
         interaction_token=job.interaction_token,
         token_expires_at=job.token_expires_at,
         parent_track_id=job.parent_track_id,
+        app_permissions=stored.get("app_permissions"),
     )
 
 

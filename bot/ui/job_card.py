@@ -25,7 +25,9 @@ from bot.ui.components import JobSubject, RestartProofButton
 from bot.ui.progress import stage_line
 from bot.ui.result_card import (
     ResultParts,
+    as_links,
     job_nonce,
+    links_only,
     message_link,
     minimal_result_message,
     result_message,
@@ -50,6 +52,12 @@ POSTING_CLOCK_SKEW = timedelta(minutes=1)
 HISTORY_SEARCHED = 100
 
 CardMoved = Callable[[int, int], Awaitable[None]]
+PartsOf = Callable[[Delivery], ResultParts]
+
+MISSING_ACCESS = 50001
+REQUEST_TOO_LARGE = 40005
+NO_ATTACH = "I may not attach files in this channel"
+TOO_LARGE_FOR_DMS = "too large to send in DMs"
 
 
 class CancelJobButton(JobSubject, RestartProofButton[Job], prefix="job:cancel"):
@@ -105,6 +113,7 @@ class JobCard:
         card_message_id: int | None,
         token_deadline: float | None,
         on_moved: CardMoved | None = None,
+        app_permissions: discord.Permissions | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
@@ -118,8 +127,10 @@ class JobCard:
         self.card_message_id = card_message_id
         self.token_deadline = token_deadline
         self.on_moved = on_moved
+        self.app_permissions = app_permissions
         self._clock = clock
         self._channel_message: discord.Message | None = None
+        self._card_lost = False
 
     # --- JobObserver ----------------------------------------------------------------------
 
@@ -164,13 +175,16 @@ class JobCard:
 
     async def on_failed(self, failure: JobFailure) -> None:
         refund = " Your units were refunded." if failure.refunded else ""
-        await self.show(
-            embed=self._embed(f"❌ {failure.message}{refund}", FAILED_COLOUR), view=None
-        )
+        await self.show_end(self._embed(f"❌ {failure.message}{refund}", FAILED_COLOUR))
 
     async def on_cancelled(self, job_id: int, refunded: bool) -> None:
         refund = " Your units were refunded." if refunded else ""
-        await self.show(embed=self._embed(f"🚫 Cancelled.{refund}", FAILED_COLOUR), view=None)
+        await self.show_end(self._embed(f"🚫 Cancelled.{refund}", FAILED_COLOUR))
+
+    async def show_end(self, embed: discord.Embed) -> None:
+        """Show how the job ended; privately when the card can no longer be shown."""
+        if not await self.show(embed=embed, view=None):
+            await self.tell_privately(embed)
 
     # --- showing --------------------------------------------------------------------------
 
@@ -185,35 +199,74 @@ class JobCard:
 
     def token_usable(self) -> bool:
         """The interaction token may still be used (with a margin before Discord's 15 min)."""
-        if self.webhook is None or self.card_message_id is None:
+        if self.webhook is None:
             return False
         return self.token_deadline is None or self._clock() < self.token_deadline
 
-    async def show(self, **fields: Any) -> None:
-        """Edit the card, moving it to a channel message when the token is (nearly) dead."""
-        quiet = discord.AllowedMentions.none()
-        if self._channel_message is None and self.token_usable():
-            assert self.webhook is not None and self.card_message_id is not None
-            try:
-                await self.webhook.edit_message(
-                    self.card_message_id, allowed_mentions=quiet, **fields
-                )
-                return
-            except discord.HTTPException as error:
-                if not (token_is_dead(error) or error.status == 404):
-                    raise
-                # A dead token, or a card someone deleted: carry on in a channel message.
-                log.info("The card in %s can no longer be edited; moving", self.channel_id)
-                self.webhook = None
+    async def show(self, **fields: Any) -> bool:
+        """Edit the card, moving it to a channel message when the token is (nearly) dead;
+        False once the card can no longer be shown (the channel refuses the bot)."""
+        if self._card_lost:
+            return False
+        if await self._edit_through_token(**fields):
+            return True
         if self._channel_message is not None:
             try:
                 self._channel_message = await self._channel_message.edit(
-                    allowed_mentions=quiet, **fields
+                    allowed_mentions=discord.AllowedMentions.none(), **fields
                 )
-                return
+                return True
             except discord.NotFound:
                 self._channel_message = None
-        await self.move_to_channel(**fields)
+            except discord.Forbidden:
+                return self._lose_card()
+        try:
+            await self.move_to_channel(**fields)
+        except discord.Forbidden:
+            return self._lose_card()
+        return True
+
+    async def _edit_through_token(self, **fields: Any) -> bool:
+        """Edit the card where the interaction left it, while its token lives; False when it
+        cannot be (moved, token dead, or deleted)."""
+        if self._channel_message is not None or self.card_message_id is None:
+            return False
+        if not self.token_usable():
+            return False
+        assert self.webhook is not None
+        try:
+            await self.webhook.edit_message(
+                self.card_message_id, allowed_mentions=discord.AllowedMentions.none(), **fields
+            )
+            return True
+        except discord.HTTPException as error:
+            if not (token_is_dead(error) or error.status == 404):
+                raise
+            # A dead token, or a card someone deleted: carry on in a channel message.
+            log.info("The card in %s can no longer be edited; moving", self.channel_id)
+            if token_is_dead(error):
+                self.webhook = None
+            return False
+
+    def _lose_card(self) -> bool:
+        log.warning("The channel %s refuses the bot: the card of this job stops", self.channel_id)
+        self._card_lost = True
+        return False
+
+    async def tell_privately(self, embed: discord.Embed) -> None:
+        """Send the member `embed` in their DMs: where the card can no longer be shown."""
+        try:
+            user = await self.requester()
+            await user.send(
+                f"About your job in <#{self.channel_id}> (I can no longer post there):",
+                embed=embed,
+            )
+        except discord.HTTPException as error:
+            log.warning("Could not tell member %s privately: %s", self.requester_id, error)
+
+    async def requester(self) -> discord.User:
+        client = self.app.client
+        return client.get_user(self.requester_id) or await client.fetch_user(self.requester_id)
 
     async def move_to_channel(self, **fields: Any) -> None:
         """Post the card as a channel message and mark the old one as moved."""
@@ -222,14 +275,14 @@ class JobCard:
         old_message_id = self.card_message_id
         self._channel_message = message
         self.card_message_id = message.id
-        if self.webhook is not None and old_message_id is not None and self.token_usable():
+        if old_message_id is not None and self.token_usable():
+            assert self.webhook is not None
             try:
                 await self.webhook.edit_message(
                     old_message_id, content=f"Moved: {message.jump_url}", embed=None, view=None
                 )
             except discord.HTTPException:
                 log.info("Could not mark the old card as moved")
-        self.webhook = None
         if self.on_moved is not None:
             await self.on_moved(message.channel.id, message.id)
 
@@ -252,17 +305,17 @@ class JobCard:
         return message_link(parent) if parent is not None else None
 
     async def post_result(self, delivery: Delivery) -> discord.Message:
-        """Post the result as a new message (notifying the requester); webhook while it lives.
-
-        Should Discord still refuse the full result (400), the member gets its audio as
-        link buttons in a minimal message rather than nothing.
-        """
+        """Post the result as a new message that notifies the requester: through the
+        interaction while its token lives; else in the channel as far as the bot may (its
+        takes as links where it may not attach files); else in the requester's DMs, saying
+        why. Should Discord still refuse the full result (400), the member gets its audio as
+        link buttons in a minimal message rather than nothing."""
         parent_link = await self.parent_link(delivery)
         follow_ups = self.app.follow_ups
         try:
             return await self._post(
-                delivery.job_id,
-                lambda: result_message(delivery, self.requester_id, follow_ups, parent_link),
+                delivery,
+                lambda shown: result_message(shown, self.requester_id, follow_ups, parent_link),
             )
         except discord.HTTPException as error:
             if error.status != BAD_REQUEST:
@@ -274,37 +327,90 @@ class JobCard:
                 error.text[:200],
             )
             return await self._post(
-                delivery.job_id, lambda: minimal_result_message(delivery, self.requester_id)
+                delivery, lambda shown: minimal_result_message(shown, self.requester_id)
             )
 
-    async def _post(self, job_id: int, parts: Callable[[], ResultParts]) -> discord.Message:
+    async def _post(self, delivery: Delivery, parts: PartsOf) -> discord.Message:
         """Send a new message built by `parts` (again for each try: files are read once)."""
-        mentions = discord.AllowedMentions(
-            users=[discord.Object(self.requester_id)], roles=False, everyone=False
-        )
-        if self.webhook is not None and self.token_usable():
-            content, embed, files, view = parts()
+        if self.token_usable():
+            assert self.webhook is not None
+            content, embed, files, view = parts(delivery)
             try:
                 return await self.webhook.send(
                     content=content,
                     embeds=[embed] if embed is not None else [],
                     files=files,
                     view=view,
-                    allowed_mentions=mentions,
+                    allowed_mentions=self._mentions(),
                     wait=True,
                 )
             except discord.HTTPException as error:
                 if not token_is_dead(error):
                     raise
                 self.webhook = None
-        content, embed, files, view = parts()
-        channel = await self.channel()
-        return await channel.send(
-            content=content,
-            embeds=[embed] if embed is not None else [],
-            files=files,
-            view=view,
-            allowed_mentions=mentions,
-            # Sent again after a restart, Discord answers with the first message instead.
-            nonce=job_nonce(job_id),
+        return await self._post_in_channel(delivery, parts)
+
+    def _mentions(self) -> discord.AllowedMentions:
+        return discord.AllowedMentions(
+            users=[discord.Object(self.requester_id)], roles=False, everyone=False
         )
+
+    async def _post_in_channel(self, delivery: Delivery, parts: PartsOf) -> discord.Message:
+        """The result in the job's channel, with links instead of files where the bot may not
+        attach any; in the requester's DMs where it may not post at all."""
+        allowed = await self.permissions()
+        if not (allowed.view_channel and allowed.send_messages):
+            missing = "View Channel" if not allowed.view_channel else "Send Messages"
+            return await self._post_privately(delivery, parts, f"I'm missing {missing} there")
+        shown = delivery if allowed.attach_files else as_links(delivery, NO_ATTACH)
+        channel = await self.channel()
+        for attempt in (shown, as_links(delivery, NO_ATTACH)):
+            content, embed, files, view = parts(attempt)
+            try:
+                return await channel.send(
+                    content=content,
+                    embeds=[embed] if embed is not None else [],
+                    files=files,
+                    view=view,
+                    allowed_mentions=self._mentions(),
+                    # Sent again after a restart, Discord answers with the first message.
+                    nonce=job_nonce(delivery.job_id),
+                )
+            except discord.Forbidden as refused:
+                log.warning(
+                    "The channel refused the result of job %s: %s", delivery.job_id, refused
+                )
+                if not files or refused.code == MISSING_ACCESS:
+                    break
+        return await self._post_privately(delivery, parts, "Discord refused my message there")
+
+    async def _post_privately(
+        self, delivery: Delivery, parts: PartsOf, why: str
+    ) -> discord.Message:
+        """The result in the requester's DMs, saying why it is not in the channel (its
+        buttons stay behind: they work only where the track was made)."""
+        user = await self.requester()
+        note = f"I can't post in <#{self.channel_id}> ({why}), so here is your result."
+        for attempt in (delivery, as_links(delivery, TOO_LARGE_FOR_DMS)):
+            content, embed, files, view = parts(attempt)
+            try:
+                return await user.send(
+                    content=f"{content}\n{note}",
+                    embeds=[embed] if embed is not None else [],
+                    files=files,
+                    view=links_only(view),
+                )
+            except discord.HTTPException as error:
+                if error.code != REQUEST_TOO_LARGE or not files:
+                    raise
+        raise AssertionError("unreachable: the links-only result has no files")
+
+    async def permissions(self) -> discord.Permissions:
+        """What the bot may do in the job's channel: as discord.py's cache knows it now, else
+        as the interaction told it when the job was asked for."""
+        cached = self.app.client.get_channel(self.channel_id)
+        if isinstance(cached, discord.abc.GuildChannel):
+            return cached.permissions_for(cached.guild.me)
+        if self.app_permissions is not None:
+            return self.app_permissions
+        return discord.Permissions.all_channel()  # DMs, and older jobs: try, and see

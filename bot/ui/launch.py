@@ -25,6 +25,8 @@ from bot.ui.job_card import JobCard
 
 # Interaction tokens live 15 minutes; a card never relies on the last two.
 TOKEN_SAFETY_MARGIN = 120.0
+# How long Discord keeps an interaction token usable.
+TOKEN_LIFETIME = 15 * 60.0
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,15 @@ def order_for(interaction: discord.Interaction[Any], plan: JobPlan) -> JobOrder:
         interaction_token=interaction.token,
         token_expires_at=interaction.expires_at,
         parent_track_id=plan.parent_track_id,
+        app_permissions=interaction.app_permissions.value,
     )
+
+
+def permissions_of(order: JobOrder) -> discord.Permissions | None:
+    """What the bot was allowed in the order's channel when it was asked for."""
+    if order.app_permissions is None:
+        return None
+    return discord.Permissions(order.app_permissions)
 
 
 def card_title(order: JobOrder) -> str:
@@ -115,6 +125,7 @@ async def launch_job(
         card_message_id=card_id,
         token_deadline=time.monotonic() + app.settings.jobs.token_handoff,
         on_moved=remember_move,
+        app_permissions=permissions_of(order),
     )
     job = await jobs.submit(order, card, card_message_id=card_id)
     holder["job"] = job.id
@@ -154,11 +165,15 @@ async def card_for_stored_job(
         seconds_left = (
             job.token_expires_at - datetime.now(job.token_expires_at.tzinfo)
         ).total_seconds()
-        if seconds_left > TOKEN_SAFETY_MARGIN and client.application_id is not None:
+        # As for a job started here: the token is used until the hand-off, and never closer
+        # to its end than the margin.
+        until_handoff = app.settings.jobs.token_handoff - (TOKEN_LIFETIME - seconds_left)
+        usable = min(seconds_left - TOKEN_SAFETY_MARGIN, until_handoff)
+        if usable > 0 and client.application_id is not None:
             webhook = discord.Webhook.partial(
                 client.application_id, job.interaction_token, client=client
             )
-            deadline = time.monotonic() + seconds_left - TOKEN_SAFETY_MARGIN
+            deadline = time.monotonic() + usable
 
     async def remember_move(channel_id: int, message_id: int) -> None:
         await app.services.jobs.record_card_move(
@@ -177,6 +192,7 @@ async def card_for_stored_job(
         card_message_id=job.card_message_id if webhook is not None else None,
         token_deadline=deadline,
         on_moved=remember_move,
+        app_permissions=permissions_of(order),
     )
 
 

@@ -7,6 +7,7 @@ The row of follow-ups under a result is whatever the loaded features contribute
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -169,6 +170,25 @@ def ready_line(delivery: Delivery, requester_id: int) -> str:
     operation = delivery.order.operation
     verb = "are" if operation.plural else "is"
     return f"<@{requester_id}> your {operation.noun} {verb} ready."
+
+
+def as_links(delivery: Delivery, reason: str) -> Delivery:
+    """The same result with no file attached: every take as its link, saying why."""
+    takes = tuple(
+        replace(take, path=None, not_attached_reason=take.not_attached_reason or reason)
+        for take in delivery.takes
+    )
+    return replace(delivery, takes=takes, album_art_path=None)
+
+
+def links_only(view: discord.ui.View) -> discord.ui.View:
+    """`view` with its link buttons only: what still works outside the result's place."""
+    links = [
+        item
+        for item in view.children
+        if isinstance(item, discord.ui.Button) and item.url is not None
+    ]
+    return laid_out([], links)
 
 
 def minimal_result_message(delivery: Delivery, requester_id: int) -> ResultParts:

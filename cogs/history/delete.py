@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 REFUSAL = "Only the member who made this track, or someone with Manage Server, can delete it."
 DELETED_COLOUR = discord.Colour.dark_grey()
+CANT_SEE = (
+    "I can't delete messages in this channel: I need the View Channel permission here. "
+    "Nothing was deleted."
+)
 CANT_DELETE = (
     "I can't delete that message here: I need View Channel and Manage Messages, or the message "
     "was posted where I can no longer see. Nothing was deleted."
@@ -49,6 +53,8 @@ class DeleteTrackButton(TrackSubject, RestartProofButton[Track], prefix="track:d
         message = interaction.message
         if message is None:
             raise UserFacingError("This button is no longer on a message.")
+        if interaction.guild_id is not None and not interaction.app_permissions.view_channel:
+            raise UserFacingError(CANT_SEE)
         post = Post(track.id, message.channel.id, message.id)
         title = shown(track.title, TITLE_LIMIT)
         if post.is_result_of(track):

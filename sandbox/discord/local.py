@@ -19,12 +19,15 @@ from sandbox.discord.rules import Rules
 from sandbox.discord.server import API, RestApi, attachment_url
 from sandbox.discord.state import (
     JSON,
+    MEMBER_OVERWRITE,
+    ROLE_OVERWRITE,
     Attachment,
     Channel,
     Command,
     Guild,
     Interaction,
     Message,
+    Overwrite,
     RequestRecord,
     Role,
     User,
@@ -243,6 +246,39 @@ class LocalDiscord:
         """Keeps the REST requests of `method` under `path_prefix` (after `/api/v10`) waiting at
         `point` until the returned hold is released."""
         return self.rest.holds.add(method, API + path_prefix, point)
+
+    async def set_permissions(
+        self,
+        channel: str | Channel,
+        target: str,
+        *,
+        allow: int = 0,
+        deny: int = 0,
+        guild: Guild | None = None,
+    ) -> None:
+        """Overwrite `target`'s permissions in `channel` (`@everyone`, a role's name or a user's
+        name, `bot` for the bot itself) and tell the gateway, as a server admin would."""
+        guild = guild or self.guild
+        place = channel if isinstance(channel, Channel) else self.channel(channel, guild)
+        if target == "@everyone":
+            target_id, kind = guild.id, ROLE_OVERWRITE
+        elif any(role.name == target for role in guild.roles):
+            target_id, kind = self.role(target, guild).id, ROLE_OVERWRITE
+        else:
+            user = self.world.bot if target == "bot" else self.user(target)
+            target_id, kind = user.id, MEMBER_OVERWRITE
+        place.overwrites = [o for o in place.overwrites if o.id != target_id]
+        place.overwrites.append(Overwrite(target_id, kind, allow, deny))
+        await self.gateway.dispatch("CHANNEL_UPDATE", place.to_dict())
+
+    def close_dms(self, user: str) -> None:
+        """`user` accepts no direct messages from the bot from now on."""
+        self.world.closed_dms.add(self.user(user).id)
+
+    def dms_of(self, user: str) -> list[Message]:
+        """The messages the bot sent `user` directly, oldest first."""
+        channel = self.world.dm_with(self.user(user))
+        return [m for m in self.messages if m.channel_id == channel.id and not m.deleted]
 
     def rate_limit_next(
         self, n: int, method: str | None = None, path_prefix: str | None = None
@@ -609,7 +645,7 @@ class LocalDiscord:
         bot_member = guild.member(self.world.bot.id)
         assert member is not None and bot_member is not None
         member_data = member.to_dict()
-        member_data["permissions"] = str(guild.permissions_of(member))
+        member_data["permissions"] = str(guild.permissions_in(member, place))
         channel = place.to_dict()
         channel["permissions"] = member_data["permissions"]
         payload: JSON = {
@@ -626,7 +662,7 @@ class LocalDiscord:
             "data": data,
             "locale": "en-US",
             "guild_locale": "en-US",
-            "app_permissions": str(guild.permissions_of(bot_member)),
+            "app_permissions": str(guild.permissions_in(bot_member, place)),
             "entitlements": [],
             "authorizing_integration_owners": {"0": guild.id},
             "context": 0,

@@ -189,8 +189,9 @@ def _as_discord_reads(body: Any) -> Any:
       the placeholder index of its `files[n]` part, and both Discord's docs ("Uploading Files")
       and discord.py send it as an integer. Integers are turned into strings; anything else
       (a float, a negative number) is left for the schema to reject.
-    * `allowed_mentions.users` / `.roles`: discord.py sends the snowflakes as JSON integers,
-      which Discord accepts (it parses snowflakes from either form); the spec wants strings.
+    * `allowed_mentions.users` / `.roles`, and `recipient_id` of a new DM channel: discord.py
+      sends the snowflakes as JSON integers, which Discord accepts (it parses snowflakes from
+      either form); the spec wants strings.
     """
     if not isinstance(body, dict):
         return body
@@ -205,6 +206,8 @@ def _as_discord_reads(body: Any) -> Any:
             else value
             for key, value in mentions.items()
         }
+    if isinstance(body.get("recipient_id"), int) and body["recipient_id"] >= 0:
+        fixed["recipient_id"] = str(body["recipient_id"])
     if isinstance(body.get("attachments"), list):
         fixed["attachments"] = [
             {**item, "id": str(item["id"])}

@@ -36,11 +36,18 @@ from sandbox.discord.rules import (
     check_modal,
 )
 from sandbox.discord.state import (
+    ADD_REACTIONS,
+    ATTACH_FILES,
     DISCORD_EPOCH_MS,
     JSON,
+    MANAGE_MESSAGES,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
     Attachment,
     Channel,
     Command,
+    DMChannel,
     Interaction,
     Message,
     RequestRecord,
@@ -182,6 +189,8 @@ class RestApi:
             ("GET", "/applications/{app}/guilds/{guild_id}/commands", bot(self.get_commands)),
             ("PUT", "/applications/{app}/guilds/{guild_id}/commands", bot(self.put_commands)),
             ("POST", "/applications/{app}/guilds/{guild_id}/commands", bot(self.post_command)),
+            ("POST", "/users/@me/channels", bot(self.post_dm_channel)),
+            ("GET", "/users/{user_id}", bot(self.get_user)),
             ("GET", "/channels/{channel_id}", bot(self.get_channel)),
             ("GET", "/channels/{channel_id}/messages", bot(self.get_channel_messages)),
             ("POST", "/channels/{channel_id}/messages", bot(self.post_channel_message)),
@@ -428,14 +437,32 @@ class RestApi:
 
     # -- channels and messages ----------------------------------------------------------------
 
-    def _channel(self, parsed: ParsedRequest) -> Channel:
-        channel = self.world.channel(parsed.match("channel_id"))
+    def _channel(self, parsed: ParsedRequest, *needed: int) -> Channel | DMChannel:
+        """The channel of the request, once the bot is allowed what it asks there: View
+        Channel (else 403 50001 Missing Access) and each of `needed` (else 403 50013)."""
+        channel_id = parsed.match("channel_id")
+        channel = self.world.channel(channel_id) or self.world.dm_channels.get(channel_id)
         if channel is None:
             raise ApiError(404, 10003, "Unknown Channel")
+        if isinstance(channel, Channel):
+            allowed = self._bot_permissions(channel)
+            if not allowed & VIEW_CHANNEL:
+                raise ApiError(403, 50001, "Missing Access")
+            if any(not allowed & permission for permission in needed):
+                raise ApiError(403, 50013, "Missing Permissions")
         return channel
 
-    def _channel_message(self, parsed: ParsedRequest) -> Message:
-        channel = self._channel(parsed)
+    def _bot_permissions(self, channel: Channel) -> int:
+        guild = self.world.guild_of(channel)
+        member = guild.member(self.world.bot.id)
+        return 0 if member is None else guild.permissions_in(member, channel)
+
+    def _upload_limit(self, channel: Channel | DMChannel) -> int:
+        tier = self.world.guild_of(channel).premium_tier if isinstance(channel, Channel) else 0
+        return self.rules.attachment_limit(tier)
+
+    def _channel_message(self, parsed: ParsedRequest, *needed: int) -> Message:
+        channel = self._channel(parsed, *needed)
         message = self.world.message(parsed.match("message_id"))
         if message is None or message.channel_id != channel.id or message.ephemeral:
             raise ApiError(404, 10008, "Unknown Message")
@@ -444,8 +471,24 @@ class RestApi:
     async def get_channel(self, parsed: ParsedRequest) -> Reply:
         return Reply(body=self._channel(parsed).to_dict())
 
+    async def get_user(self, parsed: ParsedRequest) -> Reply:
+        user = self.world.users.get(parsed.match("user_id"))
+        if user is None:
+            raise ApiError(404, 10013, "Unknown User")
+        return Reply(body=user.to_dict())
+
+    async def post_dm_channel(self, parsed: ParsedRequest) -> Reply:
+        user = self.world.users.get(str(parsed.payload.get("recipient_id")))
+        if user is None:
+            raise ApiError(400, 50035, "Invalid Form Body")
+        return Reply(body=self.world.dm_with(user).to_dict())
+
     async def get_channel_messages(self, parsed: ParsedRequest) -> Reply:
         channel = self._channel(parsed)
+        if isinstance(channel, Channel) and not self._bot_permissions(channel) & (
+            READ_MESSAGE_HISTORY
+        ):
+            return Reply(body=[])  # what Discord answers without Read Message History
         asked = parsed.record.query.get("limit", "50")
         limit = min(int(asked), 100) if asked.isdigit() else 50
         messages = sorted(
@@ -465,11 +508,13 @@ class RestApi:
         return Reply(body=[m.to_dict() for m in reversed(shown)])
 
     async def get_channel_message(self, parsed: ParsedRequest) -> Reply:
-        return Reply(body=self._channel_message(parsed).to_dict())
+        return Reply(body=self._channel_message(parsed, READ_MESSAGE_HISTORY).to_dict())
 
     async def post_channel_message(self, parsed: ParsedRequest) -> Reply:
-        channel = self._channel(parsed)
-        limit = self.rules.attachment_limit(self.world.guild_of(channel).premium_tier)
+        channel = self._channel(parsed, SEND_MESSAGES, *([ATTACH_FILES] if parsed.files else []))
+        if isinstance(channel, DMChannel) and channel.recipient.id in self.world.closed_dms:
+            raise ApiError(403, 50007, "Cannot send messages to this user")
+        limit = self._upload_limit(channel)
         payload = parsed.payload
         if not (
             payload.get("content")
@@ -514,23 +559,24 @@ class RestApi:
         message = self._channel_message(parsed)
         if message.author.id != self.world.bot.id:
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
-        channel = self._channel(parsed)
-        limit = self.rules.attachment_limit(self.world.guild_of(channel).premium_tier)
+        limit = self._upload_limit(self._channel(parsed))
         await self.edit_message(message, parsed.payload, parsed.files, limit)
         return Reply(body=message.to_dict())
 
     async def delete_channel_message(self, parsed: ParsedRequest) -> Reply:
         message = self._channel_message(parsed)
+        if message.author.id != self.world.bot.id:
+            self._channel(parsed, MANAGE_MESSAGES)
         await self.delete_message(message)
         return Reply(204)
 
     async def put_reaction(self, parsed: ParsedRequest) -> Reply:
-        message = self._channel_message(parsed)
+        message = self._channel_message(parsed, READ_MESSAGE_HISTORY, ADD_REACTIONS)
         self.world.reactions.append((message.id, parsed.match("emoji")))
         return Reply(204)
 
     async def post_typing(self, parsed: ParsedRequest) -> Reply:
-        self._channel(parsed)
+        self._channel(parsed, SEND_MESSAGES)
         return Reply(204)
 
     async def get_member(self, parsed: ParsedRequest) -> Reply:

@@ -18,8 +18,21 @@ from sandbox.discord.rules import EPHEMERAL, LOADING
 
 JSON = dict[str, Any]
 DISCORD_EPOCH_MS = 1420070400000
-MANAGE_GUILD = 1 << 5
 ADMINISTRATOR = 1 << 3
+MANAGE_GUILD = 1 << 5
+ADD_REACTIONS = 1 << 6
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+SEND_TTS_MESSAGES = 1 << 12
+MANAGE_MESSAGES = 1 << 13
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
+MENTION_EVERYONE = 1 << 17
+ALL_PERMISSIONS = (1 << 53) - 1
+# What a member who may not send messages in a channel may not do there either (Discord's
+# "implicit permissions").
+NEEDS_SEND_MESSAGES = SEND_TTS_MESSAGES | EMBED_LINKS | ATTACH_FILES | MENTION_EVERYONE
 DEFAULT_PERMISSIONS = 2248473465835073
 MENTION = re.compile(r"<@(!|&)?(\d+)>")
 
@@ -84,6 +97,29 @@ class Role:
         }
 
 
+ROLE_OVERWRITE = 0
+MEMBER_OVERWRITE = 1
+
+
+@dataclass
+class Overwrite:
+    """A channel's permission overwrite for a role (or @everyone, whose id is the guild's) or
+    a member."""
+
+    id: str
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+    def to_dict(self) -> JSON:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "allow": str(self.allow),
+            "deny": str(self.deny),
+        }
+
+
 @dataclass
 class Channel:
     id: str
@@ -91,10 +127,14 @@ class Channel:
     name: str
     type: int
     position: int
+    overwrites: list[Overwrite] = field(default_factory=list)
 
     @property
     def is_voice(self) -> bool:
         return self.type == 2
+
+    def overwrite_for(self, target_id: str) -> Overwrite | None:
+        return next((o for o in self.overwrites if o.id == target_id), None)
 
     def to_dict(self) -> JSON:
         data: JSON = {
@@ -103,7 +143,7 @@ class Channel:
             "name": self.name,
             "type": self.type,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [o.to_dict() for o in self.overwrites],
             "parent_id": None,
             "nsfw": False,
             "flags": 0,
@@ -115,6 +155,24 @@ class Channel:
         else:
             data["topic"] = None
         return data
+
+
+@dataclass
+class DMChannel:
+    """A member's direct messages with the bot."""
+
+    id: str
+    recipient: User
+    guild_id: None = None
+
+    def to_dict(self) -> JSON:
+        return {
+            "id": self.id,
+            "type": 1,
+            "last_message_id": None,
+            "flags": 0,
+            "recipients": [self.recipient.to_dict()],
+        }
 
 
 @dataclass
@@ -155,10 +213,38 @@ class Guild:
 
     def permissions_of(self, member: Member) -> int:
         """Effective guild permissions: @everyone (same id as the guild) plus every member role."""
+        if member.user.id == self.owner_id:
+            return ALL_PERMISSIONS
         value = 0
         for role in self.roles:
             if role.id == self.id or role.id in member.roles:
                 value |= role.permissions
+        return ALL_PERMISSIONS if value & ADMINISTRATOR else value
+
+    def permissions_in(self, member: Member, channel: Channel) -> int:
+        """Permissions in `channel`, as Discord documents them: the guild permissions, then the
+        @everyone overwrite, then the member's roles' overwrites together, then the member's
+        own; administrators and the owner keep everything. Without View Channel nothing else
+        holds, and without Send Messages neither do files, embeds, TTS or @everyone."""
+        value = self.permissions_of(member)
+        if value == ALL_PERMISSIONS:
+            return value
+        everyone = channel.overwrite_for(self.id)
+        if everyone is not None:
+            value = (value & ~everyone.deny) | everyone.allow
+        allow = deny = 0
+        for overwrite in channel.overwrites:
+            if overwrite.type == ROLE_OVERWRITE and overwrite.id in member.roles:
+                allow |= overwrite.allow
+                deny |= overwrite.deny
+        value = (value & ~deny) | allow
+        own = channel.overwrite_for(member.user.id)
+        if own is not None and own.type == MEMBER_OVERWRITE:
+            value = (value & ~own.deny) | own.allow
+        if not value & VIEW_CHANNEL:
+            return 0
+        if not value & SEND_MESSAGES:
+            value &= ~NEEDS_SEND_MESSAGES
         return value
 
     def summary(self) -> JSON:
@@ -463,6 +549,9 @@ class World:
         self.owner = User(self.ids.next(), "owner")
         self.users: dict[str, User] = {self.bot.id: self.bot}
         self.guilds: dict[str, Guild] = {}
+        self.dm_channels: dict[str, DMChannel] = {}
+        self.closed_dms: set[str] = set()
+        """Users who accept no direct messages from the bot."""
         self.messages: dict[str, Message] = {}
         self.commands: dict[str, Command] = {}
         self.interactions: dict[str, Interaction] = {}
@@ -510,6 +599,15 @@ class World:
                 if channel.id == channel_id:
                     return channel
         return None
+
+    def dm_with(self, user: User) -> DMChannel:
+        """The bot's DM channel with `user`, opened on first use."""
+        for channel in self.dm_channels.values():
+            if channel.recipient.id == user.id:
+                return channel
+        channel = DMChannel(self.ids.next(), user)
+        self.dm_channels[channel.id] = channel
+        return channel
 
     def guild_of(self, channel: Channel) -> Guild:
         return self.guilds[channel.guild_id]
