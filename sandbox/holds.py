@@ -30,6 +30,8 @@ class Hold:
     method: str
     path_prefix: str
     point: HoldPoint = HoldPoint.BEFORE
+    skip: int = 0
+    """How many matching requests pass before the hold catches the next ones."""
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     released: asyncio.Event = field(default_factory=asyncio.Event)
     caught: int = 0
@@ -65,9 +67,12 @@ class Holds:
     def __init__(self) -> None:
         self._holds: list[Hold] = []
 
-    def add(self, method: str, path_prefix: str, point: HoldPoint = HoldPoint.BEFORE) -> Hold:
-        """Hold the requests of `method` under `path_prefix` at `point` from now on."""
-        hold = Hold(method, path_prefix, point)
+    def add(
+        self, method: str, path_prefix: str, point: HoldPoint = HoldPoint.BEFORE, skip: int = 0
+    ) -> Hold:
+        """Hold the requests of `method` under `path_prefix` at `point` from now on, once
+        `skip` of them have passed."""
+        hold = Hold(method, path_prefix, point, skip)
         self._holds.append(hold)
         return hold
 
@@ -77,6 +82,9 @@ class Holds:
         held = False
         for hold in list(self._holds):
             if hold.matches(request.method, request.path, point):
+                if hold.skip > 0:
+                    hold.skip -= 1
+                    continue
                 held = True
                 hold.caught += 1
                 hold.arrived.set()

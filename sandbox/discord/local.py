@@ -242,10 +242,16 @@ class LocalDiscord:
     def interaction(self, interaction_id: str) -> InteractionHandle:
         return InteractionHandle(self, self.world.interactions[interaction_id])
 
-    def hold(self, method: str, path_prefix: str, point: HoldPoint = HoldPoint.BEFORE) -> Hold:
+    def hold(
+        self,
+        method: str,
+        path_prefix: str,
+        point: HoldPoint = HoldPoint.BEFORE,
+        skip: int = 0,
+    ) -> Hold:
         """Keeps the REST requests of `method` under `path_prefix` (after `/api/v10`) waiting at
         `point` until the returned hold is released."""
-        return self.rest.holds.add(method, API + path_prefix, point)
+        return self.rest.holds.add(method, API + path_prefix, point, skip)
 
     async def set_permissions(
         self,

@@ -158,10 +158,16 @@ class SoundverseStandIn:
             self._session = None
         self.files.clear()
 
-    def hold(self, method: str, path_prefix: str, point: HoldPoint = HoldPoint.BEFORE) -> Hold:
+    def hold(
+        self,
+        method: str,
+        path_prefix: str,
+        point: HoldPoint = HoldPoint.BEFORE,
+        skip: int = 0,
+    ) -> Hold:
         """Keep the requests of `method` under `path_prefix` waiting at `point` until the
         returned hold is released (`GET /storage/`: the bot is downloading)."""
-        return self.holds.add(method, path_prefix, point)
+        return self.holds.add(method, path_prefix, point, skip)
 
     def inject(self, fault: str, count: int = 1, path: str | None = None) -> None:
         """Apply `fault` to the next `count` requests (only those under `path`, if given)."""
