@@ -168,10 +168,13 @@ async def interrupt(stack: SandboxStack, mode: WorkerMode, held: Hold | None = N
         held.release()
 
 
-async def ledger_events(stack: SandboxStack) -> list[str]:
-    """Every quota ledger event but policy changes, oldest first."""
+async def ledger_events(stack: SandboxStack, user: str | None = None) -> list[str]:
+    """Every quota ledger event but policy changes (of `user` only, if given), oldest first."""
+    sql = "SELECT event FROM quota_ledger WHERE event != 'policy'"
+    parameters: tuple[int, ...] = ()
+    if user is not None:
+        sql += " AND user_id = ?"
+        parameters = (int(stack.discord.user(user).id),)
     async with stack.bot.database.snapshot() as transaction:
-        rows = await transaction.fetch_all(
-            "SELECT event FROM quota_ledger WHERE event != 'policy' ORDER BY id"
-        )
+        rows = await transaction.fetch_all(sql + " ORDER BY id", parameters)
     return [str(row["event"]) for row in rows]

@@ -31,7 +31,15 @@ from sandbox.discord.state import Message
 from sandbox.holds import Hold, HoldPoint
 from sandbox.soundverse.media import render_audio
 from sandbox.stack import SandboxStack
-from tests.e2e.conftest import StackFactory, embed_text, in_mode, interrupt, result_for
+from tests.e2e.conftest import (
+    StackFactory,
+    card_shows,
+    embed_text,
+    in_mode,
+    interrupt,
+    ledger_events,
+    result_for,
+)
 
 
 class Kind(StrEnum):
@@ -133,16 +141,6 @@ async def ask(stack: SandboxStack, kind: Kind) -> InteractionHandle:
     return await stack.discord.slash("lyrics", user="alice", prompt="rain on the roof")
 
 
-async def card_text(stack: SandboxStack, call: InteractionHandle, text: str) -> None:
-    """Until the card of `call` shows `text`."""
-
-    def probe() -> Message | None:
-        card = next((m for m in stack.discord.messages if m.interaction_id == call.id), None)
-        return card if card is not None and text in embed_text(card) else None
-
-    await stack.discord.wait_until(probe, timeout=30)
-
-
 async def reach(
     stack: SandboxStack, kind: Kind, stage: Stage
 ) -> tuple[InteractionHandle, Hold | None]:
@@ -153,7 +151,7 @@ async def reach(
     if stage is Stage.STREAMING:
         stack.soundverse.inject("stall:4", path=path)
         call = await ask(stack, kind)
-        await card_text(stack, call, "Composing")
+        await card_shows(stack, call, "Composing")
         return call, None
     holds: dict[Stage, Callable[[], Hold]] = {
         Stage.QUEUED: lambda: stack.soundverse.hold("POST", BLOCKER_PATH),
@@ -168,7 +166,7 @@ async def reach(
         await stack.discord.slash("text-to-music", user="bob", prompt="blocker", duration=15)
         await held.wait_for_arrival()
         call = await ask(stack, kind)
-        await card_text(stack, call, "Queued")
+        await card_shows(stack, call, "Queued")
         return call, held
     call = await ask(stack, kind)
     await held.wait_for_arrival()
@@ -199,15 +197,6 @@ def results(stack: SandboxStack, kind: Kind, call: InteractionHandle) -> int:
         )
     alice = stack.discord.user("alice").id
     return sum(1 for m in stack.discord.messages if result_for(alice)(m))
-
-
-async def ledger_of(stack: SandboxStack, user: str) -> tuple[str, ...]:
-    async with stack.bot.database.snapshot() as transaction:
-        rows = await transaction.fetch_all(
-            "SELECT event FROM quota_ledger WHERE user_id = ? AND event != 'policy' ORDER BY id",
-            (int(stack.discord.user(user).id),),
-        )
-    return tuple(str(row["event"]) for row in rows)
 
 
 async def leftovers(stack: SandboxStack) -> dict[str, int]:
@@ -241,7 +230,7 @@ async def test_interrupted_work_ends_as_its_stage_implies(
     if stage is Stage.QUEUED:
         await blocker_ended(stack)
     await stack.bot.services.jobs.wait_until_idle()
-    outcome = Outcome(results(stack, kind, call), await ledger_of(stack, "alice"))
+    outcome = Outcome(results(stack, kind, call), tuple(await ledger_events(stack, "alice")))
     assert outcome == expected(kind, stage)
     assert await leftovers(stack) == {}
 
