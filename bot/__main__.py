@@ -3,7 +3,8 @@
     python -m bot                   run the bot (needs DISCORD_TOKEN and SOUNDVERSE_API_KEY)
     python -m bot sync [--guild ID] push the slash commands to Discord now
     python -m bot db upgrade        apply pending database migrations
-    python -m bot config            check the settings and print them (secrets masked)
+    python -m bot config            check the settings and print them (secrets masked); exit 2
+                                    when the bot could not start with them
     python -m bot worker            the job worker (the bot starts it; JOBS_WORKER=process)
 
 Bad settings end the program with one line per problem and exit code 2.
@@ -15,15 +16,26 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
 
+from pydantic import SecretStr
+
 from bot import __version__
-from bot.config import CommandSync, Settings, SettingsError, load_settings, render_env_example
+from bot.config import (
+    CommandSync,
+    Settings,
+    SettingsError,
+    env_example_value,
+    load_settings,
+    render_env_example,
+)
 from bot.redaction import RedactingFormatter
 
 EXIT_BAD_SETTINGS = 2
+NO_TOKEN = 1
 
 log = logging.getLogger("bot")
 
@@ -50,7 +62,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     config.add_argument(
         "--has-discord-token",
         action="store_true",
-        help="print nothing; exit 0 when DISCORD_TOKEN is set, 1 otherwise",
+        help="exit 1 when no DISCORD_TOKEN is configured; with one, 0 when the settings are "
+        "good, else 2 with one line per problem",
     )
     return parser.parse_args(argv)
 
@@ -87,12 +100,14 @@ def configure_logging(settings: Settings) -> None:
 
 
 def print_settings(settings: Settings) -> None:
-    """Every setting as its environment variable; SecretStr values print as asterisks."""
+    """Every setting as its environment variable, in the form it is read (lists and maps as
+    JSON); secrets print as asterisks."""
     for group_name in type(settings).model_fields:
         group = getattr(settings, group_name)
         for field_name in type(group).model_fields:
             value = getattr(group, field_name)
-            print(f"{group_name.upper()}_{field_name.upper()}={value}")
+            shown = "**********" if isinstance(value, SecretStr) else env_example_value(value)
+            print(f"{group_name.upper()}_{field_name.upper()}={shown}")
 
 
 async def run_bot(settings: Settings) -> None:
@@ -142,11 +157,33 @@ async def upgrade_database(settings: Settings) -> str:
     return report.describe()
 
 
-def show_config(arguments: argparse.Namespace, settings: Settings) -> int:
-    """`config`: the settings as environment variables, or whether a token is set."""
-    if arguments.has_discord_token:
-        return 0 if settings.discord.token is not None else 1
+def show_config(settings: Settings) -> int:
+    """`config`: the settings as environment variables, then what the bot would miss to
+    start (exit 2 when it could not)."""
     print_settings(settings)
+    missing = require_credentials(settings)
+    if missing:
+        return fail(missing)
+    return 0
+
+
+def discord_token_configured() -> bool:
+    """Whether DISCORD_TOKEN is set (environment or `.env`), whatever the other settings say."""
+    from dotenv import dotenv_values
+
+    configured = os.environ.get("DISCORD_TOKEN") or dotenv_values(".env").get("DISCORD_TOKEN")
+    return bool((configured or "").strip())
+
+
+def token_status() -> int:
+    """`config --has-discord-token`, for `./run`: 1 when no token is configured at all (the
+    offline sandbox runs); with one, 0 if the settings are good, else 2 and one line each."""
+    if not discord_token_configured():
+        return NO_TOKEN
+    try:
+        load_settings()
+    except SettingsError as error:
+        return fail(error.problems)
     return 0
 
 
@@ -185,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "config" and arguments.example:
         print(render_env_example(), end="")
         return 0
+    if arguments.command == "config" and arguments.has_discord_token:
+        return token_status()
     try:
         # The bot hands its worker every setting in the environment; no `.env` may differ.
         settings = (
@@ -193,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         return fail(error.problems)
     if arguments.command == "config":
-        return show_config(arguments, settings)
+        return show_config(settings)
     configure_logging(settings)
     if arguments.command == "db":
         return upgrade(settings)

@@ -12,10 +12,11 @@ import json
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     Field,
     HttpUrl,
     SecretStr,
@@ -23,7 +24,57 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
+
+
+def list_from_text(value: Any) -> Any:
+    """A list setting as written in the environment: a JSON array, or values separated by
+    commas (`a.com, b.com`)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError as error:
+            raise ValueError(f"not a valid JSON list: {error}") from None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def map_from_text(value: Any) -> Any:
+    """A map setting as written in the environment: a JSON object."""
+    if not isinstance(value, str):
+        return value
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        decoded = None
+    if not isinstance(decoded, dict):
+        raise ValueError('must be a JSON object, e.g. {"song":2,"music":1}')
+    return decoded
+
+
+# Lists and maps are decoded here, not by pydantic-settings, whose JSON errors name no setting.
+TextList = Annotated[list[str], NoDecode, BeforeValidator(list_from_text)]
+NumberList = Annotated[list[int], NoDecode, BeforeValidator(list_from_text)]
+CostMap = Annotated[dict[str, int], NoDecode, BeforeValidator(map_from_text)]
+
+DEFAULT_COSTS: dict[str, int] = {
+    "song": 2,
+    "music": 1,
+    "lyrics": 0,
+    "extend_song": 2,
+    "extend_music": 1,
+    "singing": 1,
+    "stems": 1,
+    "loop": 1,
+    "gen_loop": 1,
+    "text_to_music": 1,
+    "remix": 2,
+    "chat": 0,
+    "voice": 1,
+}
 
 
 class CommandSync(StrEnum):
@@ -95,13 +146,14 @@ class SoundverseSettings(BaseModel):
     download_max_bytes: int = Field(
         default=200 * 1024 * 1024, gt=0, description="Largest audio file downloaded"
     )
-    download_hosts: list[str] = Field(
+    download_hosts: TextList = Field(
         default_factory=lambda: [
             "storage.soundverse.ai",
             "storage.googleapis.com",
             "api.soundverse.ai",
         ],
-        description="Hosts audio may be downloaded from; the base URL's host is always added.",
+        description="Hosts audio may be downloaded from (JSON or comma-separated); the base "
+        "URL's host is always added.",
     )
 
 
@@ -187,23 +239,10 @@ class QuotaSettings(BaseModel):
     calls_at_once: int = Field(
         default=1, ge=1, description="Quick Soundverse calls one member may run at once"
     )
-    costs: dict[str, int] = Field(
-        default_factory=lambda: {
-            "song": 2,
-            "music": 1,
-            "lyrics": 0,
-            "extend_song": 2,
-            "extend_music": 1,
-            "singing": 1,
-            "stems": 1,
-            "loop": 1,
-            "gen_loop": 1,
-            "text_to_music": 1,
-            "remix": 2,
-            "chat": 0,
-            "voice": 1,
-        },
-        description="Units each operation costs (JSON object)",
+    costs: CostMap = Field(
+        default_factory=lambda: dict(DEFAULT_COSTS),
+        description='Units each operation costs (a JSON object: {"song":2,"music":1}); '
+        "operations left out keep their default",
     )
 
     @field_validator("costs")
@@ -212,7 +251,7 @@ class QuotaSettings(BaseModel):
         negative = sorted(name for name, cost in value.items() if cost < 0)
         if negative:
             raise ValueError(f"costs must not be negative: {', '.join(negative)}")
-        return value
+        return {**DEFAULT_COSTS, **value}
 
     def cost_of(self, operation: str) -> int:
         """Units one run of `operation` costs; unknown operations cost 1."""
@@ -258,9 +297,10 @@ class AudioSettings(BaseModel):
     max_input_seconds: int = Field(
         default=600, ge=1, description="Longest audio a member may give the bot, in seconds"
     )
-    fallback_bitrates_kbps: list[int] = Field(
+    fallback_bitrates_kbps: NumberList = Field(
         default_factory=lambda: [192, 128, 96, 64],
-        description="MP3 bitrates tried, highest first, to fit an upload limit",
+        description="MP3 bitrates tried, highest first, to fit an upload limit (JSON or "
+        "comma-separated)",
     )
 
     @field_validator("fallback_bitrates_kbps")
@@ -391,6 +431,10 @@ def load_settings(overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> 
         return Settings(**dict(overrides or {}), **kwargs)
     except ValidationError as error:
         raise SettingsError(describe_validation_error(error)) from None
+    except SourceError as error:
+        # A value the environment source itself could not read (pydantic-settings names the
+        # group, not the variable): still one line.
+        raise SettingsError([f"settings: {error}"]) from None
 
 
 def env_example_value(value: Any) -> str:

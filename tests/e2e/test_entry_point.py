@@ -161,3 +161,29 @@ async def test_debug_logs_never_hold_a_token(tmp_path: Path) -> None:
     assert "WebSocket Event" in logs and "/webhooks/" in logs
     assert call.record.token not in logs
     assert "entry-token-secret" not in logs
+
+
+async def test_run_with_a_token_and_a_bad_setting_stops_instead_of_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    """`./run` with DISCORD_TOKEN set and one invalid setting prints that problem in one line
+    and exits 2; it never falls back to the offline sandbox."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DISCORD_", "SOUNDVERSE_", "QUOTA_", "AUDIO_"))
+    }
+    env.update(DISCORD_TOKEN="a-token", QUOTA_UNITS_PER_PERIOD="lots")
+    process = await asyncio.create_subprocess_exec(
+        str(REPO / "run"),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 2
+    assert err.decode().strip().splitlines() == [
+        "error: QUOTA_UNITS_PER_PERIOD: Input should be a valid integer, unable to parse string "
+        "as an integer"
+    ]
+    assert b"sandbox" not in out

@@ -47,6 +47,7 @@ def test_secret_is_never_printed(
 ) -> None:
     """`config` prints the settings with the token masked."""
     monkeypatch.setenv("DISCORD_TOKEN", "super-secret-value")
+    monkeypatch.setenv("SOUNDVERSE_API_KEY", "key")
     assert main(["config"]) == 0
     out = capsys.readouterr().out
     assert "super-secret-value" not in out
@@ -58,6 +59,54 @@ def test_has_discord_token_reports_by_exit_code(monkeypatch: pytest.MonkeyPatch)
     assert main(["config", "--has-discord-token"]) == 1
     monkeypatch.setenv("DISCORD_TOKEN", "t")
     assert main(["config", "--has-discord-token"]) == 0
+
+
+def test_a_token_with_a_bad_setting_is_refused_not_ignored(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a token and an invalid setting, `--has-discord-token` exits 2 with the problem,
+    so `./run` stops instead of starting the sandbox."""
+    monkeypatch.setenv("DISCORD_TOKEN", "t")
+    monkeypatch.setenv("QUOTA_UNITS_PER_PERIOD", "lots")
+    assert main(["config", "--has-discord-token"]) == EXIT_BAD_SETTINGS
+    assert capsys.readouterr().err.startswith("error: QUOTA_UNITS_PER_PERIOD: ")
+
+
+def test_no_token_means_the_sandbox_whatever_else_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without any token, a bad setting still means "no token": the offline sandbox runs."""
+    monkeypatch.setenv("QUOTA_UNITS_PER_PERIOD", "lots")
+    assert main(["config", "--has-discord-token"]) == 1
+
+
+def test_a_token_in_dotenv_counts(tmp_path: Path) -> None:
+    """A DISCORD_TOKEN written only in `.env` is a configured token."""
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=from-file\n")
+    assert main(["config", "--has-discord-token"]) == 0
+
+
+def test_config_prints_lists_as_json_and_names_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`config` prints a comma-separated list as the JSON it reads, names the missing API key
+    and exits 2, since the bot could not start."""
+    monkeypatch.setenv("DISCORD_TOKEN", "t")
+    monkeypatch.setenv("SOUNDVERSE_DOWNLOAD_HOSTS", "a.example, b.example")
+    assert main(["config"]) == EXIT_BAD_SETTINGS
+    printed = capsys.readouterr()
+    assert 'SOUNDVERSE_DOWNLOAD_HOSTS=["a.example","b.example"]' in printed.out
+    assert printed.err.strip() == "error: SOUNDVERSE_API_KEY: required to call the Soundverse API"
+
+
+def test_a_list_that_is_not_json_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A list setting that starts like JSON but is not gives one line naming the variable."""
+    monkeypatch.setenv("SOUNDVERSE_DOWNLOAD_HOSTS", "[storage.soundverse.ai")
+    assert main(["run"]) == EXIT_BAD_SETTINGS
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith("error: SOUNDVERSE_DOWNLOAD_HOSTS: ")
 
 
 def test_example_prints_every_setting(capsys: pytest.CaptureFixture[str]) -> None:

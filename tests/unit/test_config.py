@@ -153,3 +153,29 @@ def test_settings_environment_rebuilds_the_same_settings(monkeypatch: pytest.Mon
     assert rebuilt == settings
     assert rebuilt.discord.token is not None and rebuilt.discord.token.get_secret_value() == "t0k3n"
     assert rebuilt.jobs.worker is WorkerMode.INLINE
+
+
+def test_a_list_may_be_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A list setting written as comma-separated values reads like its JSON form."""
+    monkeypatch.setenv("AUDIO_FALLBACK_BITRATES_KBPS", "128, 64")
+    monkeypatch.setenv("SOUNDVERSE_DOWNLOAD_HOSTS", "a.example,b.example")
+    settings = load_settings()
+    assert settings.audio.fallback_bitrates_kbps == [128, 64]
+    assert settings.soundverse.download_hosts == ["a.example", "b.example"]
+
+
+def test_costs_left_out_keep_their_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QUOTA_COSTS naming one operation changes that one; lyrics stay free."""
+    monkeypatch.setenv("QUOTA_COSTS", '{"song": 5}')
+    costs = load_settings().quota
+    assert (costs.cost_of("song"), costs.cost_of("lyrics"), costs.cost_of("music")) == (5, 0, 1)
+
+
+def test_costs_that_are_not_a_json_object_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QUOTA_COSTS written as `song:2` is refused in one line that shows the form to use."""
+    monkeypatch.setenv("QUOTA_COSTS", "song:2")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert refused.value.problems == [
+        'QUOTA_COSTS: must be a JSON object, e.g. {"song":2,"music":1}'
+    ]
