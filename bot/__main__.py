@@ -5,6 +5,8 @@
     python -m bot db upgrade        apply pending database migrations
     python -m bot config            check the settings and print them (secrets masked); exit 2
                                     when the bot could not start with them
+    python -m bot doctor            check the settings, database, Discord token, Soundverse key
+                                    and voice support, as a table; exit 1 when one fails
     python -m bot worker            the job worker (the bot starts it; JOBS_WORKER=process)
 
 Bad settings end the program with one line per problem and exit code 2.
@@ -35,6 +37,7 @@ from bot.config import (
 from bot.redaction import RedactingFormatter
 
 EXIT_BAD_SETTINGS = 2
+EXIT_FAILED = 1
 NO_TOKEN = 1
 
 log = logging.getLogger("bot")
@@ -54,6 +57,9 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     )
     worker.add_argument(
         "--link-fd", type=int, required=True, help="descriptor of the link to the bot"
+    )
+    commands.add_parser(
+        "doctor", help="check the settings, database, Discord token, Soundverse key and voice"
     )
     config = commands.add_parser("config", help="check the settings and print them")
     config.add_argument(
@@ -205,16 +211,62 @@ def connect(arguments: argparse.Namespace, settings: Settings) -> int:
         problems = [line for line in problems if line.startswith("DISCORD_TOKEN")]
     if problems:
         return fail(problems)
-    if arguments.command == "sync":
-        count = asyncio.run(sync_commands(settings, arguments.guild))
-        print(f"Synced {count} commands.")
-    elif arguments.command == "worker":
-        from bot.worker import run_worker
+    try:
+        if arguments.command == "sync":
+            count = asyncio.run(sync_commands(settings, arguments.guild))
+            print(f"Synced {count} commands.")
+        elif arguments.command == "worker":
+            from bot.worker import run_worker
 
-        asyncio.run(run_worker(settings, arguments.link_fd))
-    else:
-        asyncio.run(run_bot(settings))
+            asyncio.run(run_worker(settings, arguments.link_fd))
+        else:
+            asyncio.run(run_bot(settings))
+    except Exception as error:
+        line = startup_failure(error, settings)
+        if line is None:
+            raise
+        log.debug("Could not start", exc_info=error)
+        print(f"error: {line}", file=sys.stderr)
+        return EXIT_FAILED
     return 0
+
+
+def startup_failure(error: BaseException, settings: Settings) -> str | None:
+    """What an operator is told when the bot cannot start, in one line with what to do; None
+    for anything unexpected (its traceback is the most useful report then)."""
+    import aiohttp
+    import discord
+
+    from bot.storage import DatabaseTooNew
+
+    if isinstance(error, discord.LoginFailure):
+        return (
+            "DISCORD_TOKEN: Discord refused the token. Copy it again from the Developer "
+            "Portal (your application, Bot, Reset Token)."
+        )
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        return (
+            "Discord refused the bot's intents: enable them for your application in the "
+            "Developer Portal (Bot, Privileged Gateway Intents)."
+        )
+    if isinstance(error, aiohttp.ClientConnectorError | discord.GatewayNotFound):
+        where = settings.discord.api_base or "discord.com"
+        return (
+            f"cannot reach Discord ({where}): {error}. Check the network, a proxy or "
+            "firewall, and DISCORD_API_BASE. LOG_LEVEL=DEBUG shows the details."
+        )
+    if isinstance(error, DatabaseTooNew):
+        return f"STORAGE_PATH: {error}"
+    return None
+
+
+def doctor(settings: Settings) -> int:
+    """`doctor`: every check as a table; exit 1 when one fails."""
+    from bot.doctor import report, run_checks
+
+    checks = asyncio.run(run_checks(settings))
+    print(report(checks))
+    return 0 if all(check.ok for check in checks) else EXIT_FAILED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -233,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(error.problems)
     if arguments.command == "config":
         return show_config(settings)
+    if arguments.command == "doctor":
+        return doctor(settings)
     configure_logging(settings)
     if arguments.command == "db":
         return upgrade(settings)

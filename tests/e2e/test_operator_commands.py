@@ -1,0 +1,114 @@
+"""What an operator sees from `python -m bot`: startup failures in one line, and `doctor`."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sandbox.discord import LocalDiscord
+from sandbox.discord.openapi import spec_available
+from sandbox.soundverse import SoundverseStandIn
+from tests.e2e.test_entry_point import bot_environment
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class StandIns:
+    discord: LocalDiscord
+    soundverse: SoundverseStandIn
+    folder: Path
+
+    async def run(self, *arguments: str, **environment: str) -> Outcome:
+        """`python -m bot ARGUMENTS` against the stand-ins, with `environment` on top."""
+        env = bot_environment(self.discord, self.soundverse, self.folder)
+        env.update(VOICE_ENABLED="false", **environment)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            *arguments,
+            cwd=self.folder,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode is not None
+        return Outcome(process.returncode, out.decode(), err.decode())
+
+
+@pytest.fixture
+async def stand_ins(tmp_path: Path) -> AsyncIterator[StandIns]:
+    local = LocalDiscord(bot_token="entry-token", validate_openapi=spec_available())
+    soundverse = SoundverseStandIn(api_keys={"entry-key"})
+    await local.start()
+    await soundverse.start()
+    try:
+        yield StandIns(local, soundverse, tmp_path)
+    finally:
+        await local.stop()
+        await soundverse.stop()
+
+
+def error_lines(outcome: Outcome) -> list[str]:
+    return [line for line in outcome.err.splitlines() if line.startswith("error: ")]
+
+
+async def test_a_refused_token_is_one_line_saying_what_to_do(stand_ins: StandIns) -> None:
+    """A token Discord refuses stops the bot with exit 1 and one line: no traceback."""
+    outcome = await stand_ins.run(DISCORD_TOKEN="not-the-token")
+    assert outcome.code == 1
+    assert error_lines(outcome) == [
+        "error: DISCORD_TOKEN: Discord refused the token. Copy it again from the Developer "
+        "Portal (your application, Bot, Reset Token)."
+    ]
+    assert "Traceback" not in outcome.err
+
+
+async def test_no_way_to_discord_is_one_line(stand_ins: StandIns) -> None:
+    """Discord out of reach stops the bot with exit 1 and one line naming where it looked."""
+    outcome = await stand_ins.run(DISCORD_API_BASE="http://127.0.0.1:9/api/v10")
+    assert outcome.code == 1
+    [line] = error_lines(outcome)
+    assert line.startswith("error: cannot reach Discord (http://127.0.0.1:9/api/v10)")
+    assert "Traceback" not in outcome.err
+
+
+async def test_the_traceback_is_kept_for_debug(stand_ins: StandIns) -> None:
+    """At LOG_LEVEL=DEBUG the same failure also logs its traceback."""
+    outcome = await stand_ins.run(DISCORD_TOKEN="not-the-token", LOG_LEVEL="DEBUG")
+    assert outcome.code == 1 and "Traceback" in outcome.err and "LoginFailure" in outcome.err
+
+
+async def test_doctor_passes_against_working_services(stand_ins: StandIns) -> None:
+    """`doctor` with good settings, token and key prints every check ok and exits 0."""
+    outcome = await stand_ins.run("doctor")
+    assert outcome.code == 0, outcome.out
+    rows = {line.split()[0]: line.split()[1] for line in outcome.out.splitlines()[1:]}
+    assert rows == {
+        "settings": "ok",
+        "database": "ok",
+        "discord": "ok",
+        "soundverse": "ok",
+        "voice": "ok",
+    }
+    assert "logged in as Soundverse" in outcome.out
+
+
+async def test_doctor_names_a_refused_key(stand_ins: StandIns) -> None:
+    """A Soundverse key the API refuses is a failed row saying so, and exit 1."""
+    outcome = await stand_ins.run("doctor", SOUNDVERSE_API_KEY="wrong-key")
+    assert outcome.code == 1
+    soundverse = next(line for line in outcome.out.splitlines() if line.startswith("soundverse"))
+    assert "FAIL" in soundverse and "API key was refused" in soundverse

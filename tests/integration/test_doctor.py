@@ -1,0 +1,42 @@
+"""`doctor`'s database check: it reads the schema version and changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import Settings, StorageSettings
+from bot.doctor import check_database
+from bot.storage import Database
+from bot.storage.database import bundled_migrations
+
+
+def settings_at(path: Path) -> Settings:
+    return Settings(_env_file=None, storage=StorageSettings(path=path))
+
+
+async def test_a_missing_database_is_not_created(tmp_path: Path) -> None:
+    """No file yet is fine (the bot makes it), and the check does not make it."""
+    path = tmp_path / "bot.db"
+    check = await check_database(settings_at(path))
+    assert check.ok and "does not exist yet" in check.detail and not path.exists()
+
+
+async def test_an_up_to_date_database_says_its_version(tmp_path: Path) -> None:
+    """A database at the latest schema is reported up to date, with its version."""
+    path = tmp_path / "bot.db"
+    await (await Database.connect(path)).close()
+    check = await check_database(settings_at(path))
+    assert check.ok and f"version {bundled_migrations()[-1].version}" in check.detail
+
+
+async def test_a_database_newer_than_the_code_fails(tmp_path: Path) -> None:
+    """A database written by a newer version of the bot is a failed check."""
+    path = tmp_path / "bot.db"
+    database = await Database.connect(path)
+    async with database.transaction() as transaction:
+        await transaction.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'x', 'now')"
+        )
+    await database.close()
+    check = await check_database(settings_at(path))
+    assert not check.ok and "999" in check.detail
