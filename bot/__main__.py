@@ -34,7 +34,7 @@ from bot.config import (
     load_settings,
     render_env_example,
 )
-from bot.redaction import RedactingFormatter
+from bot.logs import formatter_for
 
 EXIT_BAD_SETTINGS = 2
 EXIT_FAILED = 1
@@ -93,13 +93,10 @@ def require_credentials(settings: Settings) -> list[str]:
     return problems
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-
-
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr at LOG_LEVEL, never writing a token or a credential (`bot.redaction`)."""
+    """Log to stderr at LOG_LEVEL in LOG_FORMAT, never writing a token or a credential."""
     handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter(LOG_FORMAT))
+    handler.setFormatter(formatter_for(settings.log.format))
     logging.basicConfig(level=settings.log.level, handlers=[handler])
     # aiosqlite's DEBUG lines print every query's parameters: tokens and members' prompts.
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.root.level))

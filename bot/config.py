@@ -341,10 +341,20 @@ class PrivacySettings(BaseModel):
     )
 
 
+class LogFormat(StrEnum):
+    """How log lines are written."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
 class LogSettings(BaseModel):
     """Logging."""
 
     level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    format: LogFormat = Field(
+        default=LogFormat.TEXT, description="text: one line each; json: one JSON object each"
+    )
 
     @field_validator("level")
     @classmethod

@@ -23,6 +23,7 @@ from bot.audio import AudioError, fit_to_size_async, probe_async
 from bot.config import Settings
 from bot.errors import UserFacingError
 from bot.jobs.coalescer import ProgressCoalescer
+from bot.jobs.events import job_event
 from bot.jobs.failures import describe_failure
 from bot.jobs.models import (
     MESSAGE_REQUEST_CAP,
@@ -151,10 +152,18 @@ class JobService:
         by the bot: then nothing is stored).
         """
         runner_for(order.operation, order.version)
-        job, _ = await self._ledger.reserve_for_job(
+        job, reservation = await self._ledger.reserve_for_job(
             new_job(order, card_message_id),
             self._settings.quota.cost_of(order.operation.cost_key),
             role_ids=order.role_ids,
+        )
+        job_event(
+            job,
+            "admitted",
+            f"{order.operation.value} ({order.version}), {reservation.units} units held",
+            operation=order.operation.value,
+            version=order.version,
+            units=reservation.units,
         )
         return job
 
@@ -212,6 +221,7 @@ class JobService:
             progress = _Progress(job.state, job_billed(job), self._clock())
             refunded = await self._settle_unfinished(job, progress, "cancelled")
             await self._transition_quietly(job_id, JobState.CANCELLED, error="cancelled")
+            job_event(job, "cancelled", "while queued")
             await tracked.observer.on_cancelled(job_id, refunded)
         return CancelOutcome.CANCELLED
 
@@ -298,9 +308,11 @@ class JobService:
         except asyncio.CancelledError:
             await coalescer.close()
             if self._closing:
+                job_event(job, "interrupted", f"left {progress.state.value} for the next start")
                 raise  # shutting down: the job stays unfinished and resumes at the next start
             refunded = await self._settle_unfinished(job, progress, "cancelled")
             await self._transition_quietly(job.id, JobState.CANCELLED, error="cancelled")
+            job_event(job, "cancelled", f"while {progress.state.value}")
             await observer.on_cancelled(job.id, refunded)
             raise
         except Exception as error:
@@ -308,10 +320,28 @@ class JobService:
             refunded = await self._settle_unfinished(job, progress, "failed")
             text, error_id = describe_failure(error)
             await self._transition_quietly(job.id, JobState.FAILED, error=str(error)[:500])
+            job_event(
+                job,
+                "failed",
+                f"{text} (error id {error_id})" if error_id else text,
+                level=logging.WARNING,
+                error_id=error_id,
+                reason=str(error)[:300],
+                stage=progress.state.value,
+            )
             await observer.on_failed(JobFailure(job.id, text, refunded, error_id))
             return
         # The result is out: from here nothing fails the job.
         await self._record_delivered(job, progress, tracks, posted)
+        elapsed = self._clock() - progress.started_at
+        job_event(
+            job,
+            "delivered",
+            f"message {posted.message_id} in channel {posted.channel_id}, {elapsed:.1f} s",
+            message_id=posted.message_id,
+            seconds=round(elapsed, 3),
+            takes=len(tracks),
+        )
         await self._tell_done(observer, posted)
 
     async def _post_once(
@@ -382,10 +412,12 @@ class JobService:
         if job.reservation_id is None:
             return
         try:
-            await self._ledger.commit(job.reservation_id)
+            charged = await self._ledger.commit(job.reservation_id)
         except ReservationClosed as closed:
             if closed.reservation.state is not ReservationState.COMMITTED:
                 raise
+            return
+        job_event(job, "charged", f"{charged.units} units", units=charged.units)
 
     async def _tell_done(self, observer: JobObserver, posted: PostedMessage) -> None:
         """Show the job as done; it is, whatever showing it meets."""
@@ -423,6 +455,7 @@ class JobService:
                 assert isinstance(runner, OneCall)
                 result = await runner.call(self._client, order.request)
                 progress.billed = True
+                submitted(job, result.message_id, result.job_id)
         await self._jobs.record_result(
             job.id,
             result.model_dump(mode="json"),
@@ -460,6 +493,7 @@ class JobService:
                     soundverse_message_id=state.message_id,
                     soundverse_job_id=state.job_id,
                 )
+                submitted(job, state.message_id, state.job_id)
             if progress.state is JobState.QUEUED and progress.billed:
                 await self._move(job.id, progress, JobState.SUBMITTED)
             stage = state.stage or "submitting"
@@ -615,9 +649,11 @@ class JobService:
             return False
         try:
             if progress.billed:
-                await self._ledger.commit(job.reservation_id)
+                charged = await self._ledger.commit(job.reservation_id)
+                job_event(job, "charged", f"{charged.units} units", units=charged.units)
                 return False
-            await self._ledger.refund(job.reservation_id, reason=why)
+            refunded = await self._ledger.refund(job.reservation_id, reason=why)
+            job_event(job, "refunded", f"{refunded.units} units ({why})", units=refunded.units)
             return True
         except Exception:
             log.exception("Could not settle the reservation of job %s", job.id)
@@ -627,6 +663,7 @@ class JobService:
         progress = _Progress(job.state, billed=False, started_at=self._clock())
         refunded = await self._settle_unfinished(job, progress, "interrupted by a restart")
         await self._transition_quietly(job.id, JobState.FAILED, error="interrupted by a restart")
+        job_event(job, "failed", why, level=logging.WARNING, stage=job.state.value)
         await observer.on_failed(JobFailure(job.id, why, refunded))
 
     async def _transition_quietly(self, job_id: int, state: JobState, **fields: Any) -> None:
@@ -640,6 +677,22 @@ def _consume_outcome(future: asyncio.Future[None]) -> None:
     """Errors are handled inside the job; this only keeps asyncio from warning about them."""
     if not future.cancelled():
         future.exception()
+
+
+def submitted(job: Job, message_id: str | None, soundverse_job_id: str | None) -> None:
+    """The event of Soundverse taking the job, with the ids it gave it."""
+    ids = ", ".join(
+        f"{name} {value}"
+        for name, value in (("message", message_id), ("job", soundverse_job_id))
+        if value
+    )
+    job_event(
+        job,
+        "submitted",
+        f"Soundverse {ids}" if ids else "Soundverse answered",
+        soundverse_message_id=message_id,
+        soundverse_job_id=soundverse_job_id,
+    )
 
 
 def link_only(index: int, take: Take, name: str, reason: str | None) -> DeliveredTake:

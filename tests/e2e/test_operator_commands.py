@@ -1,8 +1,10 @@
-"""What an operator sees from `python -m bot`: startup failures in one line, and `doctor`."""
+"""What an operator sees from `python -m bot`: startup failures in one line, `doctor`, and
+JSON logs."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -112,3 +114,12 @@ async def test_doctor_names_a_refused_key(stand_ins: StandIns) -> None:
     assert outcome.code == 1
     soundverse = next(line for line in outcome.out.splitlines() if line.startswith("soundverse"))
     assert "FAIL" in soundverse and "API key was refused" in soundverse
+
+
+async def test_json_logs_are_one_object_per_line(stand_ins: StandIns) -> None:
+    """With LOG_FORMAT=json every log line of `python -m bot` is a JSON object."""
+    outcome = await stand_ins.run(DISCORD_TOKEN="not-the-token", LOG_FORMAT="json")
+    logs = [line for line in outcome.err.splitlines() if not line.startswith("error: ")]
+    assert logs
+    parsed = [json.loads(line) for line in logs]
+    assert all({"time", "level", "logger", "message"} <= set(entry) for entry in parsed)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 
+from bot.logs import JsonFormatter
 from bot.redaction import RedactingFormatter, redact
 
 TOKEN = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDpzZWNyZXQ"
@@ -40,3 +42,14 @@ def test_the_formatter_redacts_tracebacks_too() -> None:
     except RuntimeError:
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
     assert TOKEN not in RedactingFormatter().format(record)
+
+
+def test_json_logs_carry_the_fields_and_no_token() -> None:
+    """A JSON log line holds a job event's fields as keys, and no token."""
+    record = logging.LogRecord(
+        "bot.jobs.events", logging.INFO, __file__, 1, "%s", (f"via /webhooks/1/{TOKEN}",), None
+    )
+    record.fields = {"event": "delivered", "job_id": 7}
+    entry = json.loads(JsonFormatter().format(record))
+    assert (entry["event"], entry["job_id"], entry["level"]) == ("delivered", 7, "INFO")
+    assert TOKEN not in json.dumps(entry)
