@@ -7,6 +7,9 @@
                                     when the bot could not start with them
     python -m bot doctor            check the settings, database, Discord token, Soundverse key
                                     and voice support, as a table; exit 1 when one fails
+    python -m bot invite [--guild ID] print the URL that adds the bot to a server
+    python -m bot health            judge the running bot's heartbeat (a container's
+                                    HEALTHCHECK); exit 0 when it is connected and taking jobs
     python -m bot worker            the job worker (the bot starts it; JOBS_WORKER=process)
 
 Bad settings end the program with one line per problem and exit code 2.
@@ -60,6 +63,14 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     )
     commands.add_parser(
         "doctor", help="check the settings, database, Discord token, Soundverse key and voice"
+    )
+    invite = commands.add_parser("invite", help="print the URL that adds the bot to a server")
+    invite.add_argument("--guild", type=int, help="preselect this server in the URL")
+    invite.add_argument(
+        "--application-id", type=int, help="the application's id (default: asked of Discord)"
+    )
+    commands.add_parser(
+        "health", help="exit 0 when the running bot is connected and taking jobs, else 1"
     )
     config = commands.add_parser("config", help="check the settings and print them")
     config.add_argument(
@@ -266,6 +277,33 @@ def doctor(settings: Settings) -> int:
     return 0 if all(check.ok for check in checks) else EXIT_FAILED
 
 
+def invite(settings: Settings, arguments: argparse.Namespace) -> int:
+    """`invite`: the URL that adds the bot with the permissions it uses, and why each."""
+    from bot.invite import NEEDED, ApplicationLookupFailed, application_id, invite_url
+
+    try:
+        application = arguments.application_id or asyncio.run(application_id(settings))
+    except ApplicationLookupFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(invite_url(application, arguments.guild))
+    print("\nPermissions it asks for:")
+    for flag, why in NEEDED:
+        print(f"  {flag.replace('_', ' ').title()}: {why}")
+    return 0
+
+
+def health(settings: Settings) -> int:
+    """`health`: one line on the running bot's heartbeat; exit 0 only when it is healthy."""
+    import time
+
+    from bot.health import judge
+
+    verdict = judge(settings.heartbeat_path, time.time())
+    print(verdict.line)
+    return 0 if verdict.healthy else EXIT_FAILED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
     if arguments.command == "config" and arguments.example:
@@ -284,6 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return show_config(settings)
     if arguments.command == "doctor":
         return doctor(settings)
+    if arguments.command == "health":
+        return health(settings)
+    if arguments.command == "invite":
+        return invite(settings, arguments)
     configure_logging(settings)
     if arguments.command == "db":
         return upgrade(settings)

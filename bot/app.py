@@ -27,6 +27,7 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.config import CommandSync, Settings, WorkerMode, setting_names, settings_environment
+from bot.health import HeartbeatWriter, WorkerState
 from bot.jobs.link import STOP_TIMEOUT, WorkerLink
 from bot.jobs.models import CancelOutcome
 from bot.jobs.retention import prune_audio
@@ -125,6 +126,13 @@ class SoundverseBot(commands.Bot):
         self._resumed = False
         self._pruner: asyncio.Task[None] | None = None
         self._purger: asyncio.Task[None] | None = None
+        self._gateway_up = False
+        self._heartbeat = HeartbeatWriter(
+            settings.heartbeat_path,
+            settings.health.interval,
+            self.health_state,
+            version=__version__,
+        )
         self.is_job_worker = job_worker
         self._job_link: WorkerLink | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -223,8 +231,11 @@ class SoundverseBot(commands.Bot):
             return
         if not self.runs_jobs:
             # After the database is open: its migrations have run before the worker opens it.
-            self._job_link = WorkerLink(WORKER_COMMAND, worker_environment(settings))
+            self._job_link = WorkerLink(
+                WORKER_COMMAND, worker_environment(settings), on_change=self._heartbeat.poke
+            )
             await self._job_link.start()
+        self._heartbeat.start()
         self.add_listener(self._forms.dispatch, "on_interaction")
         if settings.discord.sync is CommandSync.AUTO:
             await self.sync_commands_if_changed()
@@ -260,11 +271,30 @@ class SoundverseBot(commands.Bot):
         await self.services.privacy.guild_joined(guild.id)
         self.dispatch("guild_departure_forgotten", guild.id)
 
+    def health_state(self) -> tuple[bool, WorkerState]:
+        """What the heartbeat reports: connected to the gateway, and the job worker's state."""
+        if self.runs_jobs:
+            worker = WorkerState.INLINE
+        elif self._job_link is not None and self._job_link.taking_jobs:
+            worker = WorkerState.READY
+        else:
+            worker = WorkerState.DOWN
+        return self._gateway_up and not self.is_closed(), worker
+
+    async def on_resumed(self) -> None:
+        self._gateway_up = True
+        self._heartbeat.poke()
+
+    async def on_disconnect(self) -> None:
+        self._gateway_up = False
+        self._heartbeat.poke()
+
     async def close(self) -> None:
         for task in (self._pruner, self._purger):
             if task is not None:
                 task.cancel()
         try:
+            await self._heartbeat.stop()
             if self._job_link is not None:
                 # The worker's own stop gives results being posted their grace first.
                 await self._job_link.close(STOP_TIMEOUT + self.settings.jobs.shutdown_grace)
@@ -332,6 +362,8 @@ class SoundverseBot(commands.Bot):
         await self.sync_commands()
 
     async def on_ready(self) -> None:
+        self._gateway_up = True
+        self._heartbeat.poke()
         if not self._resumed:
             self._resumed = True
             freeze_startup_objects()

@@ -341,6 +341,17 @@ class PrivacySettings(BaseModel):
     )
 
 
+class HealthSettings(BaseModel):
+    """The heartbeat the bot writes for `python -m bot health` (a container's HEALTHCHECK)."""
+
+    file: Path | None = Field(
+        default=None, description="Heartbeat file (default: heartbeat.json beside the database)"
+    )
+    interval: float = Field(
+        default=30.0, gt=0, description="Seconds between heartbeats; 3 missed make it unhealthy"
+    )
+
+
 class LogFormat(StrEnum):
     """How log lines are written."""
 
@@ -387,7 +398,13 @@ class Settings(BaseSettings):
     audio: AudioSettings = Field(default_factory=AudioSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+
+    @property
+    def heartbeat_path(self) -> Path:
+        """Where the running bot writes its heartbeat."""
+        return self.health.file or self.storage.path.parent / "heartbeat.json"
 
     @model_validator(mode="after")
     def _limits_agree(self) -> Settings:

@@ -114,13 +114,16 @@ class WorkerLink:
         restart_delays: Sequence[float] = RESTART_DELAYS,
         reply_timeout: float = REPLY_TIMEOUT,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
+        """`on_change`: called when the worker starts or stops taking jobs."""
         self.command = tuple(command)
         self.environment = dict(environment)
         self.restart_delays = tuple(restart_delays)
         self.reply_timeout = reply_timeout
         self.starts = 0
         self._sleep = sleep
+        self._on_change = on_change
         self._process: asyncio.subprocess.Process | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._ready = asyncio.Event()
@@ -133,6 +136,21 @@ class WorkerLink:
     def pid(self) -> int | None:
         """The running worker's process id."""
         return self._process.pid if self._process is not None else None
+
+    @property
+    def taking_jobs(self) -> bool:
+        """The current worker is up and has said it takes jobs."""
+        return self._ready.is_set()
+
+    def _set_taking_jobs(self, taking: bool) -> None:
+        if taking == self._ready.is_set():
+            return
+        if taking:
+            self._ready.set()
+        else:
+            self._ready.clear()
+        if self._on_change is not None:
+            self._on_change()
 
     async def start(self) -> None:
         """Start the worker and keep it running until `close`."""
@@ -248,7 +266,7 @@ class WorkerLink:
                 log.error("Unreadable message from the job worker: %r", line[:200])
                 continue
             if message.get("ready"):
-                self._ready.set()
+                self._set_taking_jobs(True)
             answer = self._replies.get(message.get("ref", -1))
             if answer is not None and not answer.done():
                 answer.set_result(message)
@@ -271,7 +289,7 @@ class WorkerLink:
             assert process is not None
             began = time.monotonic()
             code = await process.wait()
-            self._ready.clear()
+            self._set_taking_jobs(False)
             self._fail_replies()
             if self._writer is not None:
                 self._writer.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -123,3 +124,64 @@ async def test_json_logs_are_one_object_per_line(stand_ins: StandIns) -> None:
     assert logs
     parsed = [json.loads(line) for line in logs]
     assert all({"time", "level", "logger", "message"} <= set(entry) for entry in parsed)
+
+
+async def wait_for_line(stream: asyncio.StreamReader, text: str) -> str:
+    """Read `stream` until a line containing `text`; that line."""
+    async with asyncio.timeout(60):
+        while line := (await stream.readline()).decode():
+            if text in line:
+                return line
+    raise AssertionError(f"the bot ended without logging {text!r}")
+
+
+async def test_health_follows_the_running_bot(stand_ins: StandIns) -> None:
+    """`health` exits 0 while the real bot is connected with its worker, 1 once it stopped."""
+    env = bot_environment(stand_ins.discord, stand_ins.soundverse, stand_ins.folder)
+    # Far apart: the heartbeats seen here are the ones each change of state writes at once.
+    env.update(VOICE_ENABLED="false", HEALTH_INTERVAL="600")
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=stand_ins.folder, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        assert bot.stderr is not None
+        await wait_for_line(bot.stderr, "Health: ok")
+        running = await stand_ins.run("health")
+        bot.send_signal(signal.SIGTERM)
+        await wait_for_line(bot.stderr, "Health: stopped")
+        await asyncio.wait_for(bot.wait(), timeout=30)
+    finally:
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()
+    stopped = await stand_ins.run("health")
+    assert running.code == 0 and running.out.startswith("ok: connected to Discord, the worker")
+    assert stopped.code == 1 and stopped.out.startswith("the bot stopped at ")
+
+
+async def test_health_without_a_heartbeat_says_the_bot_is_not_running(
+    stand_ins: StandIns,
+) -> None:
+    """With no heartbeat file, `health` exits 1 and says where it looked."""
+    outcome = await stand_ins.run("health")
+    assert outcome.code == 1
+    assert outcome.out.startswith(f"no heartbeat at {stand_ins.folder / 'heartbeat.json'}")
+
+
+async def test_invite_prints_the_url_of_the_configured_application(stand_ins: StandIns) -> None:
+    """`invite` asks Discord for the application and prints its authorize URL."""
+    outcome = await stand_ins.run("invite")
+    url = outcome.out.splitlines()[0]
+    assert outcome.code == 0
+    assert url == (
+        "https://discord.com/oauth2/authorize?"
+        f"client_id={stand_ins.discord.world.application_id}"
+        "&scope=bot+applications.commands&permissions=274878024704&integration_type=0"
+    )
+
+
+async def test_invite_with_a_refused_token_is_one_line(stand_ins: StandIns) -> None:
+    """A token Discord refuses makes `invite` exit 1 with one line and no URL."""
+    outcome = await stand_ins.run("invite", DISCORD_TOKEN="not-the-token")
+    assert (outcome.code, outcome.out) == (1, "")
+    assert error_lines(outcome) == ["error: DISCORD_TOKEN: Discord refused the token"]

@@ -170,3 +170,27 @@ def test_refusal_survives_the_link() -> None:
     )
     again = refusal_from_message(refusal_message(refusal))
     assert str(again) == str(refusal) and again.reset_at == refusal.reset_at
+
+
+async def test_taking_jobs_follows_the_worker_and_reports_each_change(
+    sleep: RecordedSleep,
+) -> None:
+    """`on_change` fires when the worker is ready, when it dies and when it is back."""
+    seen: list[bool] = []
+
+    def record() -> None:
+        seen.append(started.taking_jobs)
+
+    started = WorkerLink(
+        FAKE_WORKER, dict(os.environ), reply_timeout=0.5, sleep=sleep, on_change=record
+    )
+    await started.start()
+    try:
+        await started.wait_ready()
+        with pytest.raises(WorkerUnavailable):
+            await started.admit(order("crash"), card_message_id=None)
+        await sleep.called.wait()
+        await started.wait_ready()
+    finally:
+        await started.close(timeout=5)
+    assert seen == [True, False, True]
