@@ -6,6 +6,7 @@ the file is audio it can read and that its length suits the operation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.audio import AudioInfo, AudioTooLong, NotAudio, in_probe_pool, probe_bytes
@@ -15,6 +16,7 @@ from bot.soundverse.limits import (
     INPUT_MAX_BYTES,
     LOOP_COUNT,
     LYRICS_MAX_CHARS,
+    Bounds,
 )
 
 PROBE_TIME_LIMIT = 10.0
@@ -87,23 +89,40 @@ def check_extend_position(at_seconds: int, duration: float | None) -> int:
     if at_seconds not in EXTEND_AT_SECONDS:
         low, high = EXTEND_AT_SECONDS.low, EXTEND_AT_SECONDS.high
         raise InvalidInput(
-            f"The position must be between {low} and {high} seconds (got {at_seconds})."
+            f"The position must be from {clock_time(low)} to {clock_time(high)} "
+            f"(got {clock_time(at_seconds)})."
         )
     if duration is not None and at_seconds >= duration:
         raise InvalidInput(
-            f"The position ({at_seconds} s) must be inside the audio, which lasts {duration:.0f} s."
+            f"The position ({clock_time(at_seconds)}) must be inside the audio, which lasts "
+            f"{clock_time(duration)}."
         )
     return at_seconds * 1000
 
 
-def position_from_text(text: str) -> int | None:
-    """A typed position to continue from: empty means "the end"; otherwise whole seconds."""
-    value = text.strip().removesuffix("s").strip()
+TIME_TEXT = re.compile(r"(?:(\d{1,3}):([0-5]\d)|(\d{1,5})\s*s?)")
+
+
+def seconds_from_text(text: str, what: str, bounds: Bounds) -> int | None:
+    """A typed position or length: seconds (`95`, `95s`) or minutes:seconds (`1:35`), within
+    `bounds`; empty means None (the default). `what` names it in a refusal ("The position")."""
+    value = text.strip().lower()
     if not value:
         return None
-    if not value.isdigit():
-        raise InvalidInput(f"The position must be a whole number of seconds (got `{text}`).")
-    return int(value)
+    match = TIME_TEXT.fullmatch(value)
+    if match is None:
+        raise InvalidInput(
+            f"{what} must be in seconds or minutes:seconds, like `95` or `1:35` "
+            f"(got `{text.strip()}`)."
+        )
+    minutes, seconds_part, plain = match.groups()
+    seconds = int(plain) if plain is not None else int(minutes) * 60 + int(seconds_part)
+    if seconds not in bounds:
+        raise InvalidInput(
+            f"{what} must be from {clock_time(bounds.low)} to {clock_time(bounds.high)} "
+            f"(got {clock_time(seconds)})."
+        )
+    return seconds
 
 
 def loop_count_from_text(text: str) -> int:

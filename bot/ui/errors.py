@@ -74,6 +74,8 @@ def report_for(error: BaseException) -> ErrorReport:
     if isinstance(original, UserFacingError):
         return ErrorReport(str(original))
     if isinstance(original, app_commands.TransformerError):
+        if isinstance(original.__cause__, UserFacingError):  # an option read by our own rule
+            return ErrorReport(str(original.__cause__))
         return ErrorReport(f"`{original.value}` is not a valid {original.type.name.lower()}.")
     if isinstance(original, app_commands.CheckFailure):
         return ErrorReport(describe_check_failure(original))

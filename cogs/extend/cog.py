@@ -25,8 +25,10 @@ from bot.ui.choices import version_choices
 from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry, offered_for
 from bot.ui.launch import JobPlan
+from bot.ui.times import SecondsOption, span
 from cogs.extend.forms import ExtendButton, ExtendTrackForm, ExtendUploadForm, extend_fields
 
+POSITION = SecondsOption("The position", EXTEND_AT_SECONDS)
 MODE_CHOICES = [
     app_commands.Choice(name="Song (with lyrics)", value="song"),
     app_commands.Choice(name="Instrumental", value="instrumental"),
@@ -56,7 +58,7 @@ class Extend(FeatureCog):
     @app_commands.describe(
         track=TRACK_OPTION,
         audio=AUDIO_OPTION,
-        at=f"Where to continue from, in seconds ({EXTEND_AT_SECONDS}; default: the end)",
+        at=f"Where to continue from: seconds or m:ss ({span(EXTEND_AT_SECONDS)}; default: the end)",
         lyrics="Lyrics of the continuation (required for songs)",
         prompt="Style or mood of the continuation",
         mode="Extend as a song with lyrics, or as an instrumental",
@@ -69,7 +71,7 @@ class Extend(FeatureCog):
         interaction: discord.Interaction[Any],
         track: TrackReference | None = None,
         audio: discord.Attachment | None = None,
-        at: app_commands.Range[int, EXTEND_AT_SECONDS.low, EXTEND_AT_SECONDS.high] | None = None,
+        at: app_commands.Transform[int | None, POSITION] = None,
         lyrics: app_commands.Range[str, 1, LYRICS_MAX_CHARS] | None = None,
         prompt: app_commands.Range[str, 1, PROMPT_MAX_CHARS] | None = None,
         mode: str = "song",

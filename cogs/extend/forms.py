@@ -1,7 +1,9 @@
 """The Extend button under a result and the Extend form it (or the message menu) opens.
 
 The form asks where to continue from, the lyrics (required to continue a sung track; left
-empty, an instrumental is continued) and a style; it is restart-proof: a track's form
+empty on anything else, it is continued as an instrumental) and a style. It follows the
+rules of `/extend` (`extend_request`), and a position reads as seconds or m:ss there too. It is
+restart-proof: a track's form
 carries the track id, an upload's form the key of the upload held for the member.
 """
 
@@ -12,7 +14,7 @@ from typing import Any
 
 import discord
 
-from bot.jobs.inputs import AudioSource, position_from_text
+from bot.jobs.inputs import AudioSource, clock_time, seconds_from_text
 from bot.jobs.operations import Operation
 from bot.jobs.requests import extend_request
 from bot.soundverse.limits import EXTEND_AT_SECONDS, LYRICS_MAX_CHARS, PROMPT_MAX_CHARS
@@ -33,17 +35,17 @@ TITLE = "Extend"
 
 def extend_fields(*, song: bool) -> list[FormField]:
     """Position, lyrics and style; the lyrics hint says whether they are needed."""
-    low, high = EXTEND_AT_SECONDS.low, EXTEND_AT_SECONDS.high
+    low, high = clock_time(EXTEND_AT_SECONDS.low), clock_time(EXTEND_AT_SECONDS.high)
     lyrics_hint = (
         "Required to continue this song" if song else "Leave empty to continue as an instrumental"
     )
     return [
         FormField(
             "position",
-            "Continue from (seconds)",
-            f"{low} to {high}; leave empty for the end",
+            "Continue from (m:ss or seconds)",
+            f"{low} to {high}; empty: the end. Songs only",
             required=False,
-            max_length=len(str(high)),
+            max_length=8,
         ),
         FormField(
             "lyrics",
@@ -63,14 +65,16 @@ async def extend_as_asked(
     form: RestartProofForm[Any],
     interaction: discord.Interaction[Any],
     resolve: Callable[[], Awaitable[AudioSource]],
+    *,
+    sung: bool,
 ) -> None:
-    """Run the extension the form describes: a song when lyrics were given, else an
-    instrumental (which always continues at the end). The audio is resolved once the
-    submission has been acknowledged."""
-    at = position_from_text(form.value("position"))
-    lyrics = form.value("lyrics") or None
-    prompt = form.value("prompt") or None
-    mode = "song" if lyrics else "instrumental"
+    """Run the extension the form describes: a song when the audio is sung (`sung`) or lyrics
+    were given, else an instrumental, checked by the same rules as `/extend`. The audio is
+    resolved once the submission has been acknowledged."""
+    at = seconds_from_text(form.value("position"), "The position", EXTEND_AT_SECONDS)
+    lyrics = form.value("lyrics").strip() or None
+    prompt = form.value("prompt").strip() or None
+    mode = "song" if lyrics or sung else "instrumental"
     version = (Operation.EXTEND_SONG if lyrics else Operation.EXTEND_MUSIC).default_version
 
     async def make_plan() -> JobPlan:
@@ -79,7 +83,7 @@ async def extend_as_asked(
             mode=mode,
             version=version,
             source=source,
-            at=at if mode == "song" else None,
+            at=at,
             lyrics=lyrics,
             prompt=prompt,
         )
@@ -97,7 +101,8 @@ class ExtendTrackForm(TrackSubject, RestartProofForm[Track], prefix="extend:trac
         async def resolve() -> AudioSource:
             return source_of_track(track)
 
-        await extend_as_asked(self, interaction, resolve)
+        sung = Operation(track.operation).vocals
+        await extend_as_asked(self, interaction, resolve, sung=sung)
 
 
 class ExtendUploadForm(UploadSubject, RestartProofForm[HeldUpload], prefix="extend:upload"):
@@ -107,7 +112,7 @@ class ExtendUploadForm(UploadSubject, RestartProofForm[HeldUpload], prefix="exte
 
     async def act(self, interaction: discord.Interaction[Any], upload: HeldUpload) -> None:
         await extend_as_asked(
-            self, interaction, lambda: upload_source(interaction, upload.attachment)
+            self, interaction, lambda: upload_source(interaction, upload.attachment), sung=False
         )
 
 

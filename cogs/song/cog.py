@@ -27,6 +27,7 @@ from bot.ui.choices import duration_choices, version_choices
 from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry, offered_for
 from bot.ui.launch import JobPlan, defer_and_launch, planned
+from bot.ui.times import SecondsOption, span
 from cogs.song.variation import VariationButton
 
 STYLES_SHOWN = 25
@@ -37,6 +38,7 @@ MUSIC_VERSION_CHOICES = version_choices(
     [*MusicVersion, *LegacyVersion], default=Operation.MUSIC.default_version
 )
 LEGACY_DURATION_CHOICES = duration_choices(LegacyDuration)
+LENGTH = SecondsOption("The length", DURATION_SECONDS)
 MODEL_NOTES = {LegacyModel.SANSAAR_1: "higher fidelity", LegacyModel.SANSAAR_1_LITE: "faster"}
 MODEL_CHOICES = [
     app_commands.Choice(name=f"{model.value} ({MODEL_NOTES[model]})", value=model.value)
@@ -70,7 +72,7 @@ class Song(FeatureCog):
     @app_commands.describe(
         prompt=f"What the song is about and how it sounds (up to {PROMPT_MAX_CHARS} characters)",
         lyrics="Your own lyrics; left out, Soundverse writes them",
-        duration="Length in seconds (v5 only; default 30)",
+        duration=f"Length: seconds or m:ss ({span(DURATION_SECONDS)}; v5 only; default 0:30)",
         version="Soundverse model version",
         style="Style of music (v4 and v1 only; required on v1)",
     )
@@ -81,8 +83,7 @@ class Song(FeatureCog):
         interaction: discord.Interaction[Any],
         prompt: app_commands.Range[str, 1, PROMPT_MAX_CHARS],
         lyrics: app_commands.Range[str, 1, LYRICS_MAX_CHARS] | None = None,
-        duration: app_commands.Range[int, DURATION_SECONDS.low, DURATION_SECONDS.high]
-        | None = None,
+        duration: app_commands.Transform[int | None, LENGTH] = None,
         version: str = Operation.SONG.default_version,
         style: app_commands.Range[str, 1, STYLE_MAX_CHARS] | None = None,
     ) -> None:
@@ -96,7 +97,7 @@ class Song(FeatureCog):
     @app_commands.describe(
         prompt=f"What the music is like (up to {PROMPT_MAX_CHARS} characters)",
         style="Style, e.g. jazz (free text on v5/v6; one of the list on v4/v1)",
-        duration="Length in seconds (default 30; not on v4/v1)",
+        duration=f"Length: seconds or m:ss ({span(DURATION_SECONDS)}; default 0:30; not v4/v1)",
         version="Soundverse model version",
     )
     @app_commands.choices(version=MUSIC_VERSION_CHOICES)
@@ -106,8 +107,7 @@ class Song(FeatureCog):
         interaction: discord.Interaction[Any],
         prompt: app_commands.Range[str, 1, PROMPT_MAX_CHARS],
         style: app_commands.Range[str, 1, STYLE_MAX_CHARS] | None = None,
-        duration: app_commands.Range[int, DURATION_SECONDS.low, DURATION_SECONDS.high]
-        | None = None,
+        duration: app_commands.Transform[int | None, LENGTH] = None,
         version: str = Operation.MUSIC.default_version,
     ) -> None:
         request = music_request(version=version, prompt=prompt, style=style, duration=duration)

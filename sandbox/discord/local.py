@@ -598,7 +598,11 @@ class LocalDiscord:
             resolved.setdefault("roles", {})[value.id] = value.to_dict()
             return {"name": name, "type": 8, "value": value.id}
         kind = declared.get("type") if declared else OPTION_TYPES.get(type(value), 3)
-        return {"name": name, "type": kind, "value": float(value) if kind == 10 else value}
+        if kind == 3:
+            value = str(value)  # Discord sends what was typed into a string option as text
+        elif kind == 10:
+            value = float(value)
+        return {"name": name, "type": kind, "value": value}
 
     def _component(self, message: Message, wanted: str, keys: Sequence[str]) -> JSON:
         current = self.world.message(message.id) or message

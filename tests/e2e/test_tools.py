@@ -33,6 +33,10 @@ async def a_song(stack: SandboxStack, seconds: int = 20) -> tuple[Message, int]:
     return result, min(t.id for t in tracks)
 
 
+def alice(stack: SandboxStack) -> int:
+    return int(stack.discord.user("alice").id)
+
+
 def mp3_upload(stack: SandboxStack, seconds: float = 12, name: str = "mine.mp3") -> Attachment:
     return stack.discord.upload(name, render_audio(7, seconds, "mp3"), "audio/mpeg")
 
@@ -225,9 +229,13 @@ async def test_position_out_of_range_is_refused(stack: SandboxStack) -> None:
     """A position before 8 s, or past the end of the audio, is refused with the numbers."""
     _, track_id = await a_song(stack)
     early = await stack.discord.slash("extend", user="alice", track=str(track_id), at=5, lyrics="a")
-    assert "between 8 and 420 seconds (got 5)" in await private_reply(stack, early.id)
+    assert "The position must be from 0:08 to 7:00 (got 0:05)." in await private_reply(
+        stack, early.id
+    )
     late = await stack.discord.slash("extend", user="alice", track=str(track_id), at=60, lyrics="a")
-    assert "must be inside the audio, which lasts 20 s" in await private_reply(stack, late.id)
+    assert "The position (1:00) must be inside the audio, which lasts 0:20." in await private_reply(
+        stack, late.id
+    )
     assert "/v5/extend/song" not in stack.soundverse.counters.posts
 
 
@@ -282,4 +290,73 @@ async def test_an_upload_that_hides_its_length_is_read_no_further_than_allowed(
     assert "`hidden.mka` is longer than 0:05, the longest audio accepted" in await private_reply(
         stack, interaction.id
     )
+    assert sum(stack.soundverse.counters.posts.values()) == 0
+
+
+async def test_positions_and_lengths_take_minutes_and_seconds(stack: SandboxStack) -> None:
+    """`/song duration: 0:40` then `/extend at: 0:30` make a 40 s song continued at 30 s."""
+    await stack.discord.slash("song", user="alice", prompt="lofi rain", duration="0:40")
+    song = await finished_result(stack, "alice", "lofi rain")
+    track_id = min(t.id for t in await stored_tracks(stack).user_history(alice(stack)))
+    await stack.discord.slash(
+        "extend", user="alice", track=str(track_id), at="0:30", lyrics="la la la"
+    )
+    extended = await finished_result(stack, "alice", "extended song")
+    assert abs(decoded_duration(audio_files(song)[0].data) - 40) < 0.5
+    assert abs(decoded_duration(audio_files(extended)[0].data) - 60) < 0.5
+
+
+async def test_a_position_that_is_no_time_is_refused_naming_both_forms(
+    stack: SandboxStack,
+) -> None:
+    """`at: soon` is refused with the two accepted forms; nothing reaches Soundverse."""
+    interaction = await stack.discord.slash("extend", user="alice", at="soon", lyrics="a")
+    assert (
+        "The position must be in seconds or minutes:seconds, like `95` or `1:35` (got `soon`)."
+        in await private_reply(stack, interaction.id)
+    )
+    assert sum(stack.soundverse.counters.posts.values()) == 0
+
+
+async def test_the_extend_form_takes_minutes_and_seconds(stack: SandboxStack) -> None:
+    """The Extend form's position `0:12` continues a 20 s song at 12 s."""
+    result, _ = await a_song(stack)
+    click = await stack.discord.click(result, "Extend", user="alice")
+    await click.wait_for_ack()
+    await stack.discord.submit_modal(click, {"position": "0:12", "lyrics": "la", "prompt": ""})
+    extended = await finished_result(stack, "alice", "extended song")
+    assert abs(decoded_duration(audio_files(extended)[0].data) - 42) < 0.5
+
+
+async def test_the_extend_form_refuses_a_position_past_the_end(stack: SandboxStack) -> None:
+    """Position 45 on a 20 s song is refused as /extend refuses it; nothing is submitted."""
+    result, _ = await a_song(stack)
+    click = await stack.discord.click(result, "Extend", user="alice")
+    await click.wait_for_ack()
+    form = await stack.discord.submit_modal(click, {"position": "45", "lyrics": "la"})
+    assert "The position (0:45) must be inside the audio, which lasts 0:20." in (
+        await private_reply(stack, form.id)
+    )
+    assert "/v5/extend/song" not in stack.soundverse.counters.posts
+
+
+async def test_the_extend_form_needs_lyrics_to_continue_a_song(stack: SandboxStack) -> None:
+    """Empty lyrics on a sung track are refused, not made into an instrumental."""
+    result, _ = await a_song(stack)
+    click = await stack.discord.click(result, "Extend", user="alice")
+    await click.wait_for_ack()
+    form = await stack.discord.submit_modal(click, {"position": "", "lyrics": " "})
+    assert "Lyrics are required to extend a song" in await private_reply(stack, form.id)
+    assert stack.soundverse.counters.posts.keys() == {"/v5/generate/song"}
+
+
+async def test_the_extend_form_refuses_a_position_for_an_instrumental(
+    stack: SandboxStack,
+) -> None:
+    """A position without lyrics on an upload is refused as /extend refuses it."""
+    posted = await stack.discord.post_message(user="bob", attachments=[mp3_upload(stack)])
+    extend = await stack.discord.context_menu("Extend", posted, user="bob")
+    await extend.wait_for_ack()
+    form = await stack.discord.submit_modal(extend, {"position": "0:10", "lyrics": ""})
+    assert "A position only applies to extending a song" in await private_reply(stack, form.id)
     assert sum(stack.soundverse.counters.posts.values()) == 0

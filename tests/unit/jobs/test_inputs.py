@@ -11,9 +11,11 @@ from bot.jobs.inputs import (
     check_lyrics,
     check_upload_audio,
     check_upload_metadata,
+    seconds_from_text,
 )
 from bot.jobs.requests import default_extend_position, extend_request, singing_request
 from bot.soundverse import RequestValidationError
+from bot.soundverse.limits import EXTEND_AT_SECONDS
 from sandbox.soundverse.media import render_audio
 
 SOURCE = AudioSource("https://storage.soundverse.ai/x.mp3", "track #1", duration=30.0, track_id=1)
@@ -51,10 +53,10 @@ def test_real_audio_is_probed_and_length_checked() -> None:
         check_upload_audio("t.mp3", data, 4)
 
 
-@pytest.mark.parametrize("seconds", [7, 421])
-def test_position_outside_8_to_420_is_refused(seconds: int) -> None:
-    """extend_at must be within 8-420 s."""
-    with pytest.raises(InvalidInput, match=f"between 8 and 420 seconds \\(got {seconds}\\)"):
+@pytest.mark.parametrize(("seconds", "shown"), [(7, "0:07"), (421, "7:01")])
+def test_position_outside_8_to_420_is_refused(seconds: int, shown: str) -> None:
+    """extend_at must be within 8-420 s; the refusal gives the range as m:ss."""
+    with pytest.raises(InvalidInput, match=rf"from 0:08 to 7:00 \(got {shown}\)"):
         check_extend_position(seconds, None)
 
 
@@ -101,3 +103,30 @@ def test_singing_style_must_be_one_of_the_24() -> None:
     assert singing_request(lyrics="la", style="rap")["style_of_music"] == "Rap"
     with pytest.raises(RequestValidationError, match="not one of the singing styles"):
         singing_request(lyrics="la", style="Polka")
+
+
+@pytest.mark.parametrize(
+    ("typed", "seconds"),
+    [("95", 95), ("95s", 95), (" 95 s ", 95), ("1:35", 95), ("01:35", 95), ("0:08", 8)],
+)
+def test_times_read_as_seconds_or_minutes_and_seconds(typed: str, seconds: int) -> None:
+    """Seconds, with or without `s`, and m:ss all read as whole seconds."""
+    assert seconds_from_text(typed, "The position", EXTEND_AT_SECONDS) == seconds
+
+
+def test_an_empty_time_is_the_default() -> None:
+    """Nothing typed means None: the command's default."""
+    assert seconds_from_text("  ", "The position", EXTEND_AT_SECONDS) is None
+
+
+@pytest.mark.parametrize("typed", ["soon", "1:5", "1:60", "1.5", "-10", "1:30:00"])
+def test_what_is_no_time_is_refused_naming_both_forms(typed: str) -> None:
+    """Anything but seconds or m:ss is refused with an example of each."""
+    with pytest.raises(InvalidInput, match=r"in seconds or minutes:seconds, like `95` or `1:35`"):
+        seconds_from_text(typed, "The position", EXTEND_AT_SECONDS)
+
+
+def test_a_time_outside_the_bounds_is_refused_as_m_ss() -> None:
+    """`7:30` for a position is refused with the range in m:ss."""
+    with pytest.raises(InvalidInput, match=r"^The position must be from 0:08 to 7:00 \(got 7:30\)"):
+        seconds_from_text("7:30", "The position", EXTEND_AT_SECONDS)
