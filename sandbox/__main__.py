@@ -22,7 +22,7 @@ def parse_arguments(argv: list[str] | None = None) -> SessionOptions:
         "--output",
         type=Path,
         default=Path("sandbox-output"),
-        help="where files, the database and the log go (default ./sandbox-output)",
+        help="where files, the database and the log go, fresh each run (default ./sandbox-output)",
     )
     parser.add_argument(
         "--time-scale",

@@ -30,6 +30,7 @@ from sandbox.console.lines import (
     FileOption,
     Help,
     LineError,
+    ListMembers,
     ListMessages,
     ModalSubmit,
     NamedTarget,
@@ -42,7 +43,6 @@ from sandbox.console.lines import (
     SwitchChannel,
     SwitchMember,
     WaitJobs,
-    modal_inputs,
     modal_values,
     parse_line,
     slash_call,
@@ -51,8 +51,10 @@ from sandbox.console.view import (
     MessageLook,
     Screen,
     buttons,
+    member_line,
     menus,
     message_block,
+    modal_lines,
     searchable_text,
 )
 from sandbox.discord import LocalDiscord
@@ -144,7 +146,9 @@ class Console:
         return True
 
     async def run_script(self, lines: list[str]) -> int:
-        """Runs each line in order, echoing it; stops at the first failure. Returns an exit code."""
+        """Runs each line in order, echoing it; stops at the first failure. Past the last line
+        (not after `quit`) it waits, as `wait-jobs` does, for every answer and job still in
+        flight. Returns an exit code."""
         for number, line in enumerate(lines, start=1):
             if cancel_requested():
                 raise asyncio.CancelledError
@@ -158,6 +162,14 @@ class Console:
             except (LineError, StepFailed) as error:
                 self.screen.note(f"✗ line {number} failed: {error}")
                 return 1
+        else:
+            try:
+                await self._until_idle()
+            except StepFailed as error:
+                self.screen.note(f"✗ at the end of the script: {error}")
+                return 1
+            finally:
+                self.show_changes()
         self.screen.note("✓ all steps passed")
         return 0
 
@@ -185,6 +197,8 @@ class Console:
             self._switch_channel(step.name)
         elif isinstance(step, ListMessages):
             self._list(step.count)
+        elif isinstance(step, ListMembers):
+            self._list_members()
         elif isinstance(step, Help):
             self.screen.note(HELP)
         elif isinstance(step, Expect):
@@ -293,9 +307,7 @@ class Console:
             raise StepFailed(f"the bot did not answer {what} in time") from None
         if kind == 9 and handle.modal is not None:
             self.state.modal = handle
-            fields = ", ".join(f.custom_id for f in modal_inputs(handle.modal)) or "none"
-            title = handle.modal.get("title", "")
-            self.screen.note(f"the bot opened the modal “{title}”: fields {fields}")
+            self.screen.note("\n".join(modal_lines(handle.modal)))
 
     # --- where the member is -----------------------------------------------------------------
 
@@ -307,6 +319,11 @@ class Console:
         if name not in self._member_names():
             known = ", ".join(self._member_names())
             raise LineError(f"no member named {name!r}; members: {known}")
+
+    def _list_members(self) -> None:
+        guild = self.discord.guild
+        people = [member for member in guild.members if not member.user.bot]
+        self.screen.note("\n".join(member_line(member, guild) for member in people))
 
     def _switch_member(self, name: str) -> None:
         self._check_member(name)
@@ -489,6 +506,11 @@ class Console:
         return "; newest bot messages since then:\n  " + "\n  ".join(shown)
 
     async def _wait_jobs(self) -> None:
+        await self._until_idle()
+        self.screen.note("✓ no job queued or running")
+
+    async def _until_idle(self) -> None:
+        """Returns once `_idle`; fails after the console's timeout."""
         deadline = time.monotonic() + self.timeout
         while not await self._idle():
             if cancel_requested():
@@ -500,7 +522,6 @@ class Console:
                     " or has not answered an interaction beyond “thinking”"
                 )
             await self._next_request(min(JOB_RECHECK, remaining))
-        self.screen.note("✓ no job queued or running")
 
     async def _next_request(self, limit: float) -> None:
         """Returns at the next request the local Discord serves, or after `limit` seconds."""

@@ -134,6 +134,11 @@ class ListMessages:
 
 
 @dataclass(frozen=True)
+class ListMembers:
+    pass
+
+
+@dataclass(frozen=True)
 class Expect:
     text: str
 
@@ -168,6 +173,7 @@ Step = (
     | SwitchChannel
     | Say
     | ListMessages
+    | ListMembers
     | Expect
     | ExpectAttachment
     | WaitJobs
@@ -185,6 +191,7 @@ menu "Name" M             run a message context menu on message M
 as NAME | in CHANNEL      play another member (alice, bob, carol) | move to a channel
 say text [attach: path]   post a plain message, optionally with a file
 messages | ls [N]         list the last N messages of this channel, with numbers
+members                   list the members of the server and the roles each holds
 expect TEXT               wait until a bot message posted or edited since the last action shows TEXT
 expect-attachment .mp3    wait until such a message carries a file whose name ends with .mp3
 wait-jobs                 wait until the bot has no job queued or running
@@ -223,7 +230,13 @@ def _list_messages(rest: str) -> ListMessages:
     return ListMessages(int(rest))
 
 
-_BARE: dict[str, Step] = {"help": Help(), "quit": Quit(), "exit": Quit(), "wait-jobs": WaitJobs()}
+_BARE: dict[str, Step] = {
+    "help": Help(),
+    "quit": Quit(),
+    "exit": Quit(),
+    "wait-jobs": WaitJobs(),
+    "members": ListMembers(),
+}
 _OPTIONAL_ARGUMENT: dict[str, Callable[[str], Step]] = {
     "messages": _list_messages,
     "ls": _list_messages,
@@ -439,15 +452,32 @@ def _string(option: JSON, raw: str) -> str:
     name = str(option["name"])
     choices: list[JSON] = list(option.get("choices") or [])
     if choices:
-        for choice in choices:
-            if raw == str(choice["value"]) or raw.lower() == str(choice["name"]).lower():
-                return str(choice["value"])
-        listed = ", ".join(str(choice["value"]) for choice in choices)
-        raise LineError(f"{name} must be one of {listed}, not {raw!r}")
+        return str(_choice(name, choices, raw)["value"])
     low, high = option.get("min_length"), option.get("max_length")
     if (low is not None and len(raw) < low) or (high is not None and len(raw) > high):
         raise LineError(f"{name} takes {low or 0} to {high} characters, got {len(raw)}")
     return raw
+
+
+def _choice(name: str, choices: list[JSON], raw: str) -> JSON:
+    """The choice `raw` names, in any case: its value, the name a member sees, or the start of
+    either when only one choice starts that way (`All stems` for `All stems (vocals, ...)`)."""
+    typed = raw.casefold()
+    spelt = [(c, str(c["value"]).casefold(), str(c["name"]).casefold()) for c in choices]
+    rounds = (
+        [c for c, value, _ in spelt if value == typed],
+        [c for c, _, shown in spelt if shown == typed],
+        [c for c, value, shown in spelt if value.startswith(typed) or shown.startswith(typed)],
+    )
+    found = next((matched for matched in rounds if matched), [])
+    if len(found) == 1:
+        return found[0]
+    if found:
+        could_be = ", ".join(f"“{choice['name']}”" for choice in found)
+        raise LineError(f"{name}: {raw!r} could be {could_be}; type more of it")
+    listed = ", ".join(str(choice["value"]) for choice in choices)
+    shown_names = ", ".join(f"“{choice['name']}”" for choice in choices)
+    raise LineError(f"{name} must be one of {listed} (or their names {shown_names}), not {raw!r}")
 
 
 def _number(option: JSON, raw: str, kind: int) -> int | float:
@@ -492,27 +522,41 @@ class ModalField:
     is_text: bool
     required: bool
     prefilled: str | None = None
+    hint: str | None = None
 
 
 def modal_inputs(modal: JSON) -> list[ModalField]:
-    """The modal's fields, wherever they are nested (action rows or labels)."""
+    """The modal's fields, wherever they are nested (action rows or labels).
+
+    A field's label and hint (description) may come from the label component that holds it; its
+    placeholder is part of its hint.
+    """
     found: list[ModalField] = []
-    stack: list[tuple[JSON, str]] = [(c, "") for c in modal.get("components") or []]
+    stack: list[tuple[JSON, str, str]] = [(c, "", "") for c in modal.get("components") or []]
     while stack:
-        component, label = stack.pop(0)
+        component, label, hint = stack.pop(0)
         label = str(component.get("label") or label)
+        hint = str(component.get("description") or hint)
         kind = component.get("type")
         if component.get("custom_id") is not None and kind in (3, 4, 5, 6, 7, 8):
             required = bool(component.get("required", True))
             if kind != 4:
                 required = required and int(component.get("min_values", 1)) > 0
             prefilled = component.get("value") if kind == 4 else None
+            hints = "; ".join(str(h) for h in (hint, component.get("placeholder")) if h)
             found.append(
-                ModalField(str(component["custom_id"]), label, kind == 4, required, prefilled)
+                ModalField(
+                    str(component["custom_id"]),
+                    label,
+                    kind == 4,
+                    required,
+                    prefilled,
+                    hints or None,
+                )
             )
-        stack.extend((child, label) for child in component.get("components") or [])
+        stack.extend((child, label, hint) for child in component.get("components") or [])
         if isinstance(component.get("component"), dict):
-            stack.append((component["component"], label))
+            stack.append((component["component"], label, hint))
     return found
 
 

@@ -49,10 +49,16 @@ def fresh_data_dir(output: Path) -> Path:
     return data_dir
 
 
+def clear_attachments(output: Path) -> None:
+    """Removes `<output>/attachments`: the files an earlier run saved there."""
+    shutil.rmtree(output / "attachments", ignore_errors=True)
+
+
 def configure_logging(log_file: Path) -> None:
-    """The bot's and discord.py's logs go to a file, so the console shows only the member's view."""
+    """The bot's and discord.py's logs go to a file, rewritten each run, so the console shows
+    only the member's view."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler = logging.FileHandler(log_file, mode="w", encoding="utf-8")
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers = [handler]
@@ -63,9 +69,9 @@ def banner(stack: SandboxStack, output: Path, log_file: Path) -> str:
     return "\n".join(
         [
             "Soundverse sandbox: the real bot, a local Discord and a local Soundverse.",
-            f"  files the bot posts: {output / 'attachments'}",
+            f"  files the bot posts: {output / 'attachments'} (fresh each run)",
             f"  database:            {stack.data_dir / 'bot.db'} (fresh each run)",
-            f"  log:                 {log_file}",
+            f"  log:                 {log_file} (fresh each run)",
             f"  local Discord:       {stack.discord.api_base}",
             f"  local Soundverse:    {stack.soundverse.url}",
             "You are alice in #general. Type /about, `help` for the console commands, `quit`.",
@@ -78,6 +84,7 @@ async def run_session(options: SessionOptions, stdout: TextIO = sys.stdout) -> i
     output = options.output.resolve()
     log_file = output / "sandbox.log"
     configure_logging(log_file)
+    clear_attachments(output)
     stack = SandboxStack(fresh_data_dir(output), time_scale=options.time_scale)
     interactive = options.script is None
     live = interactive and stdout.isatty() and sys.stdin.isatty()

@@ -14,7 +14,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
-from sandbox.discord.state import JSON, Message, World
+from sandbox.console.lines import modal_inputs
+from sandbox.discord.state import (
+    ADMINISTRATOR,
+    JSON,
+    MANAGE_GUILD,
+    MANAGE_MESSAGES,
+    Guild,
+    Member,
+    Message,
+    World,
+)
 
 BUTTON = 2
 SELECT_TYPES = (3, 5, 6, 7, 8)
@@ -26,6 +36,12 @@ TIMESTAMP = re.compile(r"<t:(-?\d+)(?::[tTdDfFR])?>")
 # width the terminal judges differently (emoji) cannot push it onto a second row.
 WRAP_MARGIN = 4
 ERASE_LINE = "\r\x1b[K"
+# Permissions that set a role apart from a plain member, by the names Discord's client shows.
+PERMISSION_NAMES = {
+    ADMINISTRATOR: "Administrator",
+    MANAGE_GUILD: "Manage Server",
+    MANAGE_MESSAGES: "Manage Messages",
+}
 
 
 def buttons(message: Message) -> list[JSON]:
@@ -169,6 +185,38 @@ def _menu_summary(menu: JSON) -> str:
         return placeholder
     listed = ", ".join(f"{o.get('label')}={o.get('value')}" for o in options)
     return f"{placeholder}: {listed}"
+
+
+def modal_lines(modal: JSON) -> list[str]:
+    """A modal the bot opened: its title, then each field with its label, hint and text."""
+    lines = [f"the bot opened the modal “{modal.get('title', '')}”; fill it in with `modal`:"]
+    for field in modal_inputs(modal):
+        line = f"  {field.custom_id}: {field.label or field.custom_id}"
+        line += " (required)" if field.required else " (optional)"
+        if field.hint:
+            line += f" — {field.hint}"
+        if field.prefilled:
+            line += f"; prefilled “{field.prefilled}”"
+        lines.append(line)
+    if len(lines) == 1:
+        lines.append("  (no fields: submit it with `modal`)")
+    return lines
+
+
+def member_line(member: Member, guild: Guild) -> str:
+    """`alice: Moderator (Manage Server)`: a member's roles, highest first, and what each adds."""
+    held = sorted(
+        (role for role in guild.roles if role.id in member.roles and role.id != guild.id),
+        key=lambda role: role.position,
+        reverse=True,
+    )
+    roles = ", ".join(role.name + _granted(role.permissions) for role in held) or "(no roles)"
+    return f"{member.user.username}: {roles}"
+
+
+def _granted(permissions: int) -> str:
+    names = [name for bit, name in PERMISSION_NAMES.items() if permissions & bit]
+    return f" ({', '.join(names)})" if names else ""
 
 
 def _terminal_size() -> tuple[int, int]:

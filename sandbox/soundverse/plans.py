@@ -50,6 +50,8 @@ class JobRequest:
     user_folder: str
     message_id: str
     fail_after: int | None
+    repeat: int = 0
+    """How many jobs the same request started before this one."""
 
 
 def plan_job(request: JobRequest) -> JobPlan:
@@ -145,7 +147,7 @@ def _take_outputs(request: JobRequest, folder: str, prompt: str, title: str) -> 
     seconds = _output_seconds(request)
     extra_titles = [song_title(prompt, request.seed + n) for n in range(1, request.endpoint.takes)]
     return [
-        OutputPlan(folder + _file_name(fmt), name, seed_of(request.seed, take), seconds, fmt)
+        OutputPlan(folder + _file_name(fmt), name, _tune_seed(request, take), seconds, fmt)
         for take, name in enumerate([title, *extra_titles])
     ]
 
@@ -156,7 +158,7 @@ def _generated_and_looped(request: JobRequest, folder: str, title: str) -> list[
     seconds = float(request.body.integer("duration", DEFAULT_SECONDS) or DEFAULT_SECONDS)
     count = request.body.integer("loopCount", 1) or 1
     looped = _looped_seconds(min(LOOP_SECONDS, seconds), count, "loopCount")
-    seed = seed_of(request.seed, 0)
+    seed = _tune_seed(request, 0)
     return [
         OutputPlan(folder + _file_name(fmt), title, seed, seconds, fmt, group="generated"),
         OutputPlan(
@@ -168,6 +170,13 @@ def _generated_and_looped(request: JobRequest, folder: str, title: str) -> list[
             group="looped",
         ),
     ]
+
+
+def _tune_seed(request: JobRequest, take: int) -> int:
+    """The seed of a generated take. Each repeat of a request moves it on by one tune, so a
+    variation never sounds like the job just before it, while the first job of a request always
+    sounds the same."""
+    return seed_of(request.seed, take) + request.repeat
 
 
 def _looped_seconds(loop: float, count: int, field: str) -> float:

@@ -8,6 +8,7 @@ import json
 import re
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -121,6 +122,8 @@ class SoundverseStandIn:
         self.holds = Holds()
         self._jobs: dict[str, Job] = {}
         self._jobs_by_job_id: dict[str, Job] = {}
+        self._asked: Counter[str] = Counter()
+        """How many jobs each request (endpoint and body) has started."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._job_runner = JobRunner(self.files, lambda: self.time_scale, sleep)
         self._closing = asyncio.Event()
@@ -198,6 +201,7 @@ class SoundverseStandIn:
         self._faults.clear()
         self._jobs.clear()
         self._jobs_by_job_id.clear()
+        self._asked.clear()
         self.files.clear()
 
     async def _cancel_jobs(self) -> None:
@@ -335,16 +339,20 @@ class SoundverseStandIn:
         """Plan the job and run it as a task of its own."""
         message_id = secrets.token_hex(12)
         fail_after = fault.amount if fault is not None and fault.kind is FaultKind.FAIL else None
+        body_text = json.dumps(body.as_dict(), sort_keys=True)
+        asked = f"{endpoint.path} {body_text}"
         request = JobRequest(
             endpoint=endpoint,
             body=body,
             inputs=inputs,
-            seed=seed_of(self.seed, json.dumps(body.as_dict(), sort_keys=True)),
+            seed=seed_of(self.seed, body_text),
             user_folder=self._user_folder(),
             message_id=message_id,
             fail_after=fail_after,
+            repeat=self._asked[asked],
         )
         plan = plan_job(request)
+        self._asked[asked] += 1
         job_id = str(uuid.uuid4()) if endpoint.issues_job_id else None
         job = Job(message_id=message_id, job_id=job_id, plan=plan, base_url=self._url)
         self._jobs[message_id] = job

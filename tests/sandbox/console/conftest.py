@@ -50,6 +50,15 @@ def commands() -> list[dict[str, Any]]:
                 {"type": 11, "name": "audio", "required": True},
                 {"type": 6, "name": "for"},
                 {"type": 7, "name": "where"},
+                {
+                    "type": 3,
+                    "name": "kind",
+                    "choices": [
+                        {"name": "Vocals", "value": "vocals"},
+                        {"name": "Instruments", "value": "instruments"},
+                        {"name": "All stems (vocals, drums, bass, ...)", "value": "all-stems"},
+                    ],
+                },
             ],
         },
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,13 @@ from sandbox.console.lines import LineError
 
 def saved_mp3s(console: Console) -> list[Path]:
     return sorted(console.attachments_dir.glob("*/*.mp3"))
+
+
+def shown(console: Console) -> str:
+    """Everything the console printed so far."""
+    stream = console.screen.stream
+    assert isinstance(stream, io.StringIO)
+    return stream.getvalue()
 
 
 async def test_click_by_label_presses_the_newest_bot_button(console: Console) -> None:
@@ -90,3 +98,47 @@ async def test_a_context_menu_modal_is_submitted_with_typed_and_prefilled_fields
     assert [i.payload["data"]["custom_id"] for i in submits] == [shown.modal["custom_id"]]
     assert submits[0].acknowledged
     assert console.state.modal is None
+
+
+async def test_a_choice_typed_by_its_shown_name_reaches_the_bot_as_its_value(
+    console: Console,
+) -> None:
+    """`/stems kind: All stems` sends the value the bot registered for that choice name."""
+    await console.run_line("/stems kind: All stems")
+    slash = [i for i in console.discord.world.interactions.values() if i.type == 2]
+    assert slash[-1].payload["data"]["options"] == [
+        {"name": "kind", "type": 3, "value": "all-stems"}
+    ]
+
+
+async def test_a_modal_the_bot_opens_is_shown_with_its_fields(console: Console) -> None:
+    """The "Make a loop" modal is printed with its field's label, hint and prefilled count."""
+    await console.run_line("/song prompt: rain duration: 5")
+    await console.run_line("expect-attachment .mp3")
+    result = console.state.numbers[console.discord.messages[-1].id]
+    await console.run_line(f'menu "Make a loop" {result}')
+    assert "  count: Repeats (required) — From 1 to 64; prefilled “4”" in shown(console)
+
+
+async def test_members_lists_each_member_with_the_roles_they_hold(console: Console) -> None:
+    """`members` prints one line per member of the server, the bot left out."""
+    await console.run_line("members")
+    assert shown(console).splitlines()[-3:] == [
+        "alice: Moderator (Manage Server)",
+        "bob: (no roles)",
+        "carol: (no roles)",
+    ]
+
+
+async def test_a_script_ending_on_a_command_waits_for_its_result(console: Console) -> None:
+    """A script whose last line starts a song passes only once the song's file was delivered."""
+    assert await console.run_script(["/song prompt: rain duration: 5"]) == 0
+    assert saved_mp3s(console)
+
+
+async def test_a_script_whose_job_outlasts_the_timeout_fails_at_its_end(console: Console) -> None:
+    """When the last line's job is still running after `--timeout`, the run fails with exit 1."""
+    console.stack.soundverse.time_scale = 1.0
+    console.timeout = 1.0
+    assert await console.run_script(["/song prompt: rain duration: 5"]) == 1
+    assert "✗ at the end of the script: after 1 s the bot still has a job" in shown(console)

@@ -14,6 +14,7 @@ from sandbox.console.lines import (
     ExpectAttachment,
     FileOption,
     LineError,
+    ListMembers,
     ListMessages,
     ModalSubmit,
     NamedTarget,
@@ -66,6 +67,26 @@ def test_apostrophes_in_an_unquoted_value_are_kept(commands: Commands) -> None:
     """A lone apostrophe is text, not the start of a quote."""
     call = slash_call("/song prompt: don't stop", commands)
     assert call.options["prompt"] == "don't stop"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["all-stems", "ALL-STEMS", "All stems (vocals, drums, bass, ...)", "All stems", "all st"],
+)
+def test_a_choice_is_named_by_its_value_or_the_start_of_its_shown_name(
+    commands: Commands, typed: str
+) -> None:
+    """The value, the name a member sees, or the start of either, in any case, picks the value."""
+    call = slash_call(f"/stems audio: a.mp3 kind: {typed}", commands)
+    assert call.options["kind"] == "all-stems"
+
+
+def test_a_choice_typed_too_short_to_tell_is_an_error_naming_the_candidates(
+    commands: Commands,
+) -> None:
+    """`version: v` could be either version: the error names both instead of picking one."""
+    with pytest.raises(LineError, match=r"'v' could be “v5 \(default\)”, “v6”"):
+        slash_call("/song prompt: x version: v", commands)
 
 
 def test_sub_commands_are_read_into_the_path(commands: Commands) -> None:
@@ -159,6 +180,7 @@ def test_split_options_keeps_the_order_of_the_pairs() -> None:
         ("expect your song is ready", Expect("your song is ready")),
         ("expect-attachment .mp3", ExpectAttachment(".mp3")),
         ("wait-jobs", WaitJobs()),
+        ("members", ListMembers()),
         ("modal", ModalSubmit("")),
         ("modal count: 2", ModalSubmit("count: 2")),
     ],

@@ -61,3 +61,23 @@ def test_the_tour_script_makes_extends_splits_and_loops(run_sandbox: RunSandbox)
     result = run_sandbox(TOUR.read_text(encoding="utf-8"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("✓ no job queued or running") == 4
+
+
+def test_a_second_run_leaves_only_its_own_files(run_sandbox: RunSandbox, tmp_path: Path) -> None:
+    """After two runs that each make a song, the attachments folder holds the second run's only."""
+    song = "/song prompt: lofi rain duration: 5\n"
+    assert run_sandbox(song, "--quiet").returncode == 0
+    second = run_sandbox(song, "--quiet")
+    saved = {line.removeprefix("saved ") for line in second.stdout.splitlines()}
+    files = (tmp_path / "out" / "attachments").rglob("*")
+    on_disk = {str(path) for path in files if path.is_file()}
+    assert on_disk and on_disk <= saved
+
+
+def test_each_run_rewrites_the_log(run_sandbox: RunSandbox, tmp_path: Path) -> None:
+    """What an earlier run wrote to sandbox.log is gone once the next run starts."""
+    log = tmp_path / "out" / "sandbox.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("written by an earlier run\n", encoding="utf-8")
+    assert run_sandbox("/about\n").returncode == 0
+    assert "written by an earlier run" not in log.read_text(encoding="utf-8")

@@ -1,10 +1,19 @@
-"""How the console shows messages: blocks, in-place redraw on a terminal, `(edited)` elsewhere."""
+"""How the console shows things: message blocks, in-place redraw, modals and members."""
 
 from __future__ import annotations
 
 import io
 
-from sandbox.console.view import MessageLook, Screen, message_block, wrap_to
+import pytest
+
+from sandbox.console.view import (
+    MessageLook,
+    Screen,
+    member_line,
+    message_block,
+    modal_lines,
+    wrap_to,
+)
 from sandbox.discord.state import Attachment, Message, World
 
 
@@ -99,3 +108,50 @@ def test_a_block_taller_than_the_window_is_not_redrawn_in_place() -> None:
     screen.block("1", ["[1] card", "a", "b"])
     screen.block("1", ["[1] card", "c"], edited=True)
     assert stream.getvalue() == "[1] card\na\nb\n(edited) [1] card\nc\n"
+
+
+def test_a_modal_shows_each_field_with_its_label_hint_and_prefilled_text() -> None:
+    """Each field reads `id: label (required or optional) — hint; prefilled “text”`."""
+    modal = {
+        "title": "Make a loop",
+        "components": [
+            {
+                "type": 18,
+                "label": "Repeats",
+                "description": "From 1 to 64",
+                "component": {"type": 4, "custom_id": "count", "value": "4", "label": None},
+            },
+            {
+                "type": 1,
+                "components": [
+                    {
+                        "type": 4,
+                        "custom_id": "note",
+                        "label": "Note",
+                        "placeholder": "anything to add",
+                        "required": False,
+                    }
+                ],
+            },
+        ],
+    }
+    assert modal_lines(modal) == [
+        "the bot opened the modal “Make a loop”; fill it in with `modal`:",
+        "  count: Repeats (required) — From 1 to 64; prefilled “4”",
+        "  note: Note (optional) — anything to add",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        ("alice", "alice: Moderator (Manage Server)"),
+        ("bob", "bob: (no roles)"),
+    ],
+)
+def test_a_member_line_names_the_roles_held_and_what_they_grant(name: str, line: str) -> None:
+    """A member's line lists their roles with the permissions they add, or says there are none."""
+    world = World()
+    guild = world.add_guild("Sandbox")
+    member = next(m for m in guild.members if m.user.username == name)
+    assert member_line(member, guild) == line

@@ -8,8 +8,8 @@ import time
 import av
 import pytest
 
-from sandbox.soundverse import media
-from tests.sandbox.soundverse.conftest import Api, SourceAudio
+from sandbox.soundverse import SoundverseStandIn, media
+from tests.sandbox.soundverse.conftest import API_KEY, Api, SourceAudio
 
 
 def decoded_seconds(data: bytes) -> tuple[str, float]:
@@ -126,14 +126,29 @@ async def test_extend_music_adds_duration(api: Api, source_audio: SourceAudio) -
     assert seconds == pytest.approx(30, abs=0.1)
 
 
-async def test_same_request_gives_same_audio(api: Api) -> None:
-    """Two identical requests give byte-identical audio."""
+async def first_take(api: Api, body: dict[str, object]) -> bytes:
+    """The audio of the first take of a v5 song made from `body`."""
+    _, reply = await api.post("/v5/generate/song/sync", body)
+    return (await api.download(reply["audio_data"][0]["audio_url"]))[2]
+
+
+async def test_the_first_job_of_a_request_sounds_the_same_on_a_new_stand_in(api: Api) -> None:
+    """A request's first job gives byte-identical audio on a fresh stand-in with the same seed."""
     body = {"prompt": "deterministic please", "duration": 6}
-    first = (await api.post("/v5/generate/song/sync", body))[1]
-    second = (await api.post("/v5/generate/song/sync", body))[1]
-    first_audio = await api.download(first["audio_data"][0]["audio_url"])
-    second_audio = await api.download(second["audio_data"][0]["audio_url"])
-    assert first_audio[2] == second_audio[2]
+    first = await first_take(api, body)
+    fresh = SoundverseStandIn(api_keys={API_KEY}, time_scale=0.001, seed=0)
+    await fresh.start()
+    try:
+        again = await first_take(Api(api.session, fresh.url), body)
+    finally:
+        await fresh.stop()
+    assert again == first
+
+
+async def test_a_repeated_request_sounds_different_from_the_job_before(api: Api) -> None:
+    """A variation (the same request as a new job) gives audio whose bytes differ."""
+    body = {"prompt": "vary me", "duration": 6}
+    assert await first_take(api, body) != await first_take(api, body)
 
 
 async def test_storage_headers(api: Api) -> None:
