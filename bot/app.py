@@ -40,6 +40,7 @@ from bot.ui.errors import report_error
 from bot.ui.follow_ups import FollowUpRegistry
 from bot.ui.forms import FormRouter
 from bot.ui.launch import card_for_stored_job
+from bot.ui.take_actions import TakeActions
 from bot.ui.uploads import HeldUploads
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.admin",
     "cogs.privacy",
     "cogs.about",
+    "cogs.help",
 )
 
 
@@ -182,10 +184,10 @@ class SoundverseBot(commands.Bot):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def cancel_job(self, job_id: int) -> CancelOutcome:
+    async def cancel_job(self, job_id: int, by_user_id: int) -> CancelOutcome:
         if self._job_link is not None:
-            return await self._job_link.cancel(job_id)
-        return await self.services.jobs.cancel(job_id)
+            return await self._job_link.cancel(job_id, by_user_id)
+        return await self.services.jobs.cancel(job_id, by_user_id)
 
     # --- lifetime ---------------------------------------------------------------------------
 
@@ -224,7 +226,7 @@ class SoundverseBot(commands.Bot):
         if self.runs_jobs and settings.audio.retention_days > 0:
             self._pruner = asyncio.create_task(self.prune_audio_forever(), name="audio-pruner")
         # The worker loads the features too: the results it posts carry their follow-ups.
-        self.add_dynamic_items(*job_card.COMPONENTS)
+        self.add_dynamic_items(*job_card.COMPONENTS, TakeActions)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self.is_job_worker:

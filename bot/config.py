@@ -263,6 +263,12 @@ class JobSettings(BaseModel):
 
     guild_concurrency: int = Field(default=2, ge=1, description="Jobs running at once per guild")
     progress_interval: float = Field(default=2.0, gt=0, description="Seconds between card edits")
+    card_refresh: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds at most between two changes of a running job's card (elapsed "
+        "time, time left, and a note when Soundverse has been quiet that long)",
+    )
     shutdown_grace: float = Field(
         default=8.0,
         ge=0,
@@ -412,6 +418,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "QUOTA_MEMBER_CAP must not exceed QUOTA_UNITS_PER_PERIOD "
                 f"({self.quota.member_cap} > {self.quota.units_per_period})"
+            )
+        if self.jobs.card_refresh < self.jobs.progress_interval:
+            raise ValueError(
+                "JOBS_CARD_REFRESH must not be shorter than JOBS_PROGRESS_INTERVAL "
+                f"({self.jobs.card_refresh:g} < {self.jobs.progress_interval:g})"
             )
         if self.quota.reservation_ttl <= self.soundverse.job_deadline:
             # A reservation that lapses before its job can end would refuse the commit.

@@ -46,7 +46,14 @@ class ProgressCoalescer(Generic[State]):
         self._finished = False
         self._worker: asyncio.Task[None] | None = None
         self._in_flight: asyncio.Future[None] | None = None
+        # One publish at a time, in the order they were asked for: edits never overtake.
+        self._publishing = asyncio.Lock()
         self.published = 0
+
+    @property
+    def latest(self) -> State | None:
+        """The last state recorded."""
+        return self._latest
 
     def update(self, state: State) -> None:
         """Record `state` as the latest; it is shown when the interval allows. Never blocks."""
@@ -56,6 +63,13 @@ class ProgressCoalescer(Generic[State]):
         self._dirty.set()
         if self._worker is None:
             self._worker = asyncio.create_task(self._run(), name="progress-coalescer")
+
+    async def publish_now(self, state: State) -> None:
+        """Publish `state` now, whatever the interval, and go on coalescing after it."""
+        if self._finished:
+            return
+        self._latest = state
+        await self._publish_if_changed(state)
 
     async def finish(self, state: State) -> None:
         """Publish `state` as the final one: waits for a publish in flight, never drops it."""
@@ -94,10 +108,11 @@ class ProgressCoalescer(Generic[State]):
                     log.exception("A progress update could not be shown")
 
     async def _publish_if_changed(self, state: State) -> None:
-        text = self._render(state)
-        if text == self._published_text:
-            return
-        self._published_text = text
-        self._last_publish_at = self._clock()
-        self.published += 1
-        await self._publish(state)
+        async with self._publishing:
+            text = self._render(state)
+            if text == self._published_text:
+                return
+            self._published_text = text
+            self._last_publish_at = self._clock()
+            self.published += 1
+            await self._publish(state)

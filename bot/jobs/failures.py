@@ -24,11 +24,18 @@ def new_error_id() -> str:
 def describe_failure(error: BaseException) -> tuple[str, str | None]:
     """The member-facing text for `error`, and an error id when the error was unexpected."""
     if isinstance(error, GenerationFailed):
-        return f"Soundverse could not finish this track: {error}", None
+        said = error.error_text.strip().rstrip(".")
+        if not said or said.casefold() == "generation failed":
+            return "Soundverse could not finish this track.", None
+        return f"Soundverse could not finish this track: {said}.", None
     if isinstance(error, JobNotStarted):
         return f"The job never started at Soundverse, so nothing was billed ({error}).", None
     if isinstance(error, JobDeadlineExceeded):
-        return f"The job took too long and was given up: {error}", None
+        minutes = max(1, round(error.deadline / 60))
+        return (
+            f"Soundverse did not finish this within {minutes} min, so it was given up.",
+            None,
+        )
     if isinstance(error, SoundverseError):
         return str(error), None
     if isinstance(error, AudioError):

@@ -6,7 +6,7 @@ at all, so it is free for the next interaction. Each message is one JSON object 
 over a socket pair made when the worker is started:
 
     bot → worker   {"admit": {order}, "card": 7, "note": "…", "ref": 3, "until": 1700000000.0}
-                   {"cancel": 12, "ref": 4}
+                   {"cancel": 12, "by": 55, "ref": 4}
     worker → bot   {"ready": true}                  jobs left unfinished are picked up
                    {"ref": 3, "job": 12}            admitted and queued as job 12
                    {"ref": 3, "refused": {…}}       quota refused (nothing stored)
@@ -188,10 +188,10 @@ class WorkerLink:
             raise RuntimeError(f"the job worker could not admit the job: {answer.get('failed')}")
         return int(answer["job"])
 
-    async def cancel(self, job_id: int) -> CancelOutcome:
+    async def cancel(self, job_id: int, by_user_id: int | None = None) -> CancelOutcome:
         """Cancel a job in the worker: what came of it (NOT_RUNNING when the worker could not
         answer)."""
-        answer = await self._ask({"cancel": job_id}, self.reply_timeout)
+        answer = await self._ask({"cancel": job_id, "by": by_user_id}, self.reply_timeout)
         if not answer:
             return CancelOutcome.NOT_RUNNING
         if "outcome" in answer:
@@ -384,7 +384,10 @@ class _LinkServer:
     async def _cancel(self, message: dict[str, Any]) -> None:
         ref = int(message["ref"])
         try:
-            outcome = await self._service.cancel(int(message["cancel"]))
+            by = message.get("by")
+            outcome = await self._service.cancel(
+                int(message["cancel"]), int(by) if by is not None else None
+            )
         except Exception:
             log.exception("Could not cancel job %s", message["cancel"])
             outcome = CancelOutcome.NOT_RUNNING

@@ -6,6 +6,7 @@ Discord job card implements it, and so can a test or a script.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -52,6 +53,7 @@ class JobOrder:
     interaction_token: str | None = field(default=None, repr=False)
     token_expires_at: datetime | None = None
     parent_track_id: int | None = None
+    source_name: str | None = None  # an upload the job was made from: its file name
     app_permissions: int | None = None
     """What the bot was allowed in the channel when the member asked (Discord's bit set)."""
 
@@ -84,11 +86,32 @@ class JobView:
     album_art_url: str | None = None
     position: int | None = None
     eta_seconds: float | None = None
+    elapsed_seconds: float | None = None  # a running job: whole refresh periods
+    detail: str | None = None  # what is being done now ("Downloading take 2 of 4")
+    quiet_seconds: float | None = None  # how long Soundverse has sent nothing
+    preview_url: str | None = None  # the audio as it is made, once Soundverse streams it
 
     def visible_key(self) -> tuple[object, ...]:
         """The parts that change what the card shows; equal keys need no edit."""
-        eta = None if self.eta_seconds is None else round(self.eta_seconds / 5)
-        return (self.stage, self.progress, self.song_name, self.album_art_url, self.position, eta)
+        return (
+            self.stage,
+            self.progress,
+            self.song_name,
+            self.album_art_url,
+            self.position,
+            eta_shown(self.eta_seconds),
+            self.elapsed_seconds,
+            self.detail,
+            self.quiet_seconds,
+            self.preview_url,
+        )
+
+
+def eta_shown(seconds: float | None) -> int | None:
+    """An estimate as precisely as a card shows it: -1 for under a minute, else minutes."""
+    if seconds is None:
+        return None
+    return -1 if seconds < 60 else round(seconds / 60)
 
 
 @dataclass(frozen=True)
@@ -106,6 +129,12 @@ class DeliveredTake:
     format_name: str | None
     transcoded_kbps: int | None = None
     not_attached_reason: str | None = None
+    role: str | None = None  # a stem's name, "original", "loop"; None for a take among equals
+
+    @property
+    def label(self) -> str:
+        """What the file is, as a member reads it: `Vocals`, `Loop`, `Take 2`."""
+        return self.role.capitalize() if self.role else f"Take {self.index}"
 
 
 @dataclass(frozen=True)
@@ -132,14 +161,30 @@ class PostedMessage:
     message_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """What a job's end did with the units held for it: given back (`refunded`) or used.
+    `units` is 0 when nothing was held (a free operation, or a member exempt from quota)."""
+
+    units: int
+    refunded: bool
+
+
+NOTHING_HELD = Settlement(0, refunded=False)
+
+
 @dataclass(frozen=True)
 class JobFailure:
     """Why a job ended without a result, in words a member understands."""
 
     job_id: int
     message: str
-    refunded: bool
+    settlement: Settlement
     error_id: str | None = None
+
+    @property
+    def refunded(self) -> bool:
+        return self.settlement.refunded
 
 
 class JobObserver(Protocol):
@@ -151,14 +196,20 @@ class JobObserver(Protocol):
     async def on_delivered(self, delivery: Delivery) -> PostedMessage:
         """Post the result; return where it was posted."""
 
-    async def find_posted(self, job_id: int, since: datetime) -> PostedMessage | None:
-        """The result of job `job_id` if it was posted (at `since` or later), else None."""
+    async def find_posted(
+        self, job_id: int, track_ids: Sequence[int], since: datetime
+    ) -> PostedMessage | None:
+        """The result of job `job_id`, holding `track_ids`, if it was posted (at `since` or
+        later), else None."""
 
-    async def on_done(self, posted: PostedMessage) -> None:
-        """The job ended: its result posted, recorded and charged."""
+    async def on_done(self, posted: PostedMessage, settlement: Settlement | None) -> None:
+        """The job ended: its result posted, recorded and charged (`settlement`; None when
+        the charge could not be recorded)."""
 
     async def on_failed(self, failure: JobFailure) -> None:
         """The job failed."""
 
-    async def on_cancelled(self, job_id: int, refunded: bool) -> None:
-        """The job was cancelled."""
+    async def on_cancelled(
+        self, job_id: int, settlement: Settlement, by_user_id: int | None
+    ) -> None:
+        """The job was cancelled (by that member; None when not known)."""

@@ -199,7 +199,9 @@ def takes_result(takes: list[Take], **fields: Any) -> GenerationResult:
 
 async def _stems(client: SoundverseClient, req: Request) -> GenerationResult:
     stems = await client.stems(str(req["audio_url"]), StemKind(req["kind"]))
-    return takes_result([Take(audio_url=stem.audio_url, song_name=stem.name) for stem in stems])
+    return takes_result(
+        [Take(audio_url=stem.audio_url, song_name=stem.name, role=stem.name) for stem in stems]
+    )
 
 
 async def _loop(client: SoundverseClient, req: Request) -> GenerationResult:
@@ -209,7 +211,13 @@ async def _loop(client: SoundverseClient, req: Request) -> GenerationResult:
 
 async def _gen_loop(client: SoundverseClient, req: Request) -> GenerationResult:
     made = await client.gen_loop(GenLoopRequest(**req))
-    return takes_result([*made.generated, *made.looped], album_art=made.album_art)
+    takes = [take.model_copy(update={"role": "original"}) for take in made.generated]
+    for take in made.looped:
+        title = take.song_name
+        if title and "loop" not in title.casefold():
+            title = f"{title} (loop)"
+        takes.append(take.model_copy(update={"role": "loop", "song_name": title}))
+    return takes_result(takes, album_art=made.album_art)
 
 
 async def _singing(client: SoundverseClient, req: Request) -> GenerationResult:

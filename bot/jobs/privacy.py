@@ -21,6 +21,7 @@ from bot.storage.privacy import (
     record_departure,
     user_data,
 )
+from bot.words import counted
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,8 @@ class PrivacyService:
         unfinished = await self._jobs.unfinished_of(user_id)
         if unfinished:
             raise UserFacingError(
-                f"You have {unfinished} job(s) still running or queued; cancel them or wait "
-                "for them to end, then delete your data."
+                f"You have {counted(unfinished, 'job')} still running or queued; cancel them or "
+                "wait for them to end, then delete your data."
             )
         report = await delete_user_data(self._database, user_id)
         await _remove_files(report.audio_files)

@@ -25,8 +25,11 @@ from bot.errors import UserFacingError
 from bot.jobs.coalescer import ProgressCoalescer
 from bot.jobs.events import job_event
 from bot.jobs.failures import describe_failure
+from bot.jobs.inputs import megabytes
+from bot.jobs.live import LiveView
 from bot.jobs.models import (
     MESSAGE_REQUEST_CAP,
+    NOTHING_HELD,
     CancelOutcome,
     DeliveredTake,
     Delivery,
@@ -35,6 +38,7 @@ from bot.jobs.models import (
     JobOrder,
     JobView,
     PostedMessage,
+    Settlement,
 )
 from bot.jobs.operations import OneCall, Operation, Streamed, runner_for
 from bot.jobs.queue import JobQueue
@@ -47,6 +51,9 @@ from bot.soundverse import (
     SoundverseError,
     Take,
 )
+from bot.soundverse import (
+    JobState as StreamState,
+)
 from bot.storage import (
     AudioFile,
     Database,
@@ -56,6 +63,7 @@ from bot.storage import (
     NewJob,
     NewTrack,
     QuotaLedger,
+    Reservation,
     ReservationClosed,
     ReservationState,
     Track,
@@ -92,6 +100,17 @@ class _Tracked:
     coalescer: ProgressCoalescer[JobView]
 
 
+def settlement_of(reservation: Reservation) -> Settlement:
+    """What a closed reservation did with its units (none counted for an exempt member)."""
+    units = 0 if reservation.exempt else reservation.units
+    return Settlement(units, refunded=reservation.state is ReservationState.REFUNDED)
+
+
+def cancelled_how(where: str, by_user_id: int | None) -> str:
+    """The `cancelled` event's text: at which stage, and by whom when known."""
+    return where if by_user_id is None else f"{where}, by member {by_user_id}"
+
+
 @dataclass
 class _Progress:
     """What the pipeline learned about one running job."""
@@ -100,6 +119,7 @@ class _Progress:
     billed: bool
     started_at: float
     last_stage: str | None = None
+    settlement: Settlement | None = None
 
 
 class JobService:
@@ -126,6 +146,8 @@ class JobService:
         self._tracked: dict[int, _Tracked] = {}
         # Jobs whose result is being delivered: they can no longer be cancelled.
         self._delivering: set[int] = set()
+        # Who asked to cancel each job whose task is being cancelled.
+        self._cancelled_by: dict[int, int | None] = {}
         self._closing = False
         self.closing = asyncio.Event()
         """Set once `close` has begun."""
@@ -201,8 +223,9 @@ class JobService:
             raise UserFacingError("This track's request is no longer known, so it can't be varied.")
         return order_from_job(job)
 
-    async def cancel(self, job_id: int) -> CancelOutcome:
-        """Cancel a queued or running job, unless its result is already being delivered.
+    async def cancel(self, job_id: int, by_user_id: int | None = None) -> CancelOutcome:
+        """Cancel a queued or running job, unless its result is already being delivered;
+        `by_user_id` is who asked (shown on the card and kept in the quota ledger).
 
         A running job settles itself as it stops; a waiting one never started, so it is
         settled here: nothing was sent for it, so its units are refunded. Once delivery has
@@ -212,17 +235,22 @@ class JobService:
             return CancelOutcome.DELIVERING
         tracked = self._tracked.get(job_id)
         place = self._queue.place(job_id)
-        if tracked is None or place is None or not self._queue.cancel(job_id):
+        if tracked is None or place is None:
+            return CancelOutcome.NOT_RUNNING
+        self._cancelled_by[job_id] = by_user_id
+        if not self._queue.cancel(job_id):
+            self._cancelled_by.pop(job_id, None)
             return CancelOutcome.NOT_RUNNING
         if place.position > 0:
             self._tracked.pop(job_id, None)
+            self._cancelled_by.pop(job_id, None)
             await tracked.coalescer.close()
             job = tracked.job
             progress = _Progress(job.state, job_billed(job), self._clock())
-            refunded = await self._settle_unfinished(job, progress, "cancelled")
+            settlement = await self._settle_unfinished(job, progress, "cancelled", by_user_id)
             await self._transition_quietly(job_id, JobState.CANCELLED, error="cancelled")
-            job_event(job, "cancelled", "while queued")
-            await tracked.observer.on_cancelled(job_id, refunded)
+            job_event(job, "cancelled", cancelled_how("while queued", by_user_id))
+            await tracked.observer.on_cancelled(job_id, settlement, by_user_id)
         return CancelOutcome.CANCELLED
 
     async def resume_unfinished(self, observer_for: ObserverFactory) -> list[int]:
@@ -293,31 +321,42 @@ class JobService:
         coalescer: ProgressCoalescer[JobView],
     ) -> None:
         progress = _Progress(job.state, billed=job_billed(job), started_at=self._clock())
+        live = LiveView(
+            coalescer,
+            refresh=self._settings.jobs.card_refresh,
+            started_at=progress.started_at,
+            clock=self._clock,
+            sleep=self._sleep,
+            typical=self._queue.typical_duration,
+        )
         if job.state is JobState.DELIVERING:
             self._delivering.add(job.id)
         try:
-            result = await self._generate(job, order, coalescer, progress)
+            result = await self._generate(job, order, live, progress)
             # From here the job ends delivered (or failed): no cancel may cut the upload short.
             self._delivering.add(job.id)
             if progress.state is not JobState.DELIVERING:
                 await self._move(job.id, progress, JobState.DELIVERING, percent=100)
-            await coalescer.finish(
+            # Shown before anything is posted: the card stops offering Cancel.
+            await live.show_now(
                 JobView(job.id, "delivering", 100, result.song_name, result.album_art)
             )
-            posted, tracks = await self._post_once(job, order, observer, result, progress)
+            posted, tracks = await self._post_once(job, order, observer, result, progress, live)
+            await live.close()
         except asyncio.CancelledError:
-            await coalescer.close()
+            await live.close()
             if self._closing:
                 job_event(job, "interrupted", f"left {progress.state.value} for the next start")
                 raise  # shutting down: the job stays unfinished and resumes at the next start
-            refunded = await self._settle_unfinished(job, progress, "cancelled")
+            by_user_id = self._cancelled_by.pop(job.id, None)
+            settlement = await self._settle_unfinished(job, progress, "cancelled", by_user_id)
             await self._transition_quietly(job.id, JobState.CANCELLED, error="cancelled")
-            job_event(job, "cancelled", f"while {progress.state.value}")
-            await observer.on_cancelled(job.id, refunded)
+            job_event(job, "cancelled", cancelled_how(f"while {progress.state.value}", by_user_id))
+            await observer.on_cancelled(job.id, settlement, by_user_id)
             raise
         except Exception as error:
-            await coalescer.close()
-            refunded = await self._settle_unfinished(job, progress, "failed")
+            await live.close()
+            settlement = await self._settle_unfinished(job, progress, "failed")
             text, error_id = describe_failure(error)
             await self._transition_quietly(job.id, JobState.FAILED, error=str(error)[:500])
             job_event(
@@ -329,7 +368,7 @@ class JobService:
                 reason=str(error)[:300],
                 stage=progress.state.value,
             )
-            await observer.on_failed(JobFailure(job.id, text, refunded, error_id))
+            await observer.on_failed(JobFailure(job.id, text, settlement, error_id))
             return
         # The result is out: from here nothing fails the job.
         await self._record_delivered(job, progress, tracks, posted)
@@ -342,7 +381,7 @@ class JobService:
             seconds=round(elapsed, 3),
             takes=len(tracks),
         )
-        await self._tell_done(observer, posted)
+        await self._tell_done(observer, posted, progress.settlement)
 
     async def _post_once(
         self,
@@ -351,16 +390,18 @@ class JobService:
         observer: JobObserver,
         result: GenerationResult,
         progress: _Progress,
+        live: LiveView,
     ) -> tuple[PostedMessage, list[Track]]:
         """Post the result, unless an earlier run of this job already did: a job that began
         posting before a restart may be in Discord already, so it is looked for first."""
         earlier = list(await self._tracks.of_job(job.id))
         if job.posting_at is not None and earlier:
-            found = await observer.find_posted(job.id, job.posting_at)
+            track_ids = [track.id for track in sorted(earlier, key=lambda t: t.take_index)]
+            found = await observer.find_posted(job.id, track_ids, job.posting_at)
             if found is not None:
                 log.info("Job %s was already posted as message %s", job.id, found.message_id)
                 return found, earlier
-        delivery = await self._prepare_delivery(job.id, order, result, progress)
+        delivery = await self._prepare_delivery(job.id, order, result, progress, live.detail)
         tracks = await self._record_tracks(job, order, delivery, earlier)
         delivery = replace(delivery, track_ids=tuple(track.id for track in tracks))
         await self._jobs.begin_posting(job.id)
@@ -380,7 +421,7 @@ class JobService:
         finds its message instead of posting again."""
         pending = [
             *(partial(self._attach, track.id, posted) for track in tracks),
-            partial(self._charge, job),
+            partial(self._charge, job, progress),
             partial(self._move, job.id, progress, JobState.DONE),
         ]
         delays = iter(BOOKKEEPING_RETRY_DELAYS)
@@ -407,22 +448,27 @@ class JobService:
             track_id, channel_id=posted.channel_id, message_id=posted.message_id
         )
 
-    async def _charge(self, job: Job) -> None:
+    async def _charge(self, job: Job, progress: _Progress) -> None:
         """Commit the job's units (once: a reservation already committed is left as it is)."""
         if job.reservation_id is None:
+            progress.settlement = NOTHING_HELD
             return
         try:
             charged = await self._ledger.commit(job.reservation_id)
         except ReservationClosed as closed:
             if closed.reservation.state is not ReservationState.COMMITTED:
                 raise
+            progress.settlement = settlement_of(closed.reservation)
             return
+        progress.settlement = settlement_of(charged)
         job_event(job, "charged", f"{charged.units} units", units=charged.units)
 
-    async def _tell_done(self, observer: JobObserver, posted: PostedMessage) -> None:
+    async def _tell_done(
+        self, observer: JobObserver, posted: PostedMessage, settlement: Settlement | None
+    ) -> None:
         """Show the job as done; it is, whatever showing it meets."""
         try:
-            await observer.on_done(posted)
+            await observer.on_done(posted, settlement)
         except Exception:
             log.exception("A job is done but its card could not say so")
 
@@ -430,7 +476,7 @@ class JobService:
         self,
         job: Job,
         order: JobOrder,
-        coalescer: ProgressCoalescer[JobView],
+        live: LiveView,
         progress: _Progress,
     ) -> GenerationResult:
         """What Soundverse answered: kept from before a restart, followed through status, or
@@ -444,13 +490,13 @@ class JobService:
             stream = self._client.resume(
                 message_id=job.soundverse_message_id, job_id=job.soundverse_job_id
             )
-            result = await self._follow(job, stream, coalescer, progress)
+            result = await self._follow(job, stream, live, progress)
         else:
             await self._jobs.record_attempt(job.id)
-            coalescer.update(JobView(job.id, "submitting"))
+            live.show(JobView(job.id, "submitting"))
             if isinstance(runner, Streamed):
                 stream = runner.start(self._client, order.request)
-                result = await self._follow(job, stream, coalescer, progress)
+                result = await self._follow(job, stream, live, progress)
             else:
                 assert isinstance(runner, OneCall)
                 result = await runner.call(self._client, order.request)
@@ -482,7 +528,7 @@ class JobService:
         self,
         job: Job,
         stream: GenerationStream,
-        coalescer: ProgressCoalescer[JobView],
+        live: LiveView,
         progress: _Progress,
     ) -> GenerationResult:
         async for state in stream:
@@ -506,15 +552,36 @@ class JobService:
                     job.id, progress, JobState.STREAMING, percent=state.progress, status_text=stage
                 )
             progress.last_stage = stage
-            coalescer.update(
-                JobView(job.id, stage, state.progress, state.song_name, state.album_art)
+            live.show(
+                JobView(
+                    job.id,
+                    stage,
+                    state.progress,
+                    state.song_name,
+                    state.album_art,
+                    preview_url=self._preview_of(state),
+                )
             )
         return stream.result
 
+    def _preview_of(self, state: StreamState) -> str | None:
+        """The audio as it is made, once Soundverse says it can be streamed from a host audio
+        may come from; else None."""
+        url = state.stream_url
+        if url is None or state.raw.get("streaming_ready") is not True:
+            return None
+        return url if self._client.is_audio_host(url) else None
+
     async def _prepare_delivery(
-        self, job_id: int, order: JobOrder, result: GenerationResult, progress: _Progress
+        self,
+        job_id: int,
+        order: JobOrder,
+        result: GenerationResult,
+        progress: _Progress,
+        say: Callable[[str], None],
     ) -> Delivery:
-        """Download every take and the art, and fit each take under the upload limit."""
+        """Download every take and the art, and fit each take under the upload limit, saying
+        what is being done (`say`)."""
         timings = {"download": 0.0, "fit": 0.0}
         folder = self._settings.audio.directory / str(job_id)
         takes = result.takes
@@ -524,6 +591,8 @@ class JobService:
         delivered = []
         for index, take in enumerate(takes, start=1):
             name = attachment_name(take.song_name or result.song_name, index, take.audio_url)
+            which = f"take {index} of {len(takes)}" if len(takes) > 1 else "the audio"
+            say(f"Downloading {which}")
             began = self._clock()
             try:
                 downloaded = await self._client.download(
@@ -537,6 +606,8 @@ class JobService:
             finally:
                 timings["download"] += self._clock() - began
             began = self._clock()
+            if downloaded.path.stat().st_size > per_file:
+                say(f"Re-encoding {which} to fit the {megabytes(per_file)} limit")
             delivered.append(await self._fit(index, take, name, downloaded.path, folder, per_file))
             timings["fit"] += self._clock() - began
         art_path = await self._download_art(result.album_art, folder)
@@ -639,32 +710,36 @@ class JobService:
             )
         return recorded
 
-    async def _settle_unfinished(self, job: Job, progress: _Progress, why: str) -> bool:
-        """Refund when nothing was billed, else commit; True when the units were refunded.
+    async def _settle_unfinished(
+        self, job: Job, progress: _Progress, why: str, by_user_id: int | None = None
+    ) -> Settlement:
+        """Refund when nothing was billed, else commit; `by_user_id` is who ended the job.
 
         Once Soundverse gave the job an id it is running (and billing) it: no later error, not
         even a refused status poll, makes it unbilled.
         """
         if job.reservation_id is None:
-            return False
+            return NOTHING_HELD
         try:
             if progress.billed:
-                charged = await self._ledger.commit(job.reservation_id)
+                charged = await self._ledger.commit(job.reservation_id, actor_id=by_user_id)
                 job_event(job, "charged", f"{charged.units} units", units=charged.units)
-                return False
-            refunded = await self._ledger.refund(job.reservation_id, reason=why)
+                return settlement_of(charged)
+            refunded = await self._ledger.refund(
+                job.reservation_id, reason=why, actor_id=by_user_id
+            )
             job_event(job, "refunded", f"{refunded.units} units ({why})", units=refunded.units)
-            return True
+            return settlement_of(refunded)
         except Exception:
             log.exception("Could not settle the reservation of job %s", job.id)
-            return False
+            return NOTHING_HELD
 
     async def _fail_interrupted(self, job: Job, observer: JobObserver, why: str) -> None:
         progress = _Progress(job.state, billed=False, started_at=self._clock())
-        refunded = await self._settle_unfinished(job, progress, "interrupted by a restart")
+        settlement = await self._settle_unfinished(job, progress, "interrupted by a restart")
         await self._transition_quietly(job.id, JobState.FAILED, error="interrupted by a restart")
         job_event(job, "failed", why, level=logging.WARNING, stage=job.state.value)
-        await observer.on_failed(JobFailure(job.id, why, refunded))
+        await observer.on_failed(JobFailure(job.id, why, settlement))
 
     async def _transition_quietly(self, job_id: int, state: JobState, **fields: Any) -> None:
         try:
@@ -708,6 +783,7 @@ def link_only(index: int, take: Take, name: str, reason: str | None) -> Delivere
         duration=None,
         format_name=None,
         not_attached_reason=reason,
+        role=take.role,
     )
 
 
@@ -716,7 +792,7 @@ def not_downloaded(error: SoundverseError | OSError) -> str:
     if isinstance(error, OSError):
         if error.errno == errno.ENOSPC:
             return "the bot's disk is full"
-        return f"it could not be saved ({error.strerror or type(error).__name__})"
+        return f"it could not be saved ({error.strerror or 'a file system error'})"
     if isinstance(error, DownloadRefused):
         if error.reason is DownloadRefusal.SIZE:
             return "it is larger than the bot downloads"
@@ -753,6 +829,7 @@ def stored_request(order: JobOrder) -> dict[str, Any]:
         "upload_limit": order.upload_limit,
         "role_ids": list(order.role_ids),
         "app_permissions": order.app_permissions,
+        "source_name": order.source_name,
     }
 
 
@@ -772,6 +849,7 @@ def order_from_job(job: Job) -> JobOrder:
         token_expires_at=job.token_expires_at,
         parent_track_id=job.parent_track_id,
         app_permissions=stored.get("app_permissions"),
+        source_name=stored.get("source_name"),
     )
 
 

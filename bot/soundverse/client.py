@@ -52,6 +52,7 @@ from bot.soundverse.errors import (
     SoundverseError,
     UpstreamError,
     UpstreamTimeout,
+    connection_trouble,
     error_for_response,
     status_words,
 )
@@ -124,7 +125,7 @@ def _connection_error(error: aiohttp.ClientError) -> UpstreamError:
         return UpstreamError(
             f"Could not reach Soundverse at {error.host}:{error.port}", reached=False
         )
-    return UpstreamError(f"The connection to Soundverse failed ({type(error).__name__})")
+    return UpstreamError(f"The connection to Soundverse failed: {connection_trouble(error)}")
 
 
 class SoundverseClient:
@@ -490,6 +491,14 @@ class SoundverseClient:
                 log.info("retrying after %s in %.1f s", type(error).__name__, wait)
                 await self.sleep(wait)
                 retries_left -= 1
+
+    def is_audio_host(self, url: str) -> bool:
+        """Whether `url` is on a host audio may come from (SOUNDVERSE_DOWNLOAD_HOSTS)."""
+        try:
+            check_download_url(url, self._download_hosts, self._trusted_hosts)
+        except DownloadRefused:
+            return False
+        return True
 
     def _check_hop(self, url: str) -> None:
         check_download_url(url, self._download_hosts, self._trusted_hosts)

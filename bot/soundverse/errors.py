@@ -11,6 +11,8 @@ from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 
+import aiohttp
+
 
 class SoundverseError(Exception):
     """Base class of every error the Soundverse client raises.
@@ -101,7 +103,9 @@ class GenerationFailed(SoundverseError):
     """The job started but ended in failure; `error_text` is Soundverse's own explanation."""
 
     def __init__(self, error_text: str, message_id: str | None, job_id: str | None = None) -> None:
-        super().__init__(f"Generation failed: {error_text}")
+        said = error_text.strip().rstrip(".")
+        generic = not said or said.casefold() == "generation failed"
+        super().__init__("Generation failed" if generic else f"Generation failed: {said}")
         self.error_text = error_text
         self.message_id = message_id
         self.job_id = job_id
@@ -234,3 +238,18 @@ def error_for_response(status: int, body: Any, retry_after: str | None = None) -
         return UpstreamTimeout("Soundverse timed out (504); try again later", status=status)
     reason = f": {detail}" if detail else ""
     return UpstreamError(f"Soundverse error {status_words(status)}{reason}", status=status)
+
+
+def connection_trouble(error: BaseException) -> str:
+    """What went wrong with a connection, in words (never a class name)."""
+    if isinstance(error, aiohttp.ClientPayloadError):
+        return "the response was cut off"
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return "the server closed the connection"
+    if isinstance(error, aiohttp.ClientResponseError):
+        return f"the server answered {error.status}"
+    if isinstance(error, aiohttp.ClientOSError | ConnectionError):
+        return "the connection was lost"
+    if isinstance(error, TimeoutError | aiohttp.ServerTimeoutError):
+        return "no answer came in time"
+    return "the connection broke"

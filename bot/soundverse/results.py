@@ -77,6 +77,9 @@ class Take(ApiResult):
     license: Annotated[str | None, BeforeValidator(_license_text)] = Field(
         default=None, validation_alias=AliasChoices("licenses", "license")
     )
+    role: str | None = None
+    """What the file is when it is not one take among equals: a stem's name, the original
+    or the loop of a generated loop (set by the bot, kept with the job's answer)."""
 
 
 Takes = Annotated[list[Take], BeforeValidator(_as_list)]

@@ -22,6 +22,7 @@ from bot.soundverse.errors import (
     JobDeadlineExceeded,
     JobNotStarted,
     UpstreamError,
+    connection_trouble,
     detail_text,
     error_for_response,
     status_words,
@@ -214,7 +215,7 @@ class GenerationStream:
         except aiohttp.ClientConnectorError as error:
             raise _StreamInterrupted(f"could not connect ({error.host}:{error.port})") from None
         except (aiohttp.ClientError, SSEProtocolError) as error:
-            raise _StreamInterrupted(f"the connection broke ({type(error).__name__})") from None
+            raise _StreamInterrupted(connection_trouble(error)) from None
 
     def _state_of(self, event: ServerSentEvent) -> JobState:
         """The merged state after `event`; an `error` event ends the job with its reason."""

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from bot.config import Period, QuotaSettings
 from bot.storage.errors import StorageError
+from bot.words import counted
 
 
 class RefusalReason(StrEnum):
@@ -96,7 +97,7 @@ class QuotaExceeded(QuotaError):
 
     def _describe(self) -> str:
         if self.reason is RefusalReason.CONCURRENT_JOBS:
-            return f"already running {self.limit} job(s) at once, the most allowed"
+            return f"already has {counted(self.limit, 'job')} in progress, the most allowed"
         scope = {
             RefusalReason.GUILD_LIMIT: "this server",
             RefusalReason.MEMBER_CAP: "you in this server",

@@ -60,8 +60,9 @@ class Application(Protocol):
     def keep_task(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` in the background; the bot lets it finish (briefly) when it closes."""
 
-    async def cancel_job(self, job_id: int) -> CancelOutcome:
-        """Cancel a queued or running job wherever it runs, unless it is being delivered."""
+    async def cancel_job(self, job_id: int, by_user_id: int) -> CancelOutcome:
+        """Cancel a queued or running job wherever it runs, unless it is being delivered;
+        `by_user_id` asked for it."""
 
 
 def app_of(interaction: discord.Interaction[Any]) -> Application:

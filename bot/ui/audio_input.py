@@ -23,6 +23,7 @@ from bot.ui.application import app_of, requester_of
 from bot.ui.launch import JobPlan, defer_and_launch
 from bot.ui.result_card import format_duration
 from bot.ui.uploads import HeldUpload
+from bot.words import listed
 
 TRACK_ID = re.compile(r"#?\s*(\d{1,18})")
 TRACK_OPTION = "One of your tracks (default: your latest in this channel)"
@@ -68,8 +69,11 @@ def audio_attachment(message: discord.Message) -> discord.Attachment:
             check_upload(attachment)
             return attachment
     if message.attachments:
-        names = ", ".join(f"`{a.filename}`" for a in message.attachments[:3])
-        raise InvalidInput(f"That message has no audio attachment ({names} are not audio).")
+        names = [f"`{a.filename}`" for a in message.attachments[:3]]
+        verb = "is" if len(names) == 1 else "are"
+        raise InvalidInput(
+            f"That message has no audio attachment ({listed(names)} {verb} not audio)."
+        )
     raise InvalidInput("That message has no audio attachment: use this on a message with a song.")
 
 
@@ -152,6 +156,6 @@ async def launch_with_audio(
 
     async def make_plan() -> JobPlan:
         source, note = await resolve_audio(interaction, track=track, audio=audio)
-        return replace(build(source), parent_track_id=source.track_id, note=note)
+        return replace(build(source).made_from(source), note=note)
 
     await defer_and_launch(interaction, make_plan)

@@ -20,6 +20,7 @@ from bot.errors import UserFacingError
 from bot.jobs.failures import describe_failure
 from bot.storage import QuotaExceeded, RefusalReason
 from bot.ui.text import DESCRIPTION_LIMIT, clip
+from bot.words import counted
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ def describe_quota_refusal(error: QuotaExceeded) -> str:
     reset = discord.utils.format_dt(error.reset_at, style="R")
     if error.reason is RefusalReason.CONCURRENT_JOBS:
         return (
-            f"You already have {error.limit} job(s) running, the most allowed at once. "
+            f"You already have {counted(error.limit, 'job')} in progress (running or queued), "
+            "the most allowed at once. "
             "Wait for one to finish or cancel it."
         )
     holder = "this server has" if error.reason is RefusalReason.GUILD_LIMIT else "you have"

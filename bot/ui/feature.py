@@ -36,9 +36,17 @@ class FeatureCog(commands.Cog):
         self.app = app
         self._menus: list[app_commands.ContextMenu] = []
 
-    def add_message_menu(self, name: str, callback: MessageMenuCallback) -> None:
-        """A message context menu of the feature, registered with the cog."""
-        self._menus.append(app_commands.ContextMenu(name=name, callback=callback))
+    def add_message_menu(self, name: str, callback: MessageMenuCallback, *, example: str) -> None:
+        """A message context menu of the feature, registered with the cog; `example` is how
+        `/help` shows it used."""
+        self._menus.append(
+            app_commands.ContextMenu(name=name, callback=callback, extras={"example": example})
+        )
+
+    @property
+    def message_menus(self) -> tuple[app_commands.ContextMenu, ...]:
+        """The feature's message context menus."""
+        return tuple(self._menus)
 
     def _forms(self) -> list[type[RestartProofForm[Any]]]:
         return [item for item in self.components if issubclass(item, RestartProofForm)]

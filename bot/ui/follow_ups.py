@@ -51,6 +51,8 @@ class FollowUpEntry:
     position: int
     build: Callable[[ResultTrack], discord.ui.Item[Any]]
     applies: Callable[[ResultTrack], bool] = always
+    per_take: bool = True
+    """Offered for each take of a result (False: it acts on the whole result message)."""
 
 
 class FollowUpRegistry:
@@ -76,6 +78,21 @@ class FollowUpRegistry:
     def items_for(self, track: ResultTrack) -> list[discord.ui.Item[Any]]:
         """The components of every follow-up that applies to `track`, in order."""
         return [entry.build(track) for entry in self._ordered() if entry.applies(track)]
+
+    def per_take_items_for(self, track: ResultTrack) -> list[tuple[str, discord.ui.Item[Any]]]:
+        """The follow-ups offered for one take of a result, each with its name."""
+        return [
+            (entry.name, entry.build(track))
+            for entry in self._ordered()
+            if entry.per_take and entry.applies(track)
+        ]
+
+    def item_named(self, name: str, track: ResultTrack) -> discord.ui.Item[Any] | None:
+        """The component of follow-up `name` for `track`, when it is loaded and applies."""
+        entry = self._entries.get(name)
+        if entry is None or not entry.per_take or not entry.applies(track):
+            return None
+        return entry.build(track)
 
     def _ordered(self) -> list[FollowUpEntry]:
         return sorted(self._entries.values(), key=lambda entry: (entry.position, entry.name))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,14 @@ import discord
 
 from bot.errors import UserFacingError
 from bot.jobs.access import Access
-from bot.jobs.models import CancelOutcome, Delivery, JobFailure, JobView, PostedMessage
+from bot.jobs.models import (
+    CancelOutcome,
+    Delivery,
+    JobFailure,
+    JobView,
+    PostedMessage,
+    Settlement,
+)
 from bot.storage import Job
 from bot.ui.application import Application, app_of
 from bot.ui.components import JobSubject, RestartProofButton
@@ -31,7 +38,7 @@ from bot.ui.result_card import (
     message_link,
     minimal_result_message,
     result_message,
-    shows_job,
+    shows_result,
 )
 from bot.ui.text import FIELD_VALUE_LIMIT, plain, shown
 
@@ -70,7 +77,7 @@ class CancelJobButton(JobSubject, RestartProofButton[Job], prefix="job:cancel"):
     async def act(self, interaction: discord.Interaction[Any], job: Job) -> None:
         if job.state.is_final:
             raise UserFacingError("This job has already ended.")
-        outcome = await app_of(interaction).cancel_job(job.id)
+        outcome = await app_of(interaction).cancel_job(job.id, interaction.user.id)
         if outcome is CancelOutcome.DELIVERING:
             raise UserFacingError(
                 "Too late to cancel: the result is already being delivered, and it is billed."
@@ -84,11 +91,47 @@ COMPONENTS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (CancelJobButton,)
 """The job card's own restart-proof components (the application registers them)."""
 
 
-def cancel_view(job_id: int) -> discord.ui.View:
-    """The card's only control while a job runs: Cancel (survives restarts)."""
+PREVIEW_LABEL = "▶ Preview"
+# Discord refuses a link button whose URL is longer (and with it the whole edit).
+LINK_URL_LIMIT = 512
+
+
+def running_view(job: JobView) -> discord.ui.View:
+    """The card's controls while a job runs: Cancel (survives restarts), and once Soundverse
+    streams the audio as it is made, a link to listen to it."""
     view = discord.ui.View(timeout=None)
-    view.add_item(CancelJobButton(job_id))
+    view.add_item(CancelJobButton(job.job_id))
+    if job.preview_url is not None and len(job.preview_url) <= LINK_URL_LIMIT:
+        view.add_item(discord.ui.Button(label=PREVIEW_LABEL, url=job.preview_url))
     return view
+
+
+def units(count: int) -> str:
+    return f"{count} unit" if count == 1 else f"{count} units"
+
+
+def units_used(settlement: Settlement) -> str:
+    """What a delivered job cost, as a sentence."""
+    if settlement.units == 0:
+        return "It used no units."
+    return f"It used {units(settlement.units)}."
+
+
+def units_after_ending(settlement: Settlement) -> str:
+    """What happened to the units of a job that ended without a result, as a sentence."""
+    if settlement.units == 0:
+        return "It used no units."
+    held = units(settlement.units)
+    verb = "was" if settlement.units == 1 else "were"
+    if settlement.refunded:
+        return f"Its {held} {verb} refunded."
+    return f"Its {held} {verb} used: Soundverse had already started it."
+
+
+def sentence(text: str) -> str:
+    """`text` ending as a sentence does."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "…", ")")) else f"{text}."
 
 
 def token_is_dead(error: discord.HTTPException) -> bool:
@@ -140,18 +183,21 @@ class JobCard:
             embed.add_field(name="Title", value=shown(view.song_name, FIELD_VALUE_LIMIT))
         if view.album_art_url and view.album_art_url.startswith("https://"):
             embed.set_thumbnail(url=view.album_art_url)
-        # Once delivery has begun a job can no longer be cancelled: the card stops offering it.
-        controls = None if view.stage == DELIVERING else cancel_view(view.job_id)
+        # Once delivery has begun a job can no longer be cancelled: the card stops offering it
+        # (and the preview, as the finished take is about to arrive).
+        controls = None if view.stage == DELIVERING else running_view(view)
         await self.show(embed=embed, view=controls)
 
     async def on_delivered(self, delivery: Delivery) -> PostedMessage:
         message = await self.post_result(delivery)
         return PostedMessage(message.channel.id, message.id)
 
-    async def find_posted(self, job_id: int, since: datetime) -> PostedMessage | None:
-        """The bot's result message of `job_id` in the job's channel, posted at `since` or
-        later (recognised by its marker), else None; None too where the channel's history
-        cannot be read."""
+    async def find_posted(
+        self, job_id: int, track_ids: Sequence[int], since: datetime
+    ) -> PostedMessage | None:
+        """The bot's result message of `job_id` (holding `track_ids`) in the job's channel,
+        posted at `since` or later (recognised by its marker), else None; None too where the
+        channel's history cannot be read."""
         client = self.app.client
         if client.user is None:
             return None
@@ -159,27 +205,32 @@ class JobCard:
         try:
             channel = await self.channel()
             async for message in channel.history(limit=HISTORY_SEARCHED, after=after):
-                if message.author.id == client.user.id and shows_job(message, job_id):
+                if message.author.id == client.user.id and shows_result(message, track_ids):
                     return PostedMessage(message.channel.id, message.id)
         except discord.HTTPException as error:
             log.warning("Could not look for the result of job %s: %s", job_id, error)
         return None
 
-    async def on_done(self, posted: PostedMessage) -> None:
+    async def on_done(self, posted: PostedMessage, settlement: Settlement | None) -> None:
         # Built here: a message sent through a webhook does not know its guild.
         guild = self.guild_id if self.guild_id is not None else "@me"
         link = f"https://discord.com/channels/{guild}/{posted.channel_id}/{posted.message_id}"
+        used = f" {units_used(settlement)}" if settlement is not None else ""
         await self.show(
-            embed=self._embed(f"✅ Done: [your track is below]({link})", DONE_COLOUR), view=None
+            embed=self._embed(f"✅ Done: [your track is below]({link}).{used}", DONE_COLOUR),
+            view=None,
         )
 
     async def on_failed(self, failure: JobFailure) -> None:
-        refund = " Your units were refunded." if failure.refunded else ""
-        await self.show_end(self._embed(f"❌ {failure.message}{refund}", FAILED_COLOUR))
+        text = f"❌ {sentence(failure.message)} {units_after_ending(failure.settlement)}"
+        await self.show_end(self._embed(text, FAILED_COLOUR))
 
-    async def on_cancelled(self, job_id: int, refunded: bool) -> None:
-        refund = " Your units were refunded." if refunded else ""
-        await self.show_end(self._embed(f"🚫 Cancelled.{refund}", FAILED_COLOUR))
+    async def on_cancelled(
+        self, job_id: int, settlement: Settlement, by_user_id: int | None
+    ) -> None:
+        who = f" by <@{by_user_id}>" if by_user_id is not None else ""
+        text = f"🚫 Cancelled{who}. {units_after_ending(settlement)}"
+        await self.show_end(self._embed(text, FAILED_COLOUR))
 
     async def show_end(self, embed: discord.Embed) -> None:
         """Show how the job ended; privately when the card can no longer be shown."""

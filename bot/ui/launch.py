@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import discord
 
+from bot.jobs.inputs import AudioSource
 from bot.jobs.link import WorkerLink, WorkerUnavailable
 from bot.jobs.models import JobOrder
 from bot.jobs.operations import Operation
@@ -37,7 +38,14 @@ class JobPlan:
     request: dict[str, Any]
     version: str | None = None
     parent_track_id: int | None = None
+    source_name: str | None = None
     note: str | None = None
+
+    def made_from(self, source: AudioSource) -> JobPlan:
+        """This plan, recording what it is made from: a track (its lineage) or an upload."""
+        if source.track_id is not None:
+            return replace(self, parent_track_id=source.track_id, source_name=None)
+        return replace(self, parent_track_id=None, source_name=source.label)
 
     @property
     def chosen_version(self) -> str:
@@ -61,6 +69,7 @@ def order_for(interaction: discord.Interaction[Any], plan: JobPlan) -> JobOrder:
         interaction_token=interaction.token,
         token_expires_at=interaction.expires_at,
         parent_track_id=plan.parent_track_id,
+        source_name=plan.source_name,
         app_permissions=interaction.app_permissions.value,
     )
 

@@ -45,6 +45,31 @@ def stage_line(view: JobView) -> str:
         ahead = "next in line" if position == 1 else f"number {position} in line"
         return f"⏳ Queued: {ahead}, ready in {describe_eta(view.eta_seconds)}"
     text = STAGE_TEXT.get(view.stage, view.stage.capitalize())
+    if view.detail:
+        text = f"{text}: {view.detail[0].lower()}{view.detail[1:]}"
     if view.stage in {"streaming", "uploading", "validated", "delivering"}:
-        return f"🎛️ {text}\n{progress_bar(view.progress)}"
-    return f"🎛️ {text}…"
+        line = f"🎛️ {text}\n{progress_bar(view.progress)}"
+    else:
+        line = f"🎛️ {text}…"
+    timing = timing_line(view)
+    return f"{line}\n{timing}" if timing else line
+
+
+def clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def timing_line(view: JobView) -> str:
+    """`-# 0:45 elapsed · about 2 min left · no news from Soundverse for 0:30`, as known."""
+    parts = []
+    if view.elapsed_seconds is not None:
+        parts.append(f"{clock(view.elapsed_seconds)} elapsed")
+    if view.eta_seconds is not None:
+        if view.eta_seconds <= 0:
+            parts.append("taking longer than usual")
+        else:
+            parts.append(f"{describe_eta(view.eta_seconds)} left")
+    if view.quiet_seconds is not None:
+        parts.append(f"no news from Soundverse for {clock(view.quiet_seconds)}")
+    return f"-# {' · '.join(parts)}" if parts else ""

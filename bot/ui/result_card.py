@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import discord
 
@@ -17,6 +18,7 @@ from bot.jobs.models import DeliveredTake, Delivery
 from bot.jobs.operations import Operation
 from bot.storage import Track
 from bot.ui.follow_ups import FollowUpRegistry, ResultTrack
+from bot.ui.take_actions import take_menu
 from bot.ui.text import BUTTON_LABEL_LIMIT, FIELD_VALUE_LIMIT, TITLE_LIMIT, clip, shown
 
 RESULT_COLOUR = discord.Colour.from_rgb(120, 86, 255)
@@ -25,14 +27,16 @@ ROWS = 5
 LINKS_SHOWN = 5
 
 
-def job_marker(job_id: int) -> str:
-    """What marks a result as the result of job `job_id`: its footer (or last line)."""
-    return f"Job {job_id}"
+def result_marker(track_ids: Sequence[int]) -> str:
+    """What marks a result: the public ids of its tracks (`Tracks #34 #35`), the ids members
+    see on every card and type into track options. Its footer, or its last line."""
+    ids = " ".join(f"#{track_id}" for track_id in track_ids)
+    return f"Track {ids}" if len(track_ids) == 1 else f"Tracks {ids}"
 
 
-def shows_job(message: discord.Message, job_id: int) -> bool:
-    """Whether `message` is a result of job `job_id`, full or minimal."""
-    marker = job_marker(job_id)
+def shows_result(message: discord.Message, track_ids: Sequence[int]) -> bool:
+    """Whether `message` is the result holding exactly `track_ids`, full or minimal."""
+    marker = result_marker(track_ids)
     if any(embed.footer.text == marker for embed in message.embeds):
         return True
     return message.content.rsplit("\n", 1)[-1] == f"-# {marker}"
@@ -56,25 +60,58 @@ def message_link(track: Track) -> str | None:
     return f"https://discord.com/channels/{guild}/{track.message_channel_id}/{track.message_id}"
 
 
-def describe_take(take: DeliveredTake) -> str:
-    """One line per take: its length, and what was done to make it fit."""
-    line = f"**Take {take.index}**"
+def original_format(take: DeliveredTake) -> str:
+    """The format Soundverse delivered the take in (`WAV`), from its address."""
+    suffix = urlsplit(take.audio_url).path.rsplit(".", 1)[-1]
+    return suffix.upper() if 2 <= len(suffix) <= 4 and suffix.isalnum() else "original"
+
+
+def describe_take(
+    take: DeliveredTake,
+    card_title: str | None = None,
+    only: str | None = None,
+    track_id: int | None = None,
+) -> str:
+    """One line per file: what it is (`only`: the name of a result's single file) and its
+    public id (`#34`, what track options take), its own title when the card's is another,
+    its length, and what was done to make it fit."""
+    line = f"**{only if only and take.role is None else take.label}**"
+    if track_id is not None:
+        line += f" #{track_id}"
+    if take.song_name and take.role is None and take.song_name != card_title:
+        line += f" · {shown(take.song_name, TITLE_LIMIT)}"
     if take.duration is not None:
         line += f": {format_duration(take.duration)}"
     if take.path is None:
         return f"{line}, not attached: {take.not_attached_reason}. Use its link button"
     if take.transcoded_kbps is not None:
-        line += f", re-encoded at {take.transcoded_kbps} kbps to fit Discord's upload limit"
+        line += (
+            f", re-encoded at {take.transcoded_kbps} kbps to fit Discord's upload limit "
+            f"(the {original_format(take)} original is linked below)"
+        )
     return line
+
+
+def ids_of(delivery: Delivery) -> list[int | None]:
+    """Each take's track id (None before the tracks are recorded)."""
+    ids: list[int | None] = list(delivery.track_ids)
+    return (ids + [None] * len(delivery.takes))[: len(delivery.takes)]
 
 
 def result_embed(delivery: Delivery, parent_link: str | None = None) -> discord.Embed:
     """The card of a finished track."""
     order = delivery.order
+    takes = delivery.takes
+    title = delivery.song_name or (takes[0].song_name if len(takes) == 1 else None)
+    only = order.operation.noun.capitalize() if len(takes) == 1 else None
     embed = discord.Embed(
-        title=shown(delivery.song_name or f"Your {order.operation.noun}", TITLE_LIMIT),
+        title=shown(title or f"Your {order.operation.noun}", TITLE_LIMIT),
         colour=RESULT_COLOUR,
-        description="\n".join(describe_take(take) for take in delivery.takes) or "No audio.",
+        description="\n".join(
+            describe_take(take, title, only, track_id)
+            for take, track_id in zip(takes, ids_of(delivery), strict=True)
+        )
+        or "No audio.",
     )
     if order.prompt:
         prompt = shown(order.prompt, FIELD_VALUE_LIMIT, one_line=False)
@@ -88,11 +125,17 @@ def result_embed(delivery: Delivery, parent_link: str | None = None) -> discord.
             value=f"[track #{delivery.order.parent_track_id}]({parent_link})",
             inline=False,
         )
+    elif delivery.order.source_name is not None:
+        embed.add_field(
+            name="Made from",
+            value=f"{shown(delivery.order.source_name, FIELD_VALUE_LIMIT)} (an upload)",
+            inline=False,
+        )
     embed.add_field(name="Made in", value=f"{delivery.elapsed_seconds:.0f} s")
     embed.add_field(name="Version", value=order.version)
     if delivery.album_art_path is not None:
         embed.set_thumbnail(url=f"attachment://{delivery.album_art_path.name}")
-    embed.set_footer(text=job_marker(delivery.job_id))
+    embed.set_footer(text=result_marker(delivery.track_ids))
     return embed
 
 
@@ -129,25 +172,41 @@ def track_view(
 
 
 def link_buttons(delivery: Delivery) -> list[discord.ui.Button[Any]]:
-    """Links to the takes that were too large to attach."""
-    return [
-        discord.ui.Button(
-            label=clip(f"{take.song_name or 'Take'} {take.index} (link)", BUTTON_LABEL_LIMIT),
-            url=take.audio_url[:512],
-            style=discord.ButtonStyle.link,
+    """Links to the takes that were too large to attach, and to the originals of takes that
+    had to be re-encoded (a lossless stem stays reachable)."""
+    links: list[discord.ui.Button[Any]] = []
+    for take in delivery.takes:
+        if not take.audio_url.startswith(("https://", "http://")):
+            continue
+        if take.path is None:
+            label = f"{take.label} (link)"
+        elif take.transcoded_kbps is not None:
+            label = f"{take.label} ({original_format(take)} original)"
+        else:
+            continue
+        links.append(
+            discord.ui.Button(
+                label=clip(label, BUTTON_LABEL_LIMIT),
+                url=take.audio_url[:512],
+                style=discord.ButtonStyle.link,
+            )
         )
-        for take in delivery.takes
-        if take.path is None and take.audio_url.startswith(("https://", "http://"))
-    ][:LINKS_SHOWN]
+    return links[:LINKS_SHOWN]
 
 
 def result_view(delivery: Delivery, registry: FollowUpRegistry) -> discord.ui.View:
-    """Buttons under a result: what can follow its first take, and links to takes that did
-    not fit."""
+    """Under a result: the buttons of what can follow its first file, a menu of the same for
+    each other file, and links to files that did not fit (or to lossless originals)."""
     links = link_buttons(delivery)
     if not delivery.track_ids:
         return laid_out([], links)
-    return track_view(registry, delivery.track_ids[0], delivery.order.operation, links)
+    operation = delivery.order.operation
+    items = registry.items_for(ResultTrack(delivery.track_ids[0], operation))
+    for take, track_id in zip(delivery.takes[1:], delivery.track_ids[1:], strict=False):
+        menu = take_menu(registry, track_id, operation, take.label)
+        if menu is not None:
+            items.append(menu)
+    return laid_out(items, links)
 
 
 def result_files(delivery: Delivery) -> list[discord.File]:
@@ -195,7 +254,7 @@ def minimal_result_message(delivery: Delivery, requester_id: int) -> ResultParts
     """The result when Discord refuses the full card: the line and a link to every take."""
     links: list[discord.ui.Button[Any]] = [
         discord.ui.Button(
-            label=clip(f"{take.song_name or 'Take'} {take.index}", BUTTON_LABEL_LIMIT),
+            label=clip(take.label, BUTTON_LABEL_LIMIT),
             url=take.audio_url[:512],
             style=discord.ButtonStyle.link,
         )
@@ -204,7 +263,7 @@ def minimal_result_message(delivery: Delivery, requester_id: int) -> ResultParts
     ]
     content = (
         f"{ready_line(delivery, requester_id)} (Discord refused the full card: links below.)"
-        f"\n-# {job_marker(delivery.job_id)}"
+        f"\n-# {result_marker(delivery.track_ids)}"
     )
     return content, None, [], laid_out([], links)
 

@@ -40,9 +40,13 @@ def health_line(health: ApiHealth) -> str:
 class About(FeatureCog):
     """The `/about` command."""
 
-    @app_commands.command(name="about", description="What this bot is, its version, and status")
+    @app_commands.command(
+        name="about",
+        description="What this bot is, its version, and status",
+        extras={"example": "/about"},
+    )
     async def about(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer(thinking=True)
+        await interaction.response.defer(thinking=True, ephemeral=True)
         try:
             health = await self.app.services.api_health(requester_of(interaction))
         except UserFacingError as error:
@@ -63,4 +67,4 @@ class About(FeatureCog):
             name="Gateway latency",
             value=f"{latency * 1000:.0f} ms" if latency == latency else "–",
         )
-        await interaction.followup.send(embed=embed)
+        await interaction.followup.send(embed=embed, ephemeral=True)

@@ -1,4 +1,4 @@
-"""`/admin quota`: show or change the server's quota policy (Manage Server, checked again here)."""
+"""`/admin quota`: any member sees the server's quota policy; Manage Server changes it."""
 
 from __future__ import annotations
 
@@ -10,36 +10,23 @@ from discord import app_commands
 from bot.config import Period
 from bot.errors import UserFacingError
 from bot.jobs.quota import PolicyChange
-from bot.storage import QuotaPolicy
 from bot.ui.feature import FeatureCog
-
-ADMIN_COLOUR = discord.Colour.from_rgb(120, 86, 255)
-
-
-def policy_embed(policy: QuotaPolicy, costs: dict[str, int]) -> discord.Embed:
-    """A server's quota policy and what each operation costs."""
-    embed = discord.Embed(title="Quota policy of this server", colour=ADMIN_COLOUR)
-    embed.add_field(name="Units", value=f"{policy.units_per_period} per {policy.period.value}")
-    embed.add_field(name="Per member", value=f"{policy.member_cap} per {policy.period.value}")
-    embed.add_field(name="Jobs at once per member", value=str(policy.member_concurrent))
-    exempt = ", ".join(f"<@&{role}>" for role in sorted(policy.exempt_role_ids)) or "none"
-    embed.add_field(name="Exempt roles", value=exempt, inline=False)
-    prices = ", ".join(f"{name} {cost}" for name, cost in sorted(costs.items()))
-    embed.add_field(name="Costs (units)", value=prices, inline=False)
-    return embed
+from bot.ui.policy import policy_embed
 
 
 class Admin(FeatureCog):
-    """Server settings of the bot, for members with Manage Server."""
+    """Server settings of the bot: anyone may see them, members with Manage Server change
+    them."""
 
     admin = app_commands.Group(
-        name="admin",
-        description="Server settings of the bot",
-        default_permissions=discord.Permissions(manage_guild=True),
-        guild_only=True,
+        name="admin", description="Server settings of the bot", guild_only=True
     )
 
-    @admin.command(name="quota", description="Show or change this server's quota policy")
+    @admin.command(
+        name="quota",
+        description="Show this server's quota policy; with options, change it",
+        extras={"example": "/admin quota units: 200 period: week"},
+    )
     @app_commands.describe(
         units="Units the whole server may spend per period",
         period="How often the units reset (UTC)",
@@ -56,8 +43,6 @@ class Admin(FeatureCog):
         jobs_at_once: app_commands.Range[int, 1, 20] | None = None,
         exempt_role: discord.Role | None = None,
     ) -> None:
-        if not interaction.permissions.manage_guild:
-            raise UserFacingError("You need the Manage Server permission to change the quota.")
         assert interaction.guild_id is not None
         change = PolicyChange(
             units=units,
@@ -67,9 +52,17 @@ class Admin(FeatureCog):
             exempt_role_id=exempt_role.id if exempt_role is not None else None,
         )
         quota = self.app.services.quota
-        policy = await quota.change_policy(
-            interaction.guild_id, change, actor_id=interaction.user.id
-        )
+        if change == PolicyChange():
+            policy = await quota.policy(interaction.guild_id)
+        elif not interaction.permissions.manage_guild:
+            raise UserFacingError(
+                "Only members with the Manage Server permission can change the quota. "
+                "Anyone can see it: `/admin quota` with no options."
+            )
+        else:
+            policy = await quota.change_policy(
+                interaction.guild_id, change, actor_id=interaction.user.id
+            )
         await interaction.response.send_message(
             embed=policy_embed(policy, quota.costs), ephemeral=True
         )

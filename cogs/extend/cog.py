@@ -52,9 +52,15 @@ class Extend(FeatureCog):
 
     def __init__(self, app: Application) -> None:
         super().__init__(app)
-        self.add_message_menu("Extend", self.extend_message)
+        self.add_message_menu(
+            "Extend", self.extend_message, example="Apps → Extend, on a message with audio"
+        )
 
-    @app_commands.command(name="extend", description="Continue a track or an audio file")
+    @app_commands.command(
+        name="extend",
+        description="Continue a track or an audio file",
+        extras={"example": "/extend at: 0:45 lyrics: and the night goes on"},
+    )
     @app_commands.describe(
         track=TRACK_OPTION,
         audio=AUDIO_OPTION,

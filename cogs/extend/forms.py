@@ -87,7 +87,7 @@ async def extend_as_asked(
             lyrics=lyrics,
             prompt=prompt,
         )
-        return JobPlan(operation, request, version, parent_track_id=source.track_id)
+        return JobPlan(operation, request, version).made_from(source)
 
     await defer_and_launch(interaction, make_plan)
 

@@ -25,9 +25,18 @@ class History(FeatureCog):
         ConfirmDeleteButton,
         ConfirmRemovePostButton,
     )
-    follow_ups = (FollowUpEntry("delete", 90, lambda track: DeleteTrackButton(track.track_id)),)
+    # Delete removes the whole result (every take), so it is not offered per take.
+    follow_ups = (
+        FollowUpEntry(
+            "delete", 90, lambda track: DeleteTrackButton(track.track_id), per_take=False
+        ),
+    )
 
-    @app_commands.command(name="history", description="Your recent tracks, or this server's")
+    @app_commands.command(
+        name="history",
+        description="Your recent tracks, or this server's",
+        extras={"example": "/history server: True"},
+    )
     @app_commands.describe(server="Show every member's tracks in this server instead of yours")
     async def history(self, interaction: discord.Interaction[Any], server: bool = False) -> None:
         scope = HistoryScope(interaction.user.id, interaction.guild_id, whole_server=server)

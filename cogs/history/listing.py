@@ -67,8 +67,8 @@ class ListingSubject(Restartable[Listing]):
         return Listing.from_key(self.key, interaction.guild_id)
 
 
-def history_embed(title: str, listing: TrackPage) -> discord.Embed:
-    """One page of tracks, newest first."""
+def history_embed(title: str, listing: TrackPage, *, authors: bool = False) -> discord.Embed:
+    """One page of tracks, newest first; `authors` adds who made each (a server's listing)."""
     embed = discord.Embed(title=title, colour=HISTORY_COLOUR)
     if not listing.items:
         embed.description = "No tracks yet. Make one with `/song` or `/music`."
@@ -79,8 +79,10 @@ def history_embed(title: str, listing: TrackPage) -> discord.Embed:
         length = format_duration(track.audio_file.duration_seconds if track.audio_file else None)
         link = message_link(track)
         where = f" · [message]({link})" if link else ""
+        by = f" by <@{track.user_id}>" if authors else ""
         lines.append(
-            f"**#{track.id} {shown(track.title, 80)}** ({track.operation}, {length}) {when}{where}"
+            f"**#{track.id} {shown(track.title, 80)}** ({track.operation}, {length}){by} "
+            f"{when}{where}"
         )
     embed.description = "\n".join(lines)
     embed.set_footer(text=f"Page {listing.page} of {listing.page_count}")
@@ -149,7 +151,7 @@ async def listing_message(
     repost.item.disabled = not page.items
     for item in (previous, following, repost):
         view.add_item(item)
-    return history_embed(shown.title, page), view
+    return history_embed(shown.title, page, authors=shown.scope.whole_server), view
 
 
 def repost_message(

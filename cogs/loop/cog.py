@@ -50,9 +50,15 @@ class Loop(FeatureCog):
 
     def __init__(self, app: Application) -> None:
         super().__init__(app)
-        self.add_message_menu("Make a loop", self.loop_message)
+        self.add_message_menu(
+            "Make a loop", self.loop_message, example="Apps → Make a loop, on a message with audio"
+        )
 
-    @loop.command(name="audio", description="Find a seamless loop in a track and repeat it")
+    @loop.command(
+        name="audio",
+        description="Find a seamless loop in a track and repeat it",
+        extras={"example": "/loop audio count: 4"},
+    )
     @app_commands.describe(
         track=TRACK_OPTION,
         audio=AUDIO_OPTION,
@@ -70,7 +76,11 @@ class Loop(FeatureCog):
             interaction, track=track, audio=audio, build=lambda source: loop_plan(source, count)
         )
 
-    @loop.command(name="generate", description="Generate music and loop it (v1)")
+    @loop.command(
+        name="generate",
+        description="Generate music and loop it (v1)",
+        extras={"example": "/loop generate prompt: dusty boom-bap drums count: 8"},
+    )
     @app_commands.describe(
         prompt="What the music is like",
         duration="Length of the generated music",

@@ -39,7 +39,7 @@ LOOP_FIELDS = [
 
 def loop_plan(source: AudioSource, count: int) -> JobPlan:
     """Loop `source`, repeating the detected loop `count` times."""
-    return JobPlan(Operation.LOOP, loop_request(source, count), parent_track_id=source.track_id)
+    return JobPlan(Operation.LOOP, loop_request(source, count)).made_from(source)
 
 
 async def loop_as_asked(

@@ -51,7 +51,11 @@ class Lyrics(FeatureCog):
         ),
     )
 
-    @app_commands.command(name="lyrics", description="Write song lyrics about a prompt")
+    @app_commands.command(
+        name="lyrics",
+        description="Write song lyrics about a prompt",
+        extras={"example": "/lyrics prompt: a road trip at dawn mood: hopeful"},
+    )
     @app_commands.describe(
         prompt=f"What the lyrics are about (up to {PROMPT_MAX_CHARS} characters)",
         mood="The mood, e.g. happy, sad, energetic",

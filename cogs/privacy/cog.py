@@ -13,6 +13,7 @@ from bot.jobs.models import Requester
 from bot.ui.application import app_of
 from bot.ui.components import MemberSubject, RestartProofButton
 from bot.ui.feature import FeatureCog
+from bot.words import counted
 
 EXPORT_NAME = "my-soundverse-data.json"
 
@@ -29,9 +30,9 @@ class DeleteMyDataButton(MemberSubject, RestartProofButton[Requester], prefix="p
         report = await app_of(interaction).services.privacy.delete_member(member.user_id)
         await interaction.response.edit_message(
             content=(
-                f"Deleted: {report.tracks_deleted} track(s) with their files and "
-                f"{report.jobs_deleted} job(s). Your quota history is kept without your name, "
-                "so servers' totals stay right."
+                f"Deleted: {counted(report.tracks_deleted, 'track')} with their files and "
+                f"{counted(report.jobs_deleted, 'job')}. Your quota history is kept without "
+                "your name, so servers' totals stay right."
             ),
             view=None,
         )
@@ -43,17 +44,26 @@ class Privacy(FeatureCog):
     privacy = app_commands.Group(name="privacy", description="Your data kept by this bot")
     components = (DeleteMyDataButton,)
 
-    @privacy.command(name="export", description="Everything this bot keeps about you, as JSON")
+    @privacy.command(
+        name="export",
+        description="Everything this bot keeps about you, as JSON",
+        extras={"example": "/privacy export"},
+    )
     async def export(self, interaction: discord.Interaction[Any]) -> None:
         data = await self.app.services.privacy.export(interaction.user.id)
         body = json.dumps(data, indent=2, ensure_ascii=False).encode()
         await interaction.response.send_message(
-            f"Your data: {len(data['tracks'])} track(s) and {len(data['jobs'])} job(s).",
+            f"Your data: {counted(len(data['tracks']), 'track')} and "
+            f"{counted(len(data['jobs']), 'job')}.",
             file=discord.File(io.BytesIO(body), filename=EXPORT_NAME),
             ephemeral=True,
         )
 
-    @privacy.command(name="delete", description="Delete everything this bot keeps about you")
+    @privacy.command(
+        name="delete",
+        description="Delete everything this bot keeps about you",
+        extras={"example": "/privacy delete"},
+    )
     async def delete(self, interaction: discord.Interaction[Any]) -> None:
         confirm = discord.ui.View(timeout=None)
         confirm.add_item(DeleteMyDataButton(""))

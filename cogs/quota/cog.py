@@ -39,7 +39,11 @@ def quota_embed(card: QuotaCard) -> discord.Embed:
 class Quota(FeatureCog):
     """Quota for members."""
 
-    @app_commands.command(name="quota", description="How much of your Soundverse quota is left")
+    @app_commands.command(
+        name="quota",
+        description="How much of your Soundverse quota is left",
+        extras={"example": "/quota"},
+    )
     async def quota(self, interaction: discord.Interaction[Any]) -> None:
         card = await self.app.services.quota.usage(requester_of(interaction))
         await interaction.response.send_message(embed=quota_embed(card), ephemeral=True)

@@ -20,7 +20,11 @@ from bot.ui.launch import JobPlan, defer_and_launch
 class Sing(FeatureCog):
     """Lyrics sung in a style, or like a given voice."""
 
-    @app_commands.command(name="sing", description="Have lyrics sung in a style or your voice")
+    @app_commands.command(
+        name="sing",
+        description="Have lyrics sung in a style or your voice",
+        extras={"example": "/sing lyrics: hold on, hold on style: Pop(Female)"},
+    )
     @app_commands.describe(
         lyrics=f"What to sing (up to {LYRICS_MAX_CHARS} characters)",
         style="Singing style (ignored when a reference voice is given)",

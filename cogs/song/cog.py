@@ -68,7 +68,11 @@ class Song(FeatureCog):
         ),
     )
 
-    @app_commands.command(name="song", description="Make a song with vocals from a prompt")
+    @app_commands.command(
+        name="song",
+        description="Make a song with vocals from a prompt",
+        extras={"example": "/song prompt: lofi rain on a tin roof duration: 1:00"},
+    )
     @app_commands.describe(
         prompt=f"What the song is about and how it sounds (up to {PROMPT_MAX_CHARS} characters)",
         lyrics="Your own lyrics; left out, Soundverse writes them",
@@ -93,7 +97,11 @@ class Song(FeatureCog):
         plan = JobPlan(Operation.SONG, request, version)
         await defer_and_launch(interaction, planned(plan))
 
-    @app_commands.command(name="music", description="Make an instrumental from a prompt")
+    @app_commands.command(
+        name="music",
+        description="Make an instrumental from a prompt",
+        extras={"example": "/music prompt: warm late-night jazz trio style: jazz"},
+    )
     @app_commands.describe(
         prompt=f"What the music is like (up to {PROMPT_MAX_CHARS} characters)",
         style="Style, e.g. jazz (free text on v5/v6; one of the list on v4/v1)",
@@ -115,7 +123,9 @@ class Song(FeatureCog):
         await defer_and_launch(interaction, planned(plan))
 
     @app_commands.command(
-        name="text-to-music", description="Legacy v1 text to music (deprecated by Soundverse)"
+        name="text-to-music",
+        description="Legacy v1 text to music (deprecated by Soundverse)",
+        extras={"example": "/text-to-music prompt: ocean waves at night duration: 30 s"},
     )
     @app_commands.describe(
         prompt="What the music is like",

@@ -45,9 +45,17 @@ class Stems(FeatureCog):
 
     def __init__(self, app: Application) -> None:
         super().__init__(app)
-        self.add_message_menu("Separate stems", self.separate_message)
+        self.add_message_menu(
+            "Separate stems",
+            self.separate_message,
+            example="Apps → Separate stems, on a message with audio",
+        )
 
-    @app_commands.command(name="stems", description="Split a track or audio file into stems")
+    @app_commands.command(
+        name="stems",
+        description="Split a track or audio file into stems",
+        extras={"example": "/stems kind: vocals"},
+    )
     @app_commands.describe(
         track=TRACK_OPTION,
         audio=AUDIO_OPTION,

@@ -30,7 +30,7 @@ STEM_OPTIONS = [
 
 def stems_plan(source: AudioSource, kind: str) -> JobPlan:
     """Separate `kind` from `source`; the track it came from is the parent of the stems."""
-    return JobPlan(Operation.STEMS, stems_request(source, kind), parent_track_id=source.track_id)
+    return JobPlan(Operation.STEMS, stems_request(source, kind)).made_from(source)
 
 
 class TrackStemsSelect(TrackSubject, RestartProofSelect[Track], prefix="track:stems"):

@@ -32,7 +32,8 @@ def one_slot(settings: Settings) -> None:
 async def test_units_of_queued_jobs_stay_held_past_their_expiry(make_stack: StackFactory) -> None:
     """Three songs wait for one slot while their reservations' expiry passes: every song is
     still delivered, every card ends done, and each member is charged their two units."""
-    clock = ManualClock(datetime.now(UTC))
+    # Early in a UTC day: moving on by twice the expiry stays within the same quota day.
+    clock = ManualClock(datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0))
     stack = await make_stack(time_scale=0.02, tweak=one_slot, bot_options={"storage_clock": clock})
     calls = [
         await stack.discord.slash("song", user=member, prompt=f"song of {member}", duration=15)
@@ -58,6 +59,7 @@ async def test_a_job_followed_after_its_id_is_charged_when_status_fails(
     call = await stack.discord.slash("song", user="alice", prompt="lofi rain", duration=15)
     card = await card_shows(stack, call, "❌")
     await stack.bot.services.jobs.wait_until_idle()
+    assert "Its 2 units were used: Soundverse had already started it." in embed_text(card)
     assert "refunded" not in embed_text(card)
     assert await member_usage(stack, "alice") == 2
 

@@ -57,10 +57,14 @@ async def test_the_bot_loads_exactly_the_feature_packages_on_disk(stack: Sandbox
 
 
 async def test_a_song_offers_every_follow_up_in_the_documented_order(stack: SandboxStack) -> None:
-    """Under a song: Extend, Loop, Variation, Lyrics, Delete, then the stems menu."""
+    """Under a song: Extend, Loop, Variation, Lyrics, Delete, then the stems menu, then the
+    second take's menu."""
     result = await result_of(stack, "song", prompt="lofi rain", duration=15)
     assert labels(result) == ["Extend", "Loop", "Variation", "Lyrics", "Delete"]
-    assert [menu["placeholder"] for menu in menus(result)] == ["Separate stems…"]
+    assert [menu["placeholder"] for menu in menus(result)] == [
+        "Separate stems…",
+        "Take 2: Extend, Loop, Variation…",
+    ]
 
 
 async def test_an_instrumental_offers_no_lyrics(stack: SandboxStack) -> None:

@@ -53,7 +53,7 @@ async def test_a_member_deletes_their_data_after_confirming(stack: SandboxStack)
     assert await alices_tracks(stack) == 2
     await stack.discord.click(confirmation, "Delete my data", user="alice")
     done = await stack.discord.wait_for_edit(lambda m: m.id == confirmation.id)
-    assert "Deleted: 2 track(s)" in embed_text(done)
+    assert "Deleted: 2 tracks with their files and 1 job." in embed_text(done)
     assert await alices_tracks(stack) == 0
     assert files and not any(path.exists() for path in files)
 

@@ -48,9 +48,20 @@ async def test_admin_quota_is_refused_without_manage_server(stack: SandboxStack)
     interaction = await stack.discord.slash("admin quota", user="bob", units=1)
     reply = await reply_to(stack, interaction.id)
     assert reply.ephemeral
-    assert "Manage Server" in embed_text(reply)
+    assert embed_text(reply).strip() == (
+        "Only members with the Manage Server permission can change the quota. "
+        "Anyone can see it: `/admin quota` with no options."
+    )
     policy = await stack.bot.services.quota.policy(int(stack.discord.guild.id))
     assert policy.units_per_period == 100
+
+
+async def test_any_member_may_view_the_quota_policy(stack: SandboxStack) -> None:
+    """A plain member running `/admin quota` with no options sees the policy, privately."""
+    interaction = await stack.discord.slash("admin quota", user="bob")
+    reply = await reply_to(stack, interaction.id)
+    assert reply.ephemeral and "Quota policy of this server" in embed_text(reply)
+    assert "100 per day" in embed_text(reply)
 
 
 async def test_admin_quota_refuses_cap_above_units(stack: SandboxStack) -> None:

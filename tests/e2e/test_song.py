@@ -120,7 +120,7 @@ async def test_upstream_failure_is_explained_and_refunded(stack: SandboxStack) -
     stack.soundverse.inject("status:500", path=SONG_PATH)
     interaction = await stack.discord.slash("song", user="alice", prompt="lofi rain")
     card = await card_shows(stack, interaction, "❌")
-    assert "Generation failed" in embed_text(card)
+    assert "Generation failed. Its 2 units were refunded." in embed_text(card)
     assert await member_usage(stack, "alice") == 0
 
 
@@ -222,7 +222,8 @@ async def test_cancel_while_queued_refunds_and_never_starts(
     second = await stack.discord.slash("song", user="bob", prompt="second")
     queued_card = await card_shows(stack, second, "Queued: next in line")
     await stack.discord.click(queued_card, "Cancel", user="bob")
-    await card_shows(stack, second, "Cancelled. Your units were refunded.")
+    bob = stack.discord.user("bob").id
+    await card_shows(stack, second, f"Cancelled by <@{bob}>. Its 2 units were refunded.")
     assert stack.soundverse.counters.posts[SONG_PATH] == 1
     assert await member_usage(stack, "bob") == 0
 
@@ -231,15 +232,44 @@ async def test_cancel_while_queued_refunds_and_never_starts(
 async def test_cancel_while_running_stops_following(
     make_stack: StackFactory, mode: WorkerMode
 ) -> None:
-    """A running job cancelled after billing ends its card; its units stay spent."""
+    """A running job cancelled after billing ends its card saying its units were used."""
     stack = await make_stack(time_scale=0.5, tweak=in_mode(mode, one_slot))
     interaction = await stack.discord.slash("song", user="alice", prompt="long one")
     card = await card_shows(stack, interaction, "Composing")
     await stack.discord.click(card, "Cancel", user="alice")
-    ended = await card_shows(stack, interaction, "Cancelled.")
-    assert "refunded" not in embed_text(ended)
+    alice = stack.discord.user("alice").id
+    await card_shows(
+        stack,
+        interaction,
+        f"Cancelled by <@{alice}>. Its 2 units were used: Soundverse had already started it.",
+    )
     await stack.bot.services.jobs.wait_until_idle()
     assert await member_usage(stack, "alice") == 2
+
+
+async def test_a_manager_cancelling_is_named_on_the_card_and_in_the_ledger(
+    make_stack: StackFactory,
+) -> None:
+    """Bob's running job cancelled by alice (Manage Server) names her on the card and in
+    the ledger's commit, and says the units were used."""
+    stack = await make_stack(time_scale=0.5, tweak=one_slot)
+    interaction = await stack.discord.slash("song", user="bob", prompt="mine")
+    card = await card_shows(stack, interaction, "Composing")
+    await stack.discord.click(card, "Cancel", user="alice")
+    alice = stack.discord.user("alice").id
+    await card_shows(stack, interaction, f"Cancelled by <@{alice}>. Its 2 units were used")
+    await stack.bot.services.jobs.wait_until_idle()
+    async with stack.bot.database.snapshot() as transaction:
+        commit = await transaction.fetch_one(
+            "SELECT actor_id FROM quota_ledger WHERE event = 'commit'"
+        )
+    assert commit is not None and commit["actor_id"] == int(alice)
+
+
+async def test_a_delivered_card_says_what_it_used(stack: SandboxStack) -> None:
+    """The done card says how many units the song used."""
+    interaction = await stack.discord.slash("song", user="alice", prompt="lofi rain")
+    assert "It used 2 units." in embed_text(await card_shows(stack, interaction, "Done"))
 
 
 async def test_only_requester_or_manager_can_cancel(make_stack: StackFactory) -> None:

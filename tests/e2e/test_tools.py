@@ -192,6 +192,14 @@ async def test_context_menu_extend_and_loop_open_modals(stack: SandboxStack) -> 
     await finished_result(stack, "bob", "extended instrumental")
 
 
+async def test_a_menu_on_a_text_file_names_it_in_one_sentence(stack: SandboxStack) -> None:
+    """A message menu on a message with only README.md says "`README.md` is not audio"."""
+    readme = stack.discord.upload("README.md", b"# notes", "text/markdown")
+    posted = await stack.discord.post_message(user="bob", attachments=[readme])
+    menu = await stack.discord.context_menu("Make a loop", posted, user="bob")
+    assert "(`README.md` is not audio)." in await private_reply(stack, menu.id)
+
+
 async def test_context_menu_without_audio_is_refused(stack: SandboxStack) -> None:
     """A context menu on a message without audio says so, privately."""
     posted = await stack.discord.post_message(user="bob", content="just words")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from bot.jobs.models import (
     JobOrder,
     JobView,
     PostedMessage,
+    Settlement,
 )
 from bot.jobs.operations import Operation
 from bot.jobs.requests import song_request
@@ -46,8 +47,9 @@ class RecordingObserver:
     views: list[JobView] = field(default_factory=list)
     delivered: list[Delivery] = field(default_factory=list)
     failures: list[JobFailure] = field(default_factory=list)
-    cancelled: list[bool] = field(default_factory=list)
+    cancelled: list[tuple[Settlement, int | None]] = field(default_factory=list)
     done: list[PostedMessage] = field(default_factory=list)
+    settlements: list[Settlement | None] = field(default_factory=list)
     searched: list[int] = field(default_factory=list)
     already_posted: PostedMessage | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
@@ -59,20 +61,25 @@ class RecordingObserver:
         self.delivered.append(delivery)
         return PostedMessage(channel_id=10, message_id=1000 + delivery.job_id)
 
-    async def find_posted(self, job_id: int, since: datetime) -> PostedMessage | None:
+    async def find_posted(
+        self, job_id: int, track_ids: Sequence[int], since: datetime
+    ) -> PostedMessage | None:
         self.searched.append(job_id)
         return self.already_posted
 
-    async def on_done(self, posted: PostedMessage) -> None:
+    async def on_done(self, posted: PostedMessage, settlement: Settlement | None) -> None:
         self.done.append(posted)
+        self.settlements.append(settlement)
         self.ended.set()
 
     async def on_failed(self, failure: JobFailure) -> None:
         self.failures.append(failure)
         self.ended.set()
 
-    async def on_cancelled(self, job_id: int, refunded: bool) -> None:
-        self.cancelled.append(refunded)
+    async def on_cancelled(
+        self, job_id: int, settlement: Settlement, by_user_id: int | None
+    ) -> None:
+        self.cancelled.append((settlement, by_user_id))
         self.ended.set()
 
 
@@ -322,3 +329,24 @@ def test_a_full_disk_is_named_as_such() -> None:
     assert not_downloaded(OSError(errno.ENOSPC, "No space left on device")) == (
         "the bot's disk is full"
     )
+
+
+async def test_delivery_says_which_take_it_downloads_and_re_encodes(pipeline: Pipeline) -> None:
+    """Takes over the upload limit are announced as downloaded, then re-encoded to fit it."""
+    observer = RecordingObserver()
+    await pipeline.service.submit(replace(song_order(), upload_limit=200_000), observer)
+    await observer.ended.wait()
+    details = [view.detail for view in observer.views if view.detail]
+    assert "Re-encoding take 1 of 2 to fit the 0.2 MB limit" in details
+    assert details.index("Downloading take 2 of 2") > details.index(
+        "Re-encoding take 1 of 2 to fit the 0.2 MB limit"
+    )
+    assert details[-1] == "Re-encoding take 2 of 2 to fit the 0.2 MB limit"
+
+
+async def test_the_done_card_is_told_the_units_used(pipeline: Pipeline) -> None:
+    """A delivered job reports what it used: the units of its reservation, not refunded."""
+    observer = RecordingObserver()
+    await pipeline.service.submit(song_order(), observer)
+    await observer.ended.wait()
+    assert observer.settlements == [Settlement(2, refunded=False)]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.soundverse import DownloadRefused
+from bot.config import EndpointSettings, SoundverseSettings
+from bot.soundverse import DownloadRefused, SoundverseClient
 from bot.soundverse.download import allowed_hosts, check_download_url
 
 API = "http://127.0.0.1:8800"
@@ -33,3 +34,18 @@ def test_other_schemes_and_hosts_are_refused(url: str) -> None:
     """Only http(s) on a listed host passes."""
     with pytest.raises(DownloadRefused, match="not an allowed audio host"):
         check_download_url(url, HOSTS, TRUSTED)
+
+
+async def test_a_preview_is_offered_only_from_an_audio_host() -> None:
+    """The client calls a stream URL on an allowed host an audio host, and no other."""
+    settings = SoundverseSettings(download_hosts=["storage.soundverse.ai"])
+    client = SoundverseClient(settings, EndpointSettings())
+    try:
+        verdicts = (
+            client.is_audio_host("https://storage.soundverse.ai/stream/1.mp3"),
+            client.is_audio_host("https://elsewhere.example/stream/1.mp3"),
+            client.is_audio_host("javascript:alert(1)"),
+        )
+    finally:
+        await client.close()
+    assert verdicts == (True, False, False)

@@ -32,6 +32,30 @@ def test_queued_line_gives_position_and_eta() -> None:
     assert line == "⏳ Queued: number 3 in line, ready in about 2 min"
 
 
+def test_a_running_line_gives_elapsed_time_left_and_silence() -> None:
+    """A running card says how long it has run, about how long is left, and Soundverse's
+    silence, on one small line under the bar."""
+    view = JobView(1, "streaming", 40, elapsed_seconds=75, eta_seconds=130, quiet_seconds=30)
+    assert stage_line(view) == (
+        "🎛️ Composing\n▰▰▰▰▱▱▱▱▱▱▱▱ 40%\n"
+        "-# 1:15 elapsed · about 2 min left · no news from Soundverse for 0:30"
+    )
+
+
+def test_a_job_past_the_usual_time_says_so() -> None:
+    """With no time left by the estimate, the card says it takes longer than usual."""
+    view = JobView(1, "validated", elapsed_seconds=90, eta_seconds=0)
+    assert stage_line(view).endswith("-# 1:30 elapsed · taking longer than usual")
+
+
+def test_a_delivery_detail_follows_the_stage() -> None:
+    """What delivery is doing is read after the stage's name."""
+    view = JobView(1, "delivering", 100, detail="Re-encoding take 2 of 4 to fit the 10.0 MB limit")
+    assert stage_line(view).startswith(
+        "🎛️ Preparing your files: re-encoding take 2 of 4 to fit the 10.0 MB limit\n"
+    )
+
+
 def test_eta_without_history_is_unknown() -> None:
     """Before any job ended, the ETA is not made up."""
     assert describe_eta(None) == "unknown"

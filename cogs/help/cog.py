@@ -1,0 +1,89 @@
+"""`/help`: the commands as registered, grouped by feature, with topic buttons (Quota,
+History); it answers privately."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.jobs.models import Requester
+from bot.ui.application import app_of
+from bot.ui.components import MemberSubject, RestartProofButton
+from bot.ui.feature import FeatureCog
+from bot.ui.policy import policy_embed
+from cogs.help.card import HELP_COLOUR, help_embed
+
+QUOTA_TOPIC = (
+    "Each job holds its units when it starts. They are used when Soundverse has started it "
+    "(even if you cancel later) and given back when it never started. The card of every job "
+    "says which. `/quota` shows what you and this server have left, and when it resets."
+)
+HISTORY_TOPIC = (
+    "Everything you make is kept in your history: `/history` lists your tracks, "
+    "`/history server: True` this server's. Any track can be posted again, and any track or "
+    "upload can be extended, looped or split into stems (its option takes your tracks by "
+    "name). **Delete** under a result removes it and its files. Audio files are kept for "
+    "{days} days. `/privacy export` gives you everything kept about you; `/privacy delete` "
+    "removes it."
+)
+
+
+class QuotaTopic(MemberSubject, RestartProofButton[Requester], prefix="help:quota"):
+    """How units work, and this server's policy."""
+
+    label = "Quota"
+    emoji = "🎟️"
+
+    async def act(self, interaction: discord.Interaction[Any], member: Requester) -> None:
+        app = app_of(interaction)
+        quota = app.services.quota
+        if interaction.guild_id is None:
+            settings = app.settings.quota
+            text = (
+                f"{QUOTA_TOPIC}\n\nIn direct messages you have {settings.dm_units_per_period} "
+                f"units per {settings.period.value}."
+            )
+            embed = discord.Embed(title="Quota", description=text, colour=HELP_COLOUR)
+        else:
+            embed = policy_embed(await quota.policy(interaction.guild_id), quota.costs)
+            embed.description = QUOTA_TOPIC
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+class HistoryTopic(MemberSubject, RestartProofButton[Requester], prefix="help:history"):
+    """What is kept of what members make, and how to find, reuse or delete it."""
+
+    label = "History"
+    emoji = "🗂️"
+
+    async def act(self, interaction: discord.Interaction[Any], member: Requester) -> None:
+        days = app_of(interaction).settings.audio.retention_days
+        text = HISTORY_TOPIC.format(days=f"{days:g}")
+        if days <= 0:
+            text = text.replace(f"Audio files are kept for {days:g} days. ", "")
+        embed = discord.Embed(title="History", description=text, colour=HELP_COLOUR)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+TOPICS = (QuotaTopic, HistoryTopic)
+
+
+class Help(FeatureCog):
+    """What the bot can do."""
+
+    components = TOPICS
+
+    @app_commands.command(
+        name="help",
+        description="Every command, with an example, and how quota and history work",
+        extras={"example": "/help"},
+    )
+    async def help(self, interaction: discord.Interaction[Any]) -> None:
+        view = discord.ui.View(timeout=None)
+        for topic in TOPICS:
+            view.add_item(topic(""))
+        await interaction.response.send_message(
+            embed=help_embed(self.app.client.cogs.values()), view=view, ephemeral=True
+        )
