@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from pydantic import HttpUrl, SecretStr
@@ -105,7 +106,12 @@ class SandboxStack:
         if self.tweak is not None:
             self.tweak(settings)
         self.settings = settings
-        bot = create_bot(settings, **self.bot_options)
+        # The voice gateway is TLS with the local Discord's own authority: trusted here only.
+        options = {
+            "connector": aiohttp.TCPConnector(ssl=self.discord.voice.client_ssl_context()),
+            **self.bot_options,
+        }
+        bot = create_bot(settings, **options)
         self._bot = bot
         self._bot_task = asyncio.create_task(bot.start(BOT_TOKEN), name="sandbox-bot")
         ready = asyncio.create_task(bot.wait_until_ready())

@@ -35,6 +35,7 @@ from sandbox.discord.state import (
     World,
     new_token,
 )
+from sandbox.discord.voice import VoiceServer
 from sandbox.holds import Hold, HoldPoint
 
 T = TypeVar("T")
@@ -121,6 +122,7 @@ class LocalDiscord:
         )
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.voice = VoiceServer(on_change=self._notify)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -148,8 +150,10 @@ class LocalDiscord:
         base = f"http://{host}:{self.port}"
         self.rest.base_url = base
         self.gateway.url = f"ws://{host}:{self.port}/gateway"
+        await self.voice.start()
 
     async def stop(self) -> None:
+        await self.voice.stop()
         self.rest.holds.release_all()
         await self.gateway.close_connection(1001)
         for task in list(self._tasks):
@@ -513,31 +517,52 @@ class LocalDiscord:
         )
         session = self.gateway.session
         guild = self.world.guilds[guild_id]
-        member = guild.member(self.world.bot.id)
-        state = {
-            "guild_id": guild_id,
-            "channel_id": channel_id,
-            "user_id": self.world.bot.id,
-            "member": member.to_dict() if member else None,
-            "session_id": session.id if session else "",
-            "deaf": False,
-            "mute": False,
-            "self_deaf": bool(data.get("self_deaf")),
-            "self_mute": bool(data.get("self_mute")),
-            "self_video": False,
-            "suppress": False,
-            "request_to_speak_timestamp": None,
-        }
+        bot_id = self.world.bot.id
+        if channel_id is None:
+            guild.voice_channels.pop(bot_id, None)
+        else:
+            guild.voice_channels[bot_id] = channel_id
+        state = guild.voice_state(
+            bot_id, session_id=session.id if session else "", self_mute=bool(data.get("self_mute"))
+        )
+        state["self_deaf"] = bool(data.get("self_deaf"))
         await self.gateway.dispatch("VOICE_STATE_UPDATE", state)
         if channel_id is not None:
-            # Pointing at this server's own port makes a voice connection attempt fail fast
-            # instead of hanging: there is no voice server here.
-            endpoint = f"127.0.0.1:{self.port}"
+            token = new_token()[:16]
+            self.voice.expect(
+                token=token,
+                guild_id=guild_id,
+                channel_id=channel_id,
+                user_id=self.world.bot.id,
+                session_id=str(state["session_id"]),
+            )
             await self.gateway.dispatch(
                 "VOICE_SERVER_UPDATE",
-                {"token": new_token()[:16], "guild_id": guild_id, "endpoint": endpoint},
+                {"token": token, "guild_id": guild_id, "endpoint": self.voice.endpoint},
             )
         self._notify()
+
+    async def move_to_voice(self, user: str | User, channel: str | Channel | None) -> None:
+        """A member joins (or, with None, leaves) a voice channel; the bot sees the
+        VOICE_STATE_UPDATE."""
+        member = self._user(user)
+        guild = self.guild
+        if channel is None:
+            guild.voice_channels.pop(member.id, None)
+        else:
+            place = self._channel(channel)
+            if not place.is_voice:
+                raise ValueError(f"#{place.name} is not a voice channel")
+            guild.voice_channels[member.id] = place.id
+        state = guild.voice_state(member.id, session_id=new_token()[:16])
+        await self.gateway.dispatch("VOICE_STATE_UPDATE", state)
+        self._notify()
+
+    def in_voice(self, channel: str | Channel) -> list[User]:
+        """Who is in voice channel `channel` now, the bot included."""
+        place = self._channel(channel)
+        ids = [user for user, where in self.guild.voice_channels.items() if where == place.id]
+        return [m.user for m in self.guild.members if m.user.id in ids]
 
     def _channel(self, channel: str | Channel) -> Channel:
         return channel if isinstance(channel, Channel) else self.channel(channel)

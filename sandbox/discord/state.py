@@ -207,6 +207,8 @@ class Guild:
     roles: list[Role] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
     members: list[Member] = field(default_factory=list)
+    voice_channels: dict[str, str] = field(default_factory=dict)
+    """Who is in which voice channel: user id -> channel id."""
 
     def member(self, user_id: str) -> Member | None:
         return next((m for m in self.members if m.user.id == user_id), None)
@@ -275,6 +277,24 @@ class Guild:
             "max_members": 500000,
         }
 
+    def voice_state(self, user_id: str, *, session_id: str, self_mute: bool = False) -> JSON:
+        """A member's voice state, as VOICE_STATE_UPDATE and GUILD_CREATE carry it."""
+        member = self.member(user_id)
+        return {
+            "guild_id": self.id,
+            "channel_id": self.voice_channels.get(user_id),
+            "user_id": user_id,
+            "member": member.to_dict() if member else None,
+            "session_id": session_id,
+            "deaf": False,
+            "mute": False,
+            "self_deaf": False,
+            "self_mute": self_mute,
+            "self_video": False,
+            "suppress": False,
+            "request_to_speak_timestamp": None,
+        }
+
     def gateway_create(self) -> JSON:
         data = self.summary()
         data.update(
@@ -285,7 +305,9 @@ class Guild:
             channels=[channel.to_dict() for channel in self.channels],
             members=[member.to_dict() for member in self.members],
             threads=[],
-            voice_states=[],
+            voice_states=[
+                self.voice_state(user_id, session_id="") for user_id in self.voice_channels
+            ],
             presences=[],
             stage_instances=[],
             guild_scheduled_events=[],

@@ -1,0 +1,316 @@
+"""Discord's voice servers, locally: the voice gateway and the UDP media socket.
+
+When the bot joins a voice channel, the local Discord tells it (VOICE_SERVER_UPDATE) to come
+here. The unmodified discord.py voice client then:
+
+* opens the voice gateway, `wss://{endpoint}/?v=8` (always TLS: the sandbox makes a
+  certificate authority and a certificate at start, and the bot's HTTP client trusts that
+  authority only), sends IDENTIFY, and gets READY (its ssrc, the UDP port, the modes);
+* finds its address through UDP IP discovery, sends SELECT_PROTOCOL, and gets
+  SESSION_DESCRIPTION: the mode, a secret key, and `dave_protocol_version: 0` (DAVE, the
+  end-to-end encryption real Discord requires, cannot be reproduced offline);
+* heartbeats, says SPEAKING, and sends RTP packets over UDP.
+
+Every packet is decrypted (`aead_xchacha20_poly1305_rtpsize`, the mode Discord requires and
+discord.py picks first), Opus-decoded, and kept per channel with its arrival time, so a test
+or the console can ask what was heard: the packets, their spacing, the silence frames that
+end a stream, and the decoded PCM (48 kHz, stereo, s16).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import ssl
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any, cast
+
+import av
+import nacl.bindings
+import nacl.exceptions
+import trustme
+from aiohttp import WSMsgType, web
+from av.audio.codeccontext import AudioCodecContext
+
+JSON = dict[str, Any]
+
+HOST = "127.0.0.1"
+MODES = ("aead_xchacha20_poly1305_rtpsize",)
+HEARTBEAT_INTERVAL_MS = 13750
+RTP_HEADER = 12
+NONCE_SUFFIX = 4
+SILENCE_FRAME = b"\xf8\xff\xfe"
+DISCOVERY_LENGTH = 74
+PCM_FRAME_BYTES = 3840
+
+# Voice gateway opcodes (v8).
+IDENTIFY, SELECT_PROTOCOL, READY, HEARTBEAT = 0, 1, 2, 3
+SESSION_DESCRIPTION, SPEAKING, HEARTBEAT_ACK, HELLO = 4, 5, 6, 8
+
+
+@dataclass(frozen=True, slots=True)
+class HeardPacket:
+    """One RTP packet the voice server received and could read."""
+
+    at: float
+    sequence: int
+    timestamp: int
+    opus: bytes
+
+    @property
+    def silence(self) -> bool:
+        """The frame discord.py sends five of when a stream ends."""
+        return self.opus == SILENCE_FRAME
+
+
+@dataclass
+class Heard:
+    """What was heard in one voice channel."""
+
+    packets: list[HeardPacket] = field(default_factory=list)
+    pcm: bytearray = field(default_factory=bytearray)
+    undecryptable: int = 0
+
+    @property
+    def audio_packets(self) -> list[HeardPacket]:
+        """The packets that carried sound (not the closing silence frames)."""
+        return [packet for packet in self.packets if not packet.silence]
+
+    @property
+    def silence_frames(self) -> int:
+        return sum(1 for packet in self.packets if packet.silence)
+
+    @property
+    def intervals(self) -> list[float]:
+        """Seconds between the arrivals of consecutive sound packets."""
+        times = [packet.at for packet in self.audio_packets]
+        return [later - earlier for earlier, later in pairwise(times)]
+
+    @property
+    def seconds(self) -> float:
+        """How long the decoded sound lasts."""
+        return len(self.pcm) / (PCM_FRAME_BYTES * 50)
+
+
+@dataclass
+class VoiceSession:
+    """One member's (or the bot's) connection to a voice channel."""
+
+    token: str
+    guild_id: str
+    channel_id: str
+    user_id: str
+    session_id: str
+    ssrc: int
+    secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    mode: str | None = None
+    speaking: list[int] = field(default_factory=list)
+    identified: bool = False
+    decoder: AudioCodecContext | None = None
+    resampler: av.AudioResampler | None = None
+
+
+class _MediaProtocol(asyncio.DatagramProtocol):
+    def __init__(self, server: VoiceServer) -> None:
+        self.server = server
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        reply = self.server.receive_datagram(data, (str(addr[0]), int(addr[1])))
+        if reply is not None and self.transport is not None:
+            self.transport.sendto(reply, addr)
+
+
+class VoiceServer:
+    """The voice gateway (TLS) and media socket (UDP) of the local Discord."""
+
+    def __init__(
+        self,
+        *,
+        on_change: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._on_change = on_change
+        self._clock = clock
+        self._ca = trustme.CA(key_type=trustme.KeyType.ECDSA)
+        self._certificate = self._ca.issue_cert(HOST)
+        self.sessions: dict[str, VoiceSession] = {}
+        self.heard: dict[str, Heard] = {}
+        self._by_ssrc: dict[int, VoiceSession] = {}
+        self._next_ssrc = 1000
+        self._runner: web.AppRunner | None = None
+        self._media: asyncio.DatagramTransport | None = None
+        self.port = 0
+        self.media_port = 0
+
+    @property
+    def endpoint(self) -> str:
+        """What VOICE_SERVER_UPDATE names: `host:port` of the voice gateway."""
+        return f"{HOST}:{self.port}"
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """A context that trusts this server's certificate authority (and verifies hosts)."""
+        context = ssl.create_default_context()
+        self._ca.configure_trust(context)
+        return context
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/", self._gateway)
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
+        await self._runner.setup()
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._certificate.configure_cert(context)
+        site = web.TCPSite(self._runner, HOST, 0, ssl_context=context)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.base_events.Server)
+        self.port = server.sockets[0].getsockname()[1]
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _MediaProtocol(self), local_addr=(HOST, 0)
+        )
+        self._media = transport
+        self.media_port = transport.get_extra_info("sockname")[1]
+
+    async def stop(self) -> None:
+        if self._media is not None:
+            self._media.close()
+            self._media = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def expect(
+        self, *, token: str, guild_id: str, channel_id: str, user_id: str, session_id: str
+    ) -> VoiceSession:
+        """A connection the gateway announced (VOICE_SERVER_UPDATE): it may identify now."""
+        self._next_ssrc += 1
+        session = VoiceSession(token, guild_id, channel_id, user_id, session_id, self._next_ssrc)
+        self.sessions[token] = session
+        return session
+
+    def heard_in(self, channel_id: str) -> Heard:
+        """What was heard in `channel_id` so far (empty when nothing was)."""
+        return self.heard.setdefault(channel_id, Heard())
+
+    # --- the voice gateway -------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        sequence = 0
+        session: VoiceSession | None = None
+
+        async def send(op: int, data: Any) -> None:
+            nonlocal sequence
+            sequence += 1
+            await ws.send_str(json.dumps({"op": op, "d": data, "seq": sequence}))
+
+        await send(HELLO, {"heartbeat_interval": HEARTBEAT_INTERVAL_MS})
+        async for frame in ws:
+            if frame.type != WSMsgType.TEXT:
+                continue
+            message = json.loads(frame.data)
+            op, data = message.get("op"), message.get("d") or {}
+            if op == IDENTIFY:
+                session = self.sessions.get(str(data.get("token")))
+                if session is None or str(data.get("session_id")) != session.session_id:
+                    await ws.close(code=4004, message=b"Authentication failed.")
+                    break
+                session.identified = True
+                await send(
+                    READY,
+                    {
+                        "ssrc": session.ssrc,
+                        "ip": HOST,
+                        "port": self.media_port,
+                        "modes": list(MODES),
+                        "heartbeat_interval": 1,
+                    },
+                )
+            elif op == SELECT_PROTOCOL and session is not None:
+                mode = str(data.get("data", {}).get("mode"))
+                if mode not in MODES:
+                    await ws.close(code=4016, message=b"Unknown encryption mode.")
+                    break
+                session.mode = mode
+                await send(
+                    SESSION_DESCRIPTION,
+                    {
+                        "mode": mode,
+                        "secret_key": list(session.secret_key),
+                        "dave_protocol_version": 0,
+                    },
+                )
+            elif op == HEARTBEAT:
+                await send(HEARTBEAT_ACK, {"t": data.get("t") if isinstance(data, dict) else data})
+            elif op == SPEAKING and session is not None:
+                session.speaking.append(int(data.get("speaking", 0)))
+            self._on_change()
+        return ws
+
+    # --- the media socket --------------------------------------------------------------
+
+    def receive_datagram(self, data: bytes, addr: tuple[str, int]) -> bytes | None:
+        """Answer IP discovery; read an RTP packet. Returns the reply to send, if any."""
+        if len(data) == DISCOVERY_LENGTH and data[:2] == b"\x00\x01":
+            ssrc = struct.unpack_from(">I", data, 4)[0]
+            address = addr[0].encode().ljust(64, b"\x00")
+            return struct.pack(">HHI", 2, 70, ssrc) + address + struct.pack(">H", addr[1])
+        if len(data) > RTP_HEADER + NONCE_SUFFIX:
+            self._packet(data)
+        return None
+
+    def _packet(self, data: bytes) -> None:
+        _, _, sequence, timestamp, ssrc = struct.unpack_from(">BBHII", data)
+        session = self._by_ssrc.get(ssrc) or self._session_of(ssrc)
+        if session is None or session.mode is None:
+            return
+        heard = self.heard_in(session.channel_id)
+        header = data[:RTP_HEADER]
+        nonce = data[-NONCE_SUFFIX:].ljust(24, b"\x00")
+        try:
+            opus = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                data[RTP_HEADER:-NONCE_SUFFIX], header, nonce, session.secret_key
+            )
+        except nacl.exceptions.CryptoError:
+            heard.undecryptable += 1
+            self._on_change()
+            return
+        heard.packets.append(HeardPacket(self._clock(), sequence, timestamp, opus))
+        if opus != SILENCE_FRAME:
+            heard.pcm.extend(self._decode(session, opus))
+        self._on_change()
+
+    def _session_of(self, ssrc: int) -> VoiceSession | None:
+        session = next((s for s in self.sessions.values() if s.ssrc == ssrc), None)
+        if session is not None:
+            self._by_ssrc[ssrc] = session
+        return session
+
+    @staticmethod
+    def _decode(session: VoiceSession, opus: bytes) -> bytes:
+        if session.decoder is None:
+            decoder = av.CodecContext.create("opus", "r")
+            assert isinstance(decoder, AudioCodecContext)
+            decoder.sample_rate = 48000
+            decoder.layout = "stereo"
+            session.decoder = decoder
+            session.resampler = av.AudioResampler(format="s16", layout="stereo", rate=48000)
+        assert session.resampler is not None
+        pcm = bytearray()
+        with contextlib.suppress(av.FFmpegError):
+            for frame in session.decoder.decode(av.Packet(opus)):
+                for out in session.resampler.resample(frame):
+                    pcm.extend(bytes(out.planes[0])[: out.samples * 4])
+        return bytes(pcm)
