@@ -64,6 +64,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.privacy",
     "cogs.about",
     "cogs.help",
+    "cogs.voice",
 )
 
 
