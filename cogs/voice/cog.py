@@ -11,6 +11,7 @@ from typing import Any
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.errors import UserFacingError
 from bot.jobs.inputs import AudioSource
@@ -73,8 +74,32 @@ def queued_from(source: AudioSource, track: Track | None, requester_id: int) -> 
     return QueuedTrack(source.label.strip("`"), requester_id, source.url, None, source.duration)
 
 
+class PlayInVoice(TrackSubject, RestartProofButton[Track], prefix="track:play"):
+    """Queue this take in the member's voice channel."""
+
+    label = "Play in voice"
+    emoji = "▶️"
+
+    async def act(self, interaction: discord.Interaction[Any], track: Track) -> None:
+        cog = app_of(interaction).client.get_cog(VoiceCog.__cog_name__)
+        assert isinstance(cog, VoiceCog)
+        voice_channel_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        source = AudioSource(track.audio_url or "", track.title, None, track.id)
+        text = await cog.play_for(interaction, queued_from(source, track, interaction.user.id))
+        await interaction.followup.send(text, ephemeral=True)
+
+
+def playable(track: ResultTrack) -> bool:
+    """Every audio result can be played (in DMs, the button says voice needs a server)."""
+    return track.operation is not Operation.LYRICS
+
+
 class VoiceCog(FeatureCog):
     """Voice: play tracks in the member's voice channel."""
+
+    components = (PlayInVoice,)
+    follow_ups = (FollowUpEntry("play", 50, lambda track: PlayInVoice(track.track_id), playable),)
 
     def __init__(self, app: Application) -> None:
         super().__init__(app)
@@ -199,6 +224,36 @@ class VoiceCog(FeatureCog):
             )
 
     @app_commands.command(
+        name="pause", description="Pause what plays", extras={"example": "/pause"}
+    )
+    @app_commands.guild_only()
+    async def pause(self, interaction: discord.Interaction[Any]) -> None:
+        player = self.controlled(interaction)
+        if not player.voice.is_playing():
+            raise UserFacingError("Nothing is playing to pause.")
+        player.voice.pause()
+        await interaction.response.send_message("⏸ Paused. `/resume` goes on.")
+
+    @app_commands.command(
+        name="resume", description="Go on playing after a pause", extras={"example": "/resume"}
+    )
+    @app_commands.guild_only()
+    async def resume(self, interaction: discord.Interaction[Any]) -> None:
+        player = self.controlled(interaction)
+        if not player.voice.is_paused():
+            raise UserFacingError("Nothing is paused.")
+        player.voice.resume()
+        await interaction.response.send_message("▶ Resumed.")
+
+    @commands.Cog.listener()
+    async def on_voice_state_update(
+        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
+        player = player_for(self.players, member.guild.id)
+        if player is not None and player.channel in (before.channel, after.channel):
+            player.company_changed()
+
+    @app_commands.command(
         name="stop", description="Stop playing and clear the queue", extras={"example": "/stop"}
     )
     @app_commands.guild_only()
@@ -216,30 +271,3 @@ class VoiceCog(FeatureCog):
         channel = player.channel
         await player.leave()
         await interaction.response.send_message(f"Left {channel.mention}.")
-
-
-class PlayInVoice(TrackSubject, RestartProofButton[Track], prefix="track:play"):
-    """Queue this take in the member's voice channel."""
-
-    label = "Play in voice"
-    emoji = "▶️"
-
-    async def act(self, interaction: discord.Interaction[Any], track: Track) -> None:
-        cog = app_of(interaction).client.get_cog(VoiceCog.__cog_name__)
-        assert isinstance(cog, VoiceCog)
-        voice_channel_of(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        source = AudioSource(track.audio_url or "", track.title, None, track.id)
-        text = await cog.play_for(interaction, queued_from(source, track, interaction.user.id))
-        await interaction.followup.send(text, ephemeral=True)
-
-
-def playable(track: ResultTrack) -> bool:
-    """Every audio result can be played (in DMs, the button says voice needs a server)."""
-    return track.operation is not Operation.LYRICS
-
-
-VoiceCog.components = (PlayInVoice,)
-VoiceCog.follow_ups = (
-    FollowUpEntry("play", 50, lambda track: PlayInVoice(track.track_id), playable),
-)

@@ -2,7 +2,7 @@
 
 Tracks play as Opus packets made by PyAV (`OpusPacketStream`), so no system Opus library is
 needed to play. The player leaves after `VOICE_IDLE_DISCONNECT` seconds with nothing to
-play; `voice_left` is dispatched when it has (the tests wait on it).
+play or no one to play to; `voice_left` is dispatched when it has (the tests wait on it).
 """
 
 from __future__ import annotations
@@ -132,9 +132,17 @@ class GuildPlayer:
         if self._idle is None or self._idle.done():
             self._idle = asyncio.create_task(self._leave_when_idle(), name="voice-idle")
 
+    def company_changed(self) -> None:
+        """Someone joined or left the bot's channel: alone, it leaves when idle time is up."""
+        if not self.listeners():
+            self._wait_idle()
+        elif self.queue.now is not None and self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
     async def _leave_when_idle(self) -> None:
         await asyncio.sleep(self._idle_after)
-        if self.queue.now is None:
+        if self.queue.now is None or not self.listeners():
             await self.leave()
 
 

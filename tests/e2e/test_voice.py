@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import discord
+
 from bot.config import Settings
 from sandbox.discord.state import Attachment
 from sandbox.soundverse.media import render_audio
@@ -136,3 +138,30 @@ async def test_an_unknown_track_is_refused_privately(stack: SandboxStack) -> Non
     interaction = await stack.discord.slash("play", user="bob", track="#99999")
     assert "Track #99999 does not exist" in await private_reply(stack, interaction.id)
     assert [user.username for user in stack.discord.in_voice("Lounge")] == ["bob"]
+
+
+async def test_pause_and_resume(stack: SandboxStack) -> None:
+    """/pause holds the clip and /resume goes on, each said in the channel."""
+    await stack.discord.move_to_voice("bob", "Lounge")
+    await reply_text(
+        stack, (await stack.discord.slash("play", user="bob", audio=clip(stack, 3.0))).id
+    )
+    paused = await stack.discord.slash("pause", user="bob")
+    assert "⏸ Paused." in await reply_text(stack, paused.id)
+    voice = stack.bot.voice_clients[0]
+    assert isinstance(voice, discord.VoiceClient) and voice.is_paused()
+    resumed = await stack.discord.slash("resume", user="bob")
+    assert "▶ Resumed." in await reply_text(stack, resumed.id) and voice.is_playing()
+
+
+async def test_the_bot_leaves_when_left_alone(make_stack: StackFactory) -> None:
+    """When the last listener leaves mid-clip, the bot leaves after the idle time."""
+    stack = await make_stack(tweak=quick_idle)
+    await stack.discord.move_to_voice("bob", "Lounge")
+    await reply_text(
+        stack, (await stack.discord.slash("play", user="bob", audio=clip(stack, 3.0))).id
+    )
+    left = asyncio.ensure_future(stack.bot.wait_for("voice_left", timeout=15))
+    await stack.discord.move_to_voice("bob", None)
+    await left
+    assert stack.discord.in_voice("Lounge") == []
