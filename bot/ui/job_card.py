@@ -41,6 +41,7 @@ from bot.ui.result_card import (
     shows_result,
 )
 from bot.ui.text import FIELD_VALUE_LIMIT, plain, shown
+from bot.words import counted
 
 log = logging.getLogger(__name__)
 
@@ -106,22 +107,18 @@ def running_view(job: JobView) -> discord.ui.View:
     return view
 
 
-def units(count: int) -> str:
-    return f"{count} unit" if count == 1 else f"{count} units"
-
-
 def units_used(settlement: Settlement) -> str:
     """What a delivered job cost, as a sentence."""
     if settlement.units == 0:
         return "It used no units."
-    return f"It used {units(settlement.units)}."
+    return f"It used {counted(settlement.units, 'unit')}."
 
 
 def units_after_ending(settlement: Settlement) -> str:
     """What happened to the units of a job that ended without a result, as a sentence."""
     if settlement.units == 0:
         return "It used no units."
-    held = units(settlement.units)
+    held = counted(settlement.units, "unit")
     verb = "was" if settlement.units == 1 else "were"
     if settlement.refunded:
         return f"Its {held} {verb} refunded."
