@@ -11,16 +11,12 @@ import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiohttp
-
 from bot.config import Settings
+from bot.discord_rest import DiscordCallFailed, get_as_bot
 from bot.soundverse import SoundverseClient
 from bot.soundverse.health import check_api_health
 from bot.storage import Database, DatabaseTooNew
 from bot.storage.database import bundled_migrations
-
-DISCORD_API = "https://discord.com/api/v10"
-DISCORD_TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,20 +72,14 @@ async def check_discord(settings: Settings) -> Check:
     token = settings.discord.token
     if token is None:
         return Check("discord", False, "DISCORD_TOKEN is not set")
-    base = str(settings.discord.api_base or DISCORD_API).rstrip("/")
-    headers = {"Authorization": f"Bot {token.get_secret_value()}"}
     try:
-        async with (
-            aiohttp.ClientSession(timeout=DISCORD_TIMEOUT) as session,
-            session.get(f"{base}/users/@me", headers=headers) as response,
-        ):
-            if response.status == 401:
-                return Check("discord", False, "Discord refused DISCORD_TOKEN")
-            if response.status != 200:
-                return Check("discord", False, f"Discord answered {response.status}")
-            me = await response.json()
-    except (aiohttp.ClientError, TimeoutError) as error:
-        return Check("discord", False, f"cannot reach {base}: {error or type(error).__name__}")
+        me = await get_as_bot(settings, token, "/users/@me")
+    except DiscordCallFailed as failed:
+        if failed.status == 401:
+            return Check("discord", False, "Discord refused DISCORD_TOKEN")
+        if failed.status is not None:
+            return Check("discord", False, str(failed))
+        return Check("discord", False, f"cannot reach {failed.base}: {failed}")
     return Check("discord", True, f"logged in as {me.get('username')} ({me.get('id')})")
 
 

@@ -6,16 +6,14 @@ commands and menus). Each permission below is one the bot needs, and why; nothin
 
 from __future__ import annotations
 
-import aiohttp
 import discord
 import yarl
 
 from bot.config import Settings
+from bot.discord_rest import DiscordCallFailed, get_as_bot
 
 AUTHORIZE = "https://discord.com/oauth2/authorize"
-DISCORD_API = "https://discord.com/api/v10"
 SCOPES = ("bot", "applications.commands")
-TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 # (discord.Permissions flag, what the bot does with it)
 NEEDED: tuple[tuple[str, str], ...] = (
@@ -65,20 +63,14 @@ async def application_id(settings: Settings) -> int:
             "DISCORD_TOKEN is not set: set it, or pass --application-id (General Information "
             "in the Developer Portal)"
         )
-    base = str(settings.discord.api_base or DISCORD_API).rstrip("/")
-    headers = {"Authorization": f"Bot {token.get_secret_value()}"}
     try:
-        async with (
-            aiohttp.ClientSession(timeout=TIMEOUT) as session,
-            session.get(f"{base}/oauth2/applications/@me", headers=headers) as response,
-        ):
-            if response.status == 401:
-                raise ApplicationLookupFailed("DISCORD_TOKEN: Discord refused the token")
-            if response.status != 200:
-                raise ApplicationLookupFailed(f"Discord answered {response.status}")
-            application = await response.json()
-    except (aiohttp.ClientError, TimeoutError) as error:
+        application = await get_as_bot(settings, token, "/oauth2/applications/@me")
+    except DiscordCallFailed as failed:
+        if failed.status == 401:
+            raise ApplicationLookupFailed("DISCORD_TOKEN: Discord refused the token") from None
+        if failed.status is not None:
+            raise ApplicationLookupFailed(str(failed)) from None
         raise ApplicationLookupFailed(
-            f"cannot reach {base} ({error or type(error).__name__}): pass --application-id"
+            f"cannot reach {failed.base} ({failed}): pass --application-id"
         ) from None
     return int(application["id"])
