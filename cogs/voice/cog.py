@@ -16,7 +16,6 @@ from discord.ext import commands
 from bot.errors import UserFacingError
 from bot.jobs.inputs import AudioSource
 from bot.jobs.operations import Operation
-from bot.jobs.playback import QueuedTrack
 from bot.storage import Track
 from bot.ui.application import Application, app_of
 from bot.ui.audio_input import (
@@ -30,7 +29,8 @@ from bot.ui.components import RestartProofButton, TrackSubject
 from bot.ui.errors import refuse, report_for
 from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry, ResultTrack
-from cogs.voice.player import GuildPlayer, add_player, player_for
+from bot.voice.queue import QueuedTrack
+from bot.voice.session import VoiceSession, add_player, player_for
 
 VOICE_COLOUR = discord.Colour.from_rgb(120, 86, 255)
 QUEUE_SHOWN = 10
@@ -103,7 +103,7 @@ class VoiceCog(FeatureCog):
 
     def __init__(self, app: Application) -> None:
         super().__init__(app)
-        self.players: dict[int, GuildPlayer] = {}
+        self.players: dict[int, VoiceSession] = {}
 
     async def cog_unload(self) -> None:
         for player in list(self.players.values()):
@@ -134,7 +134,7 @@ class VoiceCog(FeatureCog):
             return f"▶ Playing **{item.name}** in {player.channel.mention}."
         return f"Queued **{item.name}**: number {place} in line."
 
-    def controlled(self, interaction: discord.Interaction[Any]) -> GuildPlayer:
+    def controlled(self, interaction: discord.Interaction[Any]) -> VoiceSession:
         """The server's player, when the member is in its channel."""
         guild_id = interaction.guild_id
         player = player_for(self.players, guild_id) if guild_id is not None else None

@@ -25,6 +25,10 @@ FORBIDDEN = [
         (lower, "bot.jobs", "jobs are built on the API client, storage and audio")
         for lower in ("bot.soundverse", "bot.storage", "bot.audio")
     ),
+    *((lower, "bot.voice", "voice sessions are built on the core, not under it") for lower in CORE),
+    ("bot.voice", "bot.ui", "voice sessions know no presentation"),
+    ("bot.voice", "bot.app", "voice sessions know no application"),
+    ("bot.voice", "cogs", "voice sessions know no feature"),
     ("bot.ui", "bot.app", "presentation sees the application through a Protocol"),
     ("bot.ui", "bot.worker", "presentation sees the application through a Protocol"),
     ("bot.ui", "cogs", "shared presentation names no feature"),

@@ -16,7 +16,7 @@ from typing import Any
 import discord
 
 from bot.audio.voice import OpusPacketStream
-from bot.jobs.playback import PlayQueue, QueuedTrack
+from bot.voice.queue import PlayQueue, QueuedTrack
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class OpusSource(discord.AudioSource):
             self._packets.close()
 
 
-class GuildPlayer:
+class VoiceSession:
     """Plays one server's queue in the voice channel the bot is in."""
 
     def __init__(
@@ -54,7 +54,7 @@ class GuildPlayer:
         voice: discord.VoiceClient,
         *,
         idle_after: float,
-        on_leave: Callable[[GuildPlayer], None],
+        on_leave: Callable[[VoiceSession], None],
     ) -> None:
         self.client = client
         self.voice = voice
@@ -146,7 +146,7 @@ class GuildPlayer:
             await self.leave()
 
 
-def player_for(players: dict[int, GuildPlayer], guild_id: int) -> GuildPlayer | None:
+def player_for(players: dict[int, VoiceSession], guild_id: int) -> VoiceSession | None:
     """The server's player while the bot is in voice there."""
     player = players.get(guild_id)
     if player is not None and not player.voice.is_connected():
@@ -156,14 +156,14 @@ def player_for(players: dict[int, GuildPlayer], guild_id: int) -> GuildPlayer | 
 
 
 def add_player(
-    players: dict[int, GuildPlayer], client: discord.Client, voice: Any, idle_after: float
-) -> GuildPlayer:
+    players: dict[int, VoiceSession], client: discord.Client, voice: Any, idle_after: float
+) -> VoiceSession:
     """A player for a fresh voice connection, forgotten when it leaves."""
     guild_id = voice.guild.id
 
-    def forget(_: GuildPlayer) -> None:
+    def forget(_: VoiceSession) -> None:
         players.pop(guild_id, None)
 
-    player = GuildPlayer(client, voice, idle_after=idle_after, on_leave=forget)
+    player = VoiceSession(client, voice, idle_after=idle_after, on_leave=forget)
     players[guild_id] = player
     return player

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import UserFacingError
-from bot.jobs.playback import PlayQueue, QueuedTrack
+from bot.voice.queue import PlayQueue, QueuedTrack
 
 
 def item(title: str, requester: int = 1) -> QueuedTrack:
