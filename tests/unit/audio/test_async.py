@@ -12,7 +12,13 @@ import threading
 from pathlib import Path
 
 import bot.audio.fit as fit_module
-from bot.audio import fit_to_size_async, probe_async, waveform_async
+from bot.audio import (
+    StoredOpusStream,
+    encode_opus_async,
+    fit_to_size_async,
+    probe_async,
+    waveform_async,
+)
 
 GATE_TIMEOUT = 10.0
 
@@ -76,3 +82,16 @@ async def test_fit_to_size_async_leaves_the_loop_free(make_audio, tmp_path, monk
     assert seen == {"thread": seen["thread"], "opened_in_time": True}
     assert seen["thread"] != threading.get_ident()
     assert result.transcoded
+
+
+async def test_encode_opus_async_leaves_the_loop_free(tones: dict[str, Path], tmp_path) -> None:
+    """`encode_opus_async` decodes and encodes in another thread while a loop callback runs."""
+    gate = threading.Event()
+    source = GatedFile(tones[".wav"].read_bytes(), gate)
+    encoding = asyncio.create_task(encode_opus_async(source, tmp_path / "tone.voice.ogg"))
+    asyncio.get_running_loop().call_soon(gate.set)
+    copy = await encoding
+    assert source.opened_in_time is True
+    assert source.reader_thread != threading.get_ident()
+    with StoredOpusStream(copy) as stream:
+        assert stream.read()

@@ -1,7 +1,8 @@
-"""Tests of the voice streams: 20 ms frames at 48 kHz stereo, as Opus packets or PCM.
+"""Tests of the decoding voice streams: 20 ms frames at 48 kHz stereo, as Opus packets or PCM.
 
 Packet rule under test: a source of N samples once resampled to 48 kHz gives exactly
-ceil(N / 960) packets (or PCM frames), the last one padded with silence.
+ceil(N / 960) packets (or PCM frames), the last one padded with silence. `start` drops the
+frames before the one holding that second; `volume` multiplies the samples.
 """
 
 from __future__ import annotations
@@ -20,22 +21,13 @@ from bot.audio import (
     OpusPacketStream,
     PCMFrameStream,
 )
-
-
-def read_all(stream: OpusPacketStream | PCMFrameStream) -> list[bytes]:
-    """Every chunk `read()` gives before the first `b""`."""
-    chunks = []
-    while chunk := stream.read():
-        chunks.append(chunk)
-    return chunks
-
-
-def decode_packets(packets: list[bytes]) -> list[av.AudioFrame]:
-    """Decode raw Opus packets with FFmpeg's own Opus decoder."""
-    decoder = av.CodecContext.create("opus", "r")
-    decoder.sample_rate = 48000
-    decoder.layout = "stereo"
-    return [frame for packet in packets for frame in decoder.decode(av.Packet(packet))]
+from tests.unit.audio.voice_helpers import (
+    decode_packets,
+    pcm_samples,
+    read_all,
+    rms,
+    s16_samples,
+)
 
 
 @pytest.mark.parametrize(
@@ -159,3 +151,107 @@ def test_pcm_read_returns_empty_at_the_end(tones: dict[str, Path]) -> None:
     with PCMFrameStream(tones[".mp3"]) as stream:
         read_all(stream)
         assert stream.read() == b""
+
+
+@pytest.fixture
+def two_seconds(make_audio) -> Path:
+    """A 2 s half-scale 48 kHz stereo tone: 100 frames of 20 ms."""
+    return make_audio("two.wav", 2.0, rate=48000)
+
+
+def test_pcm_start_gives_the_frames_from_that_second_on(two_seconds: Path) -> None:
+    """`start=1.0` gives frames 50 to 99 of the whole stream, sample for sample."""
+    with PCMFrameStream(two_seconds) as whole, PCMFrameStream(two_seconds, start=1.0) as rest:
+        assert read_all(rest) == read_all(whole)[50:]
+
+
+def test_pcm_start_inside_a_frame_begins_at_that_frame(two_seconds: Path) -> None:
+    """`start=1.019` begins at frame 50, the one holding that second."""
+    with PCMFrameStream(two_seconds) as whole, PCMFrameStream(two_seconds, start=1.019) as rest:
+        assert read_all(rest) == read_all(whole)[50:]
+
+
+def test_start_on_a_frame_boundary_is_not_lost_to_rounding(two_seconds: Path) -> None:
+    """`start=1.14` begins at frame 57, though 1.14 / 0.02 is 56.99999999999999 in floats."""
+    with PCMFrameStream(two_seconds) as whole, PCMFrameStream(two_seconds, start=1.14) as rest:
+        assert read_all(rest) == read_all(whole)[57:]
+
+
+def test_opus_start_gives_half_the_packets_of_a_2_s_clip(two_seconds: Path) -> None:
+    """`start=1.0` on 100 packets of audio leaves the last 50."""
+    with OpusPacketStream(two_seconds, start=1.0) as stream:
+        assert len(read_all(stream)) == 50
+
+
+@pytest.mark.parametrize("stream_type", [OpusPacketStream, PCMFrameStream])
+def test_position_is_start_then_20_ms_more_per_read(two_seconds: Path, stream_type) -> None:
+    """`position` is 1.0 before the first read after `start=1.0`, then 0.02 s more per read."""
+    with stream_type(two_seconds, start=1.0) as stream:
+        positions = [stream.position]
+        for _ in range(3):
+            stream.read()
+            positions.append(stream.position)
+    assert positions == pytest.approx([1.0, 1.02, 1.04, 1.06])
+
+
+@pytest.mark.parametrize("stream_type", [OpusPacketStream, PCMFrameStream])
+def test_position_at_the_end_is_the_padded_length(two_seconds: Path, stream_type) -> None:
+    """After the last frame `position` is the length in whole frames, and stays there."""
+    with stream_type(two_seconds) as stream:
+        read_all(stream)
+        stream.read()
+        assert stream.position == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("stream_type", [OpusPacketStream, PCMFrameStream])
+def test_start_past_the_end_gives_nothing(two_seconds: Path, stream_type) -> None:
+    """A start after the last frame gives no frames and a position at the end of the audio."""
+    with stream_type(two_seconds, start=5.0) as stream:
+        assert stream.read() == b""
+        assert stream.position == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("stream_type", [OpusPacketStream, PCMFrameStream])
+@pytest.mark.parametrize("start", [-0.02, math.nan, math.inf])
+def test_start_must_be_a_second_of_the_track(two_seconds: Path, stream_type, start) -> None:
+    """A negative or non-finite start raises `ValueError`."""
+    with pytest.raises(ValueError, match="start"):
+        stream_type(two_seconds, start=start)
+
+
+def test_half_volume_halves_the_decoded_rms(two_seconds: Path) -> None:
+    """`volume=0.5` gives Opus packets whose decoded RMS is half that at full volume."""
+    with OpusPacketStream(two_seconds) as full, OpusPacketStream(two_seconds, volume=0.5) as half:
+        full_rms = rms(s16_samples(decode_packets(read_all(full))))
+        half_rms = rms(s16_samples(decode_packets(read_all(half))))
+    assert half_rms / full_rms == pytest.approx(0.5, rel=0.1)
+
+
+def test_volume_one_gives_the_packets_of_no_volume(two_seconds: Path) -> None:
+    """`volume=1.0` gives byte-identical packets to a stream made without `volume`."""
+    with OpusPacketStream(two_seconds) as plain, OpusPacketStream(two_seconds, volume=1.0) as one:
+        assert read_all(one) == read_all(plain)
+
+
+def test_pcm_volume_multiplies_every_sample(two_seconds: Path) -> None:
+    """`volume=0.5` halves each PCM sample, to the nearest integer."""
+    with PCMFrameStream(two_seconds) as full, PCMFrameStream(two_seconds, volume=0.5) as half:
+        pairs = zip(pcm_samples(read_all(full)), pcm_samples(read_all(half)), strict=True)
+    assert max(abs(scaled - original * 0.5) for original, scaled in pairs) <= 1
+
+
+def test_loud_volume_clips_instead_of_wrapping(two_seconds: Path) -> None:
+    """`volume=4` on a half-scale tone saturates at the int16 limits, keeping each sign."""
+    with PCMFrameStream(two_seconds) as full, PCMFrameStream(two_seconds, volume=4.0) as loud:
+        original = pcm_samples(read_all(full))
+        scaled = pcm_samples(read_all(loud))
+    expected = [max(-32768, min(32767, value * 4)) for value in original]
+    assert max(abs(got - want) for got, want in zip(scaled, expected, strict=True)) <= 1
+
+
+@pytest.mark.parametrize("stream_type", [OpusPacketStream, PCMFrameStream])
+@pytest.mark.parametrize("volume", [-0.5, math.nan, math.inf])
+def test_volume_must_be_a_finite_factor(two_seconds: Path, stream_type, volume) -> None:
+    """A negative or non-finite volume raises `ValueError`."""
+    with pytest.raises(ValueError, match="volume"):
+        stream_type(two_seconds, volume=volume)
