@@ -1,8 +1,10 @@
 """The console of `python -m sandbox`: a person (or a script) plays a Discord member.
 
 Lines become member actions on the local Discord (slash commands, clicks, selects, modals,
-context menus, plain messages); every message and edit the bot makes is shown as it happens,
-and every file the bot posts is saved under `<output>/attachments/<message id>/`.
+context menus, plain messages, joining and leaving voice channels); every message and edit the
+bot makes is shown as it happens, and so are moves in and out of voice channels and what the bot
+plays there; every file the bot posts is saved under `<output>/attachments/<message id>/`, and
+what was heard in a voice channel under `<output>/voice/` on request (`hear`).
 """
 
 from __future__ import annotations
@@ -23,12 +25,17 @@ from sandbox.console.lines import (
     MENTIONABLE,
     ROLE,
     USER,
+    VOICE_STEPS,
     Click,
     ContextMenu,
     Expect,
     ExpectAttachment,
+    ExpectVoice,
     FileOption,
+    Hear,
     Help,
+    JoinVoice,
+    LeaveVoice,
     LineError,
     ListMembers,
     ListMessages,
@@ -56,6 +63,15 @@ from sandbox.console.view import (
     message_block,
     modal_lines,
     searchable_text,
+)
+from sandbox.console.voice import (
+    BYTES_PER_SECOND,
+    VOICE_ICON,
+    VoiceWatch,
+    heard_since,
+    move_line,
+    next_wav_path,
+    write_wav,
 )
 from sandbox.discord import LocalDiscord
 from sandbox.discord.local import InteractionHandle
@@ -96,6 +112,8 @@ class ConsoleState:
     numbers: dict[str, int] = field(default_factory=dict)
     seen: dict[str, _Seen] = field(default_factory=dict)
     mark: dict[str, int] = field(default_factory=dict)
+    voice_mark: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per voice channel: the PCM bytes and packets heard there at the last action."""
     saved: dict[str, str] = field(default_factory=dict)
     started: list[InteractionHandle] = field(default_factory=list)
     modal: InteractionHandle | None = None
@@ -110,8 +128,10 @@ class Console:
         self.stack = stack
         self.screen = screen
         self.attachments_dir = output / "attachments"
+        self.voice_dir = output / "voice"
         self.timeout = timeout
         self.state = ConsoleState()
+        self.voice_watch = VoiceWatch()
 
     @property
     def discord(self) -> LocalDiscord:
@@ -186,6 +206,8 @@ class Console:
             await self._context_menu(step)
         elif isinstance(step, Say):
             await self._say(step)
+        elif isinstance(step, VOICE_STEPS):
+            await self._run_voice(step)
         else:
             await self._run_local(step)
 
@@ -352,6 +374,115 @@ class Console:
             raise LineError(f"no role named {name!r}; roles: {known}")
         return found
 
+    # --- voice -------------------------------------------------------------------------------
+
+    async def _run_voice(self, step: JoinVoice | LeaveVoice | ExpectVoice | Hear) -> None:
+        if isinstance(step, JoinVoice):
+            await self._join(step.name)
+        elif isinstance(step, LeaveVoice):
+            await self._leave()
+        elif isinstance(step, ExpectVoice):
+            await self._expect_voice(step.seconds)
+        else:
+            await self._hear()
+
+    def _voice_channel_names(self) -> str:
+        return ", ".join(c.name for c in self.discord.guild.channels if c.is_voice) or "none"
+
+    def _voice_channel_named(self, name: str) -> Channel:
+        """The voice channel `name` (in any case when only one is spelt so)."""
+        channels = self.discord.guild.channels
+        found = next((c for c in channels if c.name == name), None)
+        if found is None:
+            alike = [c for c in channels if c.name.casefold() == name.casefold()]
+            found = alike[0] if len(alike) == 1 else None
+        known = self._voice_channel_names()
+        if found is None:
+            raise LineError(f"no voice channel named {name!r}; voice channels: {known}")
+        if not found.is_voice:
+            raise LineError(
+                f"#{found.name} is a text channel, not a voice channel; voice channels: {known}"
+            )
+        return found
+
+    def _my_voice_channel(self) -> Channel:
+        """The voice channel the current member is in."""
+        member = self.discord.user(self.state.member)
+        channel_id = self.discord.guild.voice_channels.get(member.id)
+        channel = self.discord.world.channel(channel_id) if channel_id else None
+        if channel is None:
+            raise LineError(
+                f"{member.username} is not in a voice channel; `join CHANNEL` first"
+                f" (voice channels: {self._voice_channel_names()})"
+            )
+        return channel
+
+    async def _join(self, name: str) -> None:
+        channel = self._voice_channel_named(name)
+        member = self.discord.user(self.state.member)
+        before = self.discord.guild.voice_channels.get(member.id)
+        if before == channel.id:
+            raise LineError(f"{member.username} is already in {VOICE_ICON} {channel.name}")
+        self.voice_watch.members[member.id] = channel.id  # shown here, not again by the watch
+        await self.discord.move_to_voice(member, channel)
+        old = self.discord.world.channel(before) if before else None
+        self.screen.note(move_line(member.username, old.name if old else None, channel.name))
+
+    async def _leave(self) -> None:
+        channel = self._my_voice_channel()
+        member = self.discord.user(self.state.member)
+        self.voice_watch.members.pop(member.id, None)  # shown here, not again by the watch
+        await self.discord.move_to_voice(member, None)
+        self.screen.note(move_line(member.username, channel.name, None))
+
+    async def _expect_voice(self, seconds: float) -> None:
+        """Waits until `seconds` of sound were heard in the member's voice channel since the
+        last action; the voice server wakes the wait at every packet."""
+        channel = self._my_voice_channel()
+        heard = self.discord.voice.heard_in(channel.id)
+        pcm_mark, packet_mark = self.state.voice_mark.get(channel.id, (0, 0))
+        wanted = seconds * BYTES_PER_SECOND
+        started = time.monotonic()
+        where = f"{VOICE_ICON} {channel.name}"
+        try:
+            await self.discord.wait_until(
+                lambda: len(heard.pcm) - pcm_mark >= wanted or None, self.timeout
+            )
+        except TimeoutError:
+            got, packets = heard_since(heard, pcm_mark, packet_mark)
+            raise StepFailed(
+                f"heard {got:.1f} s of audio ({packets} packets) in {where} since the last"
+                f" action, not the {seconds:g} s wanted (waited {self.timeout:g} s);"
+                f" {self._bot_whereabouts()}"
+            ) from None
+        got, packets = heard_since(heard, pcm_mark, packet_mark)
+        self.screen.note(
+            f"✓ heard {got:.1f} s of audio ({packets} packets) in {where}"
+            f" after {time.monotonic() - started:.1f} s"
+        )
+
+    def _bot_whereabouts(self) -> str:
+        bot = self.discord.bot_user
+        channel_id = self.discord.guild.voice_channels.get(bot.id)
+        channel = self.discord.world.channel(channel_id) if channel_id else None
+        if channel is None:
+            return f"{bot.username} is not in a voice channel"
+        return f"{bot.username} is in {VOICE_ICON} {channel.name}"
+
+    async def _hear(self) -> None:
+        """Saves everything heard in the member's voice channel as a WAV file."""
+        channel = self._my_voice_channel()
+        heard = self.discord.voice.heard_in(channel.id)
+        where = f"{VOICE_ICON} {channel.name}"
+        if not heard.pcm:
+            self.screen.note(f"nothing was heard in {where} yet")
+            return
+        pcm, packets = bytes(heard.pcm), len(heard.audio_packets)
+        path = next_wav_path(self.voice_dir, channel.name)
+        await asyncio.to_thread(write_wav, path, pcm)
+        seconds = len(pcm) / BYTES_PER_SECOND
+        self.screen.note(f"saved {seconds:.1f} s heard in {where} ({packets} packets) to {path}")
+
     # --- messages ----------------------------------------------------------------------------
 
     def _visible(self, message: Message) -> bool:
@@ -416,13 +547,17 @@ class Console:
         return changed or None
 
     def show_changes(self) -> None:
-        """Saves new attachments and shows every message created or changed since last time."""
+        """Saves new attachments and shows every message created or changed since last time,
+        then what changed in voice."""
         for message, edited in self._changes() or []:
             self.state.seen[message.id] = _Seen(len(message.edits), message.deleted)
             if message.author.bot:
                 self._save_attachments(message)
             edited = edited and not message.deleted
             self.screen.block(message.id, self._block(message), edited=edited)
+        voice = self.voice_watch.changes(self.discord)
+        if voice:
+            self.screen.activity(voice)
 
     def _save_attachments(self, message: Message) -> None:
         for attachment in message.attachments:
@@ -437,16 +572,24 @@ class Console:
                 self.screen.note(f"saved {path}")
 
     async def watch(self) -> None:
-        """Shows the bot's messages and edits as they happen, until cancelled."""
+        """Shows the bot's messages, edits and voice as they happen, until cancelled."""
         while not cancel_requested():
             with contextlib.suppress(TimeoutError):
-                await self.discord.wait_until(self._changes, WATCH_SPAN)
+                await self.discord.wait_until(self._anything_new, WATCH_SPAN)
             self.show_changes()
+
+    def _anything_new(self) -> bool | None:
+        """A message or voice change `show_changes` has not shown yet."""
+        return bool(self._changes()) or self.voice_watch.pending(self.discord) or None
 
     # --- expectations ------------------------------------------------------------------------
 
     def _set_mark(self) -> None:
         self.state.mark = {m.id: len(m.edits) for m in self.discord.messages}
+        self.state.voice_mark = {
+            channel_id: (len(heard.pcm), len(heard.packets))
+            for channel_id, heard in self.discord.voice.heard.items()
+        }
 
     def _since_mark(self) -> list[Message]:
         """Bot messages the member can see that appeared or changed since the last action."""

@@ -154,6 +154,30 @@ class WaitJobs:
 
 
 @dataclass(frozen=True)
+class JoinVoice:
+    """The current member joins the voice channel `name`."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class LeaveVoice:
+    pass
+
+
+@dataclass(frozen=True)
+class ExpectVoice:
+    """Wait until `seconds` of the bot's audio were heard in the member's voice channel."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Hear:
+    pass
+
+
+@dataclass(frozen=True)
 class Help:
     pass
 
@@ -177,10 +201,15 @@ Step = (
     | Expect
     | ExpectAttachment
     | WaitJobs
+    | JoinVoice
+    | LeaveVoice
+    | ExpectVoice
+    | Hear
     | Help
     | Quit
 )
 ACTIONS = (Slash, Click, Select, ModalSubmit, ContextMenu, Say)
+VOICE_STEPS = (JoinVoice, LeaveVoice, ExpectVoice, Hear)
 
 HELP = """\
 /name opt: value ...      run a slash command (`/admin quota units: 50`); files: `audio: ./a.mp3`
@@ -195,6 +224,10 @@ members                   list the members of the server and the roles each hold
 expect TEXT               wait until a bot message posted or edited since the last action shows TEXT
 expect-attachment .mp3    wait until such a message carries a file whose name ends with .mp3
 wait-jobs                 wait until the bot has no job queued or running
+join CHANNEL | leave      join a voice channel (`join Lounge`) | leave voice
+expect-voice SECONDS      wait until that much of the bot's audio was heard in your voice channel
+                          since the last action
+hear                      save what was heard in your voice channel as a WAV under <output>/voice/
 help | quit               this help | stop everything"""
 
 
@@ -236,6 +269,8 @@ _BARE: dict[str, Step] = {
     "exit": Quit(),
     "wait-jobs": WaitJobs(),
     "members": ListMembers(),
+    "leave": LeaveVoice(),
+    "hear": Hear(),
 }
 _OPTIONAL_ARGUMENT: dict[str, Callable[[str], Step]] = {
     "messages": _list_messages,
@@ -286,6 +321,16 @@ def _expect_attachment(rest: str) -> ExpectAttachment:
     return ExpectAttachment(_unquote(rest))
 
 
+def _expect_voice(rest: str) -> ExpectVoice:
+    try:
+        seconds = float(rest)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise LineError(f"`expect-voice` takes seconds above 0 (`expect-voice 2`), not {rest!r}")
+    return ExpectVoice(seconds)
+
+
 _WITH_ARGUMENT: dict[str, Callable[[str], Step]] = {
     "click": _click,
     "select": _select,
@@ -295,6 +340,8 @@ _WITH_ARGUMENT: dict[str, Callable[[str], Step]] = {
     "say": _say,
     "expect": lambda rest: Expect(_unquote(rest)),
     "expect-attachment": _expect_attachment,
+    "expect-voice": _expect_voice,
+    "join": lambda rest: JoinVoice(_unquote(rest).lstrip("#🔊 ")),
 }
 
 

@@ -49,9 +49,10 @@ def fresh_data_dir(output: Path) -> Path:
     return data_dir
 
 
-def clear_attachments(output: Path) -> None:
-    """Removes `<output>/attachments`: the files an earlier run saved there."""
-    shutil.rmtree(output / "attachments", ignore_errors=True)
+def clear_saved_files(output: Path) -> None:
+    """Removes `<output>/attachments` and `<output>/voice`: the files an earlier run saved."""
+    for folder in ("attachments", "voice"):
+        shutil.rmtree(output / folder, ignore_errors=True)
 
 
 def configure_logging(log_file: Path) -> None:
@@ -70,6 +71,7 @@ def banner(stack: SandboxStack, output: Path, log_file: Path) -> str:
         [
             "Soundverse sandbox: the real bot, a local Discord and a local Soundverse.",
             f"  files the bot posts: {output / 'attachments'} (fresh each run)",
+            f"  voice heard (hear):  {output / 'voice'} (fresh each run)",
             f"  database:            {stack.data_dir / 'bot.db'} (fresh each run)",
             f"  log:                 {log_file} (fresh each run)",
             f"  local Discord:       {stack.discord.api_base}",
@@ -84,7 +86,7 @@ async def run_session(options: SessionOptions, stdout: TextIO = sys.stdout) -> i
     output = options.output.resolve()
     log_file = output / "sandbox.log"
     configure_logging(log_file)
-    clear_attachments(output)
+    clear_saved_files(output)
     stack = SandboxStack(fresh_data_dir(output), time_scale=options.time_scale)
     interactive = options.script is None
     live = interactive and stdout.isatty() and sys.stdin.isatty()

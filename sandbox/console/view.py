@@ -141,6 +141,9 @@ def _local_time(match: re.Match[str]) -> str:
 
 def _embed_lines(embed: JSON, world: World) -> list[str]:
     lines: list[str] = []
+    author = embed.get("author") or {}
+    if author.get("name"):
+        lines.append(str(author["name"]))
     if embed.get("title"):
         lines.append(str(embed["title"]))
     if embed.get("description"):
@@ -291,6 +294,13 @@ class Screen:
     def note(self, text: str) -> None:
         """A line of the console's own (echoed steps, results, errors), shown even when quiet."""
         self._write(self._rows(text.splitlines()) if self.live else text.splitlines())
+        self._last_key = None
+
+    def activity(self, lines: list[str]) -> None:
+        """Lines about what happens besides messages (voice), not shown when quiet."""
+        if self.quiet:
+            return
+        self._write(self._rows(lines) if self.live else lines)
         self._last_key = None
 
     def listing(self, blocks: Iterable[list[str]]) -> None:

@@ -12,7 +12,11 @@ from sandbox.console.lines import (
     ContextMenu,
     Expect,
     ExpectAttachment,
+    ExpectVoice,
     FileOption,
+    Hear,
+    JoinVoice,
+    LeaveVoice,
     LineError,
     ListMembers,
     ListMessages,
@@ -183,6 +187,12 @@ def test_split_options_keeps_the_order_of_the_pairs() -> None:
         ("members", ListMembers()),
         ("modal", ModalSubmit("")),
         ("modal count: 2", ModalSubmit("count: 2")),
+        ("join Lounge", JoinVoice("Lounge")),
+        ('join "Chill Room"', JoinVoice("Chill Room")),
+        ("leave", LeaveVoice()),
+        ("expect-voice 2", ExpectVoice(2.0)),
+        ("expect-voice 0.5", ExpectVoice(0.5)),
+        ("hear", Hear()),
     ],
 )
 def test_console_lines_become_steps(line: str, step: object) -> None:
@@ -194,6 +204,13 @@ def test_console_lines_become_steps(line: str, step: object) -> None:
 def test_blank_lines_and_comments_are_no_step(line: str) -> None:
     """Blank lines and `#` comments are skipped."""
     assert parse_line(line) is None
+
+
+@pytest.mark.parametrize("seconds", ["soon", "0", "-1", "nan"])
+def test_expect_voice_takes_seconds_above_zero(seconds: str) -> None:
+    """`expect-voice` with anything but a positive number says what it takes."""
+    with pytest.raises(LineError, match="`expect-voice` takes seconds above 0"):
+        parse_line(f"expect-voice {seconds}")
 
 
 def test_an_unknown_console_command_points_to_help() -> None:

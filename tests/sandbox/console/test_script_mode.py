@@ -63,6 +63,16 @@ def test_the_tour_script_makes_extends_splits_and_loops(run_sandbox: RunSandbox)
     assert result.stdout.count("✓ no job queued or running") == 4
 
 
+def test_the_tour_script_plays_the_loop_in_voice_and_saves_what_was_heard(
+    run_sandbox: RunSandbox, tmp_path: Path
+) -> None:
+    """The tour's voice part hears 2 s of the loop in Lounge and saves it as Lounge-1.wav."""
+    result = run_sandbox(TOUR.read_text(encoding="utf-8"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "✓ heard 2.0 s of audio" in result.stdout
+    assert (tmp_path / "out" / "voice" / "Lounge-1.wav").stat().st_size > 0
+
+
 def test_a_second_run_leaves_only_its_own_files(run_sandbox: RunSandbox, tmp_path: Path) -> None:
     """After two runs that each make a song, the attachments folder holds the second run's only."""
     song = "/song prompt: lofi rain duration: 5\n"
