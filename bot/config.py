@@ -334,6 +334,11 @@ class VoiceSettings(BaseModel):
     idle_disconnect: float = Field(
         default=300.0, gt=0, description="Seconds of silence before leaving a voice channel"
     )
+    card_refresh: float = Field(
+        default=10.0,
+        ge=2.0,
+        description="Seconds between updates of the now-playing card's position while playing",
+    )
 
 
 class PrivacySettings(BaseModel):

@@ -59,6 +59,10 @@ class TrackLibrary:
         """One track, or None."""
         return await self._tracks.get(track_id)
 
+    async def takes_of(self, job_id: int) -> tuple[Track, ...]:
+        """The takes a job delivered, in order (none while it runs)."""
+        return await self._tracks.of_job(job_id)
+
     async def track(self, track_id: int) -> Track:
         """One track; `TrackGone` when it was deleted."""
         track = await self._tracks.get(track_id)

@@ -120,6 +120,7 @@ class _Progress:
     started_at: float
     last_stage: str | None = None
     settlement: Settlement | None = None
+    preview_url: str | None = None
 
 
 class JobService:
@@ -552,6 +553,10 @@ class JobService:
                     job.id, progress, JobState.STREAMING, percent=state.progress, status_text=stage
                 )
             progress.last_stage = stage
+            preview = self._preview_of(state)
+            if preview is not None and preview != progress.preview_url:
+                await self._jobs.set_preview(job.id, preview)
+                progress.preview_url = preview
             live.show(
                 JobView(
                     job.id,
@@ -559,7 +564,7 @@ class JobService:
                     state.progress,
                     state.song_name,
                     state.album_art,
-                    preview_url=self._preview_of(state),
+                    preview_url=preview,
                 )
             )
         return stream.result

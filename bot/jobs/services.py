@@ -16,12 +16,13 @@ from bot.jobs.quota import QuotaService
 from bot.jobs.service import JobService
 from bot.soundverse import SoundverseClient
 from bot.soundverse.health import ApiHealth, check_api_health
-from bot.storage import Database
+from bot.storage import Database, VoiceSessionRepository
 from bot.storage.clock import Clock
 
 
 class Services:
-    """Jobs, the track library, quota, lyrics and privacy, over one database and one API client."""
+    """Jobs, the track library, quota, lyrics, privacy and stored voice playback, over one
+    database and one API client."""
 
     def __init__(
         self,
@@ -43,6 +44,7 @@ class Services:
         )
         self.lyrics = LyricsWriter(client, self.quota, self._calls)
         self.privacy = PrivacyService(database, settings.privacy, clock)
+        self.voice_sessions = VoiceSessionRepository(database, clock)
 
     async def api_health(self, requester: Requester) -> ApiHealth:
         """Whether Soundverse answers and accepts the key, and how fast (a quick call, so the

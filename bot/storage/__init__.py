@@ -1,4 +1,5 @@
-"""Persistence on SQLite (aiosqlite): connection, migrations, quota, jobs, tracks, privacy."""
+"""Persistence on SQLite (aiosqlite): connection, migrations, quota, jobs, tracks, voice
+playback, privacy."""
 
 from bot.storage.clock import Clock, ManualClock, SystemClock
 from bot.storage.database import (
@@ -40,6 +41,7 @@ from bot.storage.quota_policy import (
     period_bounds,
 )
 from bot.storage.tracks import AudioFile, Lineage, NewTrack, Track, TrackPage, TrackRepository
+from bot.storage.voice import StoredVoiceSession, VoiceSessionRepository
 
 __all__ = [
     "FINAL_STATES",
@@ -74,11 +76,13 @@ __all__ = [
     "ReservationNotFound",
     "ReservationState",
     "StorageError",
+    "StoredVoiceSession",
     "SystemClock",
     "Track",
     "TrackPage",
     "TrackRepository",
     "Transaction",
+    "VoiceSessionRepository",
     "delete_user_data",
     "period_bounds",
     "purge_guild",

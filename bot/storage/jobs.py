@@ -111,6 +111,8 @@ class Job:
     finished_at: datetime | None
     result_json: str | None = None
     posting_at: datetime | None = None
+    preview_url: str | None = None
+    """Where the audio streams while it is made, once Soundverse said so."""
 
     @property
     def request(self) -> dict[str, Any]:
@@ -300,6 +302,10 @@ class JobRepository:
                 raise JobNotFound(job_id)
             return await _load(transaction, job_id)
 
+    async def set_preview(self, job_id: int, url: str) -> Job:
+        """Remember where the job's audio streams while it is made."""
+        return await self._update(job_id, preview_url=url)
+
     async def set_card(self, job_id: int, *, channel_id: int, message_id: int) -> Job:
         """Remember the message that shows the job's card."""
         return await self._update(job_id, card_channel_id=channel_id, card_message_id=message_id)
@@ -466,4 +472,5 @@ def _job_from(row: Row) -> Job:
         finished_at=from_stored_or_none(row["finished_at"]),
         result_json=row["result_json"],
         posting_at=from_stored_or_none(row["posting_at"]),
+        preview_url=row["preview_url"],
     )

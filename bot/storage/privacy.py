@@ -95,6 +95,7 @@ async def purge_guild(database: Database, guild_id: int) -> DeletionReport:
         )
         await transaction.execute("DELETE FROM quota_exempt_roles WHERE guild_id = ?", (guild_id,))
         await transaction.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
+        await transaction.execute("DELETE FROM voice_sessions WHERE guild_id = ?", (guild_id,))
     return DeletionReport(
         tracks_deleted=tracks,
         jobs_deleted=jobs,

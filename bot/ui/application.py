@@ -34,6 +34,10 @@ class Application(Protocol):
         """When the bot started, on the monotonic clock."""
 
     @property
+    def is_job_worker(self) -> bool:
+        """This process is the job worker: it posts results, and never joins voice."""
+
+    @property
     def settings(self) -> Settings:
         """The settings this process was started with."""
 

@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.ui.application import Application
 from bot.ui.components import RestartProofForm
-from bot.ui.follow_ups import FollowUpEntry
+from bot.ui.follow_ups import FollowUpEntry, WhileRunning
 
 MessageMenuCallback = Callable[
     [discord.Interaction[Any], discord.Message], Coroutine[Any, Any, None]
@@ -31,6 +31,8 @@ class FeatureCog(commands.Cog):
     """Restart-proof buttons, selects and forms (`bot.ui.components`) of the feature."""
     follow_ups: ClassVar[tuple[FollowUpEntry, ...]] = ()
     """What the feature offers under results (`bot.ui.follow_ups`)."""
+    while_running: ClassVar[tuple[WhileRunning, ...]] = ()
+    """What the feature offers on a running job's card (`bot.ui.follow_ups`)."""
 
     def __init__(self, app: Application) -> None:
         self.app = app
@@ -59,6 +61,7 @@ class FeatureCog(commands.Cog):
         client.add_dynamic_items(*self._dynamic_items())
         self.app.forms.add(*self._forms())
         self.app.follow_ups.add(*self.follow_ups)
+        self.app.follow_ups.add_while_running(*self.while_running)
         for menu in self._menus:
             client.tree.add_command(menu)
 
@@ -67,5 +70,6 @@ class FeatureCog(commands.Cog):
         for menu in self._menus:
             client.tree.remove_command(menu.name, type=menu.type)
         self.app.follow_ups.remove(*self.follow_ups)
+        self.app.follow_ups.remove_while_running(*self.while_running)
         self.app.forms.remove(*self._forms())
         client.remove_dynamic_items(*self._dynamic_items())

@@ -8,6 +8,9 @@ so the result card never names a feature. Entries are shown in the order of thei
     60 Submit to contest    90 Delete    100 the stems menu (a select, on its own row)
 
 Each entry decides whether it applies to a track (no Lyrics on stems or instrumentals).
+
+A feature may also offer a control on the card of a job while it runs (`WhileRunning`):
+"Preview in voice" once Soundverse streams the audio as it is made.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 import discord
 
+from bot.jobs.models import JobView
 from bot.jobs.operations import FollowUp, Operation
 
 
@@ -55,11 +59,39 @@ class FollowUpEntry:
     """Offered for each take of a result (False: it acts on the whole result message)."""
 
 
+@dataclass(frozen=True, slots=True)
+class WhileRunning:
+    """A control a feature offers on a running job's card; `build` gives None while it does
+    not apply (the card shows the others)."""
+
+    name: str
+    build: Callable[[JobView], discord.ui.Item[Any] | None]
+
+
 class FollowUpRegistry:
-    """The follow-ups of the features loaded now, in their documented order."""
+    """The follow-ups of the features loaded now, in their documented order, and the controls
+    they offer on running jobs' cards."""
 
     def __init__(self) -> None:
         self._entries: dict[str, FollowUpEntry] = {}
+        self._running: dict[str, WhileRunning] = {}
+
+    def add_while_running(self, *entries: WhileRunning) -> None:
+        for entry in entries:
+            if entry.name in self._running:
+                raise ValueError(
+                    f"a running-job control named {entry.name!r} is already registered"
+                )
+            self._running[entry.name] = entry
+
+    def remove_while_running(self, *entries: WhileRunning) -> None:
+        for entry in entries:
+            self._running.pop(entry.name, None)
+
+    def while_running(self, job: JobView) -> list[discord.ui.Item[Any]]:
+        """The controls features offer on the card of `job` as it runs now."""
+        built = (entry.build(job) for entry in self._running.values())
+        return [item for item in built if item is not None]
 
     def add(self, *entries: FollowUpEntry) -> None:
         for entry in entries:

@@ -97,13 +97,15 @@ PREVIEW_LABEL = "▶ Preview"
 LINK_URL_LIMIT = 512
 
 
-def running_view(job: JobView) -> discord.ui.View:
+def running_view(job: JobView, offered: Sequence[discord.ui.Item[Any]] = ()) -> discord.ui.View:
     """The card's controls while a job runs: Cancel (survives restarts), and once Soundverse
-    streams the audio as it is made, a link to listen to it."""
+    streams the audio as it is made, a link to listen to it; then what features `offered`."""
     view = discord.ui.View(timeout=None)
     view.add_item(CancelJobButton(job.job_id))
     if job.preview_url is not None and len(job.preview_url) <= LINK_URL_LIMIT:
         view.add_item(discord.ui.Button(label=PREVIEW_LABEL, url=job.preview_url))
+    for item in offered:
+        view.add_item(item)
     return view
 
 
@@ -182,7 +184,11 @@ class JobCard:
             embed.set_thumbnail(url=view.album_art_url)
         # Once delivery has begun a job can no longer be cancelled: the card stops offering it
         # (and the preview, as the finished take is about to arrive).
-        controls = None if view.stage == DELIVERING else running_view(view)
+        controls = (
+            None
+            if view.stage == DELIVERING
+            else running_view(view, self.app.follow_ups.while_running(view))
+        )
         await self.show(embed=embed, view=controls)
 
     async def on_delivered(self, delivery: Delivery) -> PostedMessage:

@@ -4,7 +4,8 @@ rules for skipping. Pure state: the voice feature plays it through discord.py.""
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from bot.errors import UserFacingError
 
@@ -15,14 +16,35 @@ class QueuedTrack:
 
     title: str
     requester_id: int
-    source: str  # a local file, or an address to stream from
+    source: str  # a local file, or an address to stream from (a preview: the growing stream)
     track_id: int | None = None
     seconds: float | None = None
+    job_id: int | None = None
+    """Set on a preview: the job whose audio streams while it is made."""
 
     @property
     def name(self) -> str:
         """`#34 Rain` for a track, the title alone for an upload."""
         return f"#{self.track_id} {self.title}" if self.track_id is not None else self.title
+
+    def stored(self) -> dict[str, Any]:
+        """The item as plain data, to be kept across restarts."""
+        return asdict(self)
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> QueuedTrack:
+        """The item `stored()` gave."""
+        seconds = data.get("seconds")
+        track_id = data.get("track_id")
+        job_id = data.get("job_id")
+        return cls(
+            title=str(data["title"]),
+            requester_id=int(data["requester_id"]),
+            source=str(data["source"]),
+            track_id=int(track_id) if track_id is not None else None,
+            seconds=float(seconds) if seconds is not None else None,
+            job_id=int(job_id) if job_id is not None else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +73,15 @@ class PlayQueue:
         self.upcoming.append(item)
         return len(self.upcoming)
 
-    def advance(self) -> QueuedTrack | None:
-        """What plays next (the same again when looping); None when the queue is done."""
+    def items(self) -> list[QueuedTrack]:
+        """What plays now, then what waits, in order."""
+        return ([self.now] if self.now is not None else []) + list(self.upcoming)
+
+    def advance(self, *, skipping: bool = False) -> QueuedTrack | None:
+        """What plays next: the same again when looping (unless `skipping`), else the next
+        in line; None when the queue is done."""
         self.votes.clear()
-        if self.looping and self.now is not None:
+        if self.looping and self.now is not None and not skipping:
             return self.now
         self.now = self.upcoming.popleft() if self.upcoming else None
         return self.now

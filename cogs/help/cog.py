@@ -1,5 +1,5 @@
 """`/help`: the commands as registered, grouped by feature, with topic buttons (Quota,
-History); it answers privately."""
+History, and Voice where voice is on); it answers privately."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.ui.application import app_of
 from bot.ui.components import MemberSubject, RestartProofButton
 from bot.ui.feature import FeatureCog
 from bot.ui.policy import policy_embed
+from bot.words import counted
 from cogs.help.card import HELP_COLOUR, help_embed
 
 QUOTA_TOPIC = (
@@ -27,6 +28,17 @@ HISTORY_TOPIC = (
     "name). **Delete** under a result removes it and its files. Audio files are kept for "
     "{days} days. `/privacy export` gives you everything kept about you; `/privacy delete` "
     "removes it."
+)
+
+VOICE_TOPIC = (
+    "Join a voice channel, then `/play` a track (by name or `#id`), an audio file, or nothing "
+    "for your latest track: everyone in the channel hears it, and what comes next waits in "
+    "`/queue show`. Members in the bot's channel control playback: the card's ⏯ ⏭ ⏹ 🔁 "
+    "buttons, `/pause`, `/resume`, `/volume`, `/queue move` and `/queue remove`. Whoever asked "
+    "for a track (or has Manage Channels) skips it at once; others vote, and more than half "
+    "of the listeners skip it. `/summon` brings the bot to your channel. It leaves after "
+    "{idle} with nothing to play or no one to listen, and after a restart it comes back and "
+    "goes on where it was. **Preview in voice** on a job's card plays a song while it is made."
 )
 
 
@@ -67,7 +79,20 @@ class HistoryTopic(MemberSubject, RestartProofButton[Requester], prefix="help:hi
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
-TOPICS = (QuotaTopic, HistoryTopic)
+class VoiceTopic(MemberSubject, RestartProofButton[Requester], prefix="help:voice"):
+    """How playing in voice channels works."""
+
+    label = "Voice"
+    emoji = "🔊"
+
+    async def act(self, interaction: discord.Interaction[Any], member: Requester) -> None:
+        idle = app_of(interaction).settings.voice.idle_disconnect
+        text = VOICE_TOPIC.format(idle=counted(round(idle), "second"))
+        embed = discord.Embed(title="Voice", description=text, colour=HELP_COLOUR)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+TOPICS = (QuotaTopic, HistoryTopic, VoiceTopic)
 
 
 class Help(FeatureCog):
@@ -83,7 +108,8 @@ class Help(FeatureCog):
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         view = discord.ui.View(timeout=None)
         for topic in TOPICS:
-            view.add_item(topic(""))
+            if topic is not VoiceTopic or self.app.settings.voice.enabled:
+                view.add_item(topic(""))
         await interaction.response.send_message(
             embed=help_embed(self.app.client.cogs.values()), view=view, ephemeral=True
         )

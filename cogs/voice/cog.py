@@ -1,12 +1,17 @@
-"""`/play` and the commands around it, and "▶ Play in voice" under results.
+"""`/play` and the commands around it, the now-playing card, and "▶ Play in voice" under
+results.
 
-The bot joins the member's voice channel and plays through a per-server queue. Only members
-in the bot's channel control playback; the requester or a member with Manage Channels skips
-at once, others vote (more than half of the listeners).
+The bot joins the member's voice channel and plays through a per-server queue (a
+`bot.voice.session.VoiceSession`). Only members in the bot's channel control playback; the
+requester or a member with Manage Channels skips at once, others vote (more than half of the
+listeners). Playback is stored: after a restart the bot rejoins where members still listen,
+the card comes back and the current item goes on from its stored second.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 import discord
@@ -15,8 +20,10 @@ from discord.ext import commands
 
 from bot.errors import UserFacingError
 from bot.jobs.inputs import AudioSource
+from bot.jobs.models import JobView
 from bot.jobs.operations import Operation
-from bot.storage import Track
+from bot.jobs.service import order_from_job
+from bot.storage import Job, Track
 from bot.ui.application import Application, app_of
 from bot.ui.audio_input import (
     AUDIO_OPTION,
@@ -25,15 +32,18 @@ from bot.ui.audio_input import (
     resolve_audio,
     track_choices,
 )
-from bot.ui.components import RestartProofButton, TrackSubject
+from bot.ui.components import JobSubject, RestartProofButton, TrackSubject
 from bot.ui.errors import refuse, report_for
 from bot.ui.feature import FeatureCog
-from bot.ui.follow_ups import FollowUpEntry, ResultTrack
+from bot.ui.follow_ups import FollowUpEntry, ResultTrack, WhileRunning
 from bot.voice.queue import QueuedTrack
-from bot.voice.session import VoiceSession, add_player, player_for
+from bot.voice.session import MAX_VOLUME, VoiceSession
+from cogs.voice.card import CARD_BUTTONS, VOICE_COG, VOICE_COLOUR, CardKeeper
 
-VOICE_COLOUR = discord.Colour.from_rgb(120, 86, 255)
+log = logging.getLogger(__name__)
+
 QUEUE_SHOWN = 10
+CONNECT_TIMEOUT = 15.0
 
 
 def voice_channel_of(interaction: discord.Interaction[Any]) -> discord.VoiceChannel:
@@ -44,13 +54,17 @@ def voice_channel_of(interaction: discord.Interaction[Any]) -> discord.VoiceChan
     state = member.voice
     if state is None or state.channel is None:
         raise UserFacingError("Join a voice channel first, then ask again.")
-    channel = state.channel
+    return joinable(state.channel)
+
+
+def joinable(channel: discord.abc.GuildChannel) -> discord.VoiceChannel:
+    """`channel`, when the bot may join and speak there; else a precise refusal."""
     if isinstance(channel, discord.StageChannel):
         raise UserFacingError(
             f"{channel.mention} is a stage channel: I play in voice channels only."
         )
     assert isinstance(channel, discord.VoiceChannel)
-    allowed = channel.permissions_for(interaction.guild.me)
+    allowed = channel.permissions_for(channel.guild.me)
     missing = [
         name for name, ok in (("Connect", allowed.connect), ("Speak", allowed.speak)) if not ok
     ]
@@ -81,13 +95,44 @@ class PlayInVoice(TrackSubject, RestartProofButton[Track], prefix="track:play"):
     emoji = "▶️"
 
     async def act(self, interaction: discord.Interaction[Any], track: Track) -> None:
-        cog = app_of(interaction).client.get_cog(VoiceCog.__cog_name__)
+        cog = app_of(interaction).client.get_cog(VOICE_COG)
         assert isinstance(cog, VoiceCog)
         voice_channel_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         source = AudioSource(track.audio_url or "", track.title, None, track.id)
         text = await cog.play_for(interaction, queued_from(source, track, interaction.user.id))
         await interaction.followup.send(text, ephemeral=True)
+
+
+class PreviewInVoice(JobSubject, RestartProofButton[Job], prefix="job:listen"):
+    """Play a job's audio in the member's voice channel while it is made; once the job has
+    delivered, its finished take plays on from where the stream had got to."""
+
+    label = "Preview in voice"
+    emoji = "🔊"
+
+    async def act(self, interaction: discord.Interaction[Any], job: Job) -> None:
+        cog = app_of(interaction).client.get_cog(VOICE_COG)
+        assert isinstance(cog, VoiceCog)
+        voice_channel_of(interaction)
+        if job.preview_url is None:
+            raise UserFacingError("Soundverse is not streaming this one yet; try in a moment.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        order = order_from_job(job)
+        subject = f": {order.prompt}" if order.prompt else ""
+        item = QueuedTrack(
+            f"Preview of {order.operation.card_title}{subject}"[:100],
+            interaction.user.id,
+            job.preview_url,
+            job_id=job.id,
+        )
+        text = await cog.play_for(interaction, item)
+        await interaction.followup.send(text, ephemeral=True)
+
+
+def preview_button(job: JobView) -> PreviewInVoice | None:
+    """Offered once Soundverse streams the audio as it is made."""
+    return PreviewInVoice(job.job_id) if job.preview_url is not None else None
 
 
 def playable(track: ResultTrack) -> bool:
@@ -98,52 +143,173 @@ def playable(track: ResultTrack) -> bool:
 class VoiceCog(FeatureCog):
     """Voice: play tracks in the member's voice channel."""
 
-    components = (PlayInVoice,)
+    components = (PlayInVoice, PreviewInVoice, *CARD_BUTTONS)
     follow_ups = (FollowUpEntry("play", 50, lambda track: PlayInVoice(track.track_id), playable),)
+    while_running = (WhileRunning("preview in voice", preview_button),)
+
+    queue = app_commands.Group(
+        name="queue", description="What plays next in voice, and its order", guild_only=True
+    )
 
     def __init__(self, app: Application) -> None:
         super().__init__(app)
-        self.players: dict[int, VoiceSession] = {}
+        self.sessions: dict[int, VoiceSession] = {}
+        self.cards: dict[int, CardKeeper] = {}
+        self._rejoining: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        await super().cog_load()
+        if not self.app.is_job_worker:
+            self._rejoining = asyncio.create_task(self.rejoin_stored(), name="voice-rejoin")
 
     async def cog_unload(self) -> None:
-        for player in list(self.players.values()):
-            await player.leave()
+        if self._rejoining is not None:
+            self._rejoining.cancel()
+        for session in list(self.sessions.values()):
+            await session.close()
         await super().cog_unload()
+
+    # --- sessions ------------------------------------------------------------------------
+
+    def session_in(self, guild_id: int | None) -> VoiceSession | None:
+        """The server's session while the bot is in voice there."""
+        session = self.sessions.get(guild_id) if guild_id is not None else None
+        if session is not None and not session.voice.is_connected():
+            self._forget(session)
+            return None
+        return session
+
+    async def _connect(self, channel: discord.VoiceChannel) -> VoiceSession:
+        try:
+            voice: discord.VoiceClient = await channel.connect(
+                timeout=CONNECT_TIMEOUT, self_deaf=True
+            )
+        except TimeoutError:
+            raise UserFacingError(
+                f"I could not connect to {channel.mention} in time; please try again."
+            ) from None
+        settings = self.app.settings.voice
+        session = VoiceSession(
+            self.app.client,
+            voice,
+            idle_after=settings.idle_disconnect,
+            store=self.app.services.voice_sessions,
+            on_change=self._changed,
+            on_leave=self._left,
+            finished_take=self.finished_take,
+        )
+        self.sessions[channel.guild.id] = session
+        self.cards[channel.guild.id] = CardKeeper(session, settings.card_refresh)
+        return session
+
+    async def finished_take(self, preview: QueuedTrack) -> QueuedTrack | None:
+        """The first take of a preview's job, once delivered, for the same member."""
+        if preview.job_id is None:
+            return None
+        takes = await self.app.services.library.takes_of(preview.job_id)
+        if not takes:
+            return None
+        take = takes[0]
+        source = AudioSource(take.audio_url or "", take.title, None, take.id)
+        return queued_from(source, take, preview.requester_id)
+
+    def _changed(self, session: VoiceSession) -> None:
+        keeper = self.cards.get(session.guild_id)
+        if keeper is not None:
+            keeper.changed()
+
+    def _left(self, session: VoiceSession) -> None:
+        self._forget(session)
+        keeper = self.cards.pop(session.guild_id, None)
+        if keeper is not None:
+            self.app.keep_task(keeper.finish())
+
+    def _forget(self, session: VoiceSession) -> None:
+        if self.sessions.get(session.guild_id) is session:
+            del self.sessions[session.guild_id]
 
     async def play_for(self, interaction: discord.Interaction[Any], item: QueuedTrack) -> str:
         """Queue `item` in the member's voice channel, joining it; what to tell the member."""
         channel = voice_channel_of(interaction)
-        assert interaction.guild is not None
-        player = player_for(self.players, interaction.guild.id)
-        if player is None:
-            try:
-                voice: discord.VoiceClient = await channel.connect(timeout=15, self_deaf=True)
-            except TimeoutError:
-                raise UserFacingError(
-                    f"I could not connect to {channel.mention} in time; please try again."
-                ) from None
-            player = add_player(
-                self.players, self.app.client, voice, self.app.settings.voice.idle_disconnect
-            )
-        elif player.channel.id != channel.id:
+        session = self.session_in(channel.guild.id)
+        if session is None:
+            session = await self._connect(channel)
+        elif session.channel.id != channel.id:
             raise UserFacingError(
-                f"I'm playing in {player.channel.mention}; join it, or `/stop` there first."
+                f"I'm playing in {session.channel.mention}; join it, or `/summon` me "
+                "(or `/stop` there first)."
             )
-        place = player.enqueue(item)
+        place = session.enqueue(item)
+        keeper = self.cards[channel.guild.id]
+        if session.card_message_id is None and isinstance(
+            interaction.channel, discord.abc.Messageable
+        ):
+            await keeper.post(interaction.channel)
         if place == 0:
-            return f"▶ Playing **{item.name}** in {player.channel.mention}."
+            return f"▶ Playing **{item.name}** in {session.channel.mention}."
         return f"Queued **{item.name}**: number {place} in line."
 
+    async def rejoin_stored(self) -> None:
+        """After a restart: rejoin where members still listen, bring the card back, and go
+        on from the stored second; forget playback no one is left to hear."""
+        client = self.app.client
+        await client.wait_until_ready()
+        store = self.app.services.voice_sessions
+        for stored in await store.all():
+            guild = client.get_guild(stored.guild_id)
+            channel = guild.get_channel(stored.voice_channel_id) if guild else None
+            items = [QueuedTrack.from_stored(data) for data in stored.queue]
+            listening = isinstance(channel, discord.VoiceChannel) and any(
+                not member.bot for member in channel.members
+            )
+            if not listening or not items or stored.guild_id in self.sessions:
+                await store.forget(stored.guild_id)
+                continue
+            assert isinstance(channel, discord.VoiceChannel)
+            try:
+                session = await self._connect(joinable(channel))
+            except (UserFacingError, discord.ClientException) as error:
+                log.warning("Could not rejoin %s after a restart: %s", channel, error)
+                await store.forget(stored.guild_id)
+                continue
+            session.queue.now, *upcoming = items
+            session.queue.upcoming.extend(upcoming)
+            session.queue.looping = stored.looping
+            session.volume = stored.volume
+            session.text_channel_id = stored.text_channel_id
+            session.card_message_id = stored.card_message_id
+            await session.begin(start=stored.position_seconds, paused=stored.paused)
+            self.cards[stored.guild_id].start()
+            log.info(
+                "Rejoined %s: %s from %.1f s", channel.name, items[0].name, stored.position_seconds
+            )
+
     def controlled(self, interaction: discord.Interaction[Any]) -> VoiceSession:
-        """The server's player, when the member is in its channel."""
-        guild_id = interaction.guild_id
-        player = player_for(self.players, guild_id) if guild_id is not None else None
-        if player is None:
+        """The server's session, when the member is in its channel."""
+        session = self.session_in(interaction.guild_id)
+        if session is None:
             raise UserFacingError("I'm not playing in a voice channel here.")
         member = interaction.user
-        if not isinstance(member, discord.Member) or member not in player.channel.members:
-            raise UserFacingError(f"Only members in {player.channel.mention} control playback.")
-        return player
+        if not isinstance(member, discord.Member) or member not in session.channel.members:
+            raise UserFacingError(f"Only members in {session.channel.mention} control playback.")
+        return session
+
+    def skip_for(self, interaction: discord.Interaction[Any], session: VoiceSession) -> str:
+        """Skip at once for the requester or a member with Manage Channels; count the vote of
+        anyone else. What to tell the member."""
+        now = session.queue.now
+        member = interaction.user
+        assert isinstance(member, discord.Member)
+        at_once = (now is not None and now.requester_id == member.id) or (
+            session.channel.permissions_for(member).manage_channels
+        )
+        vote = session.queue.vote_skip(member.id, len(session.listeners()), at_once=at_once)
+        if vote.skipped:
+            session.skip()
+            return f"⏭ Skipped **{now.name if now else ''}**."
+        return f"Your vote to skip counts: {vote.votes} of {vote.needed} needed."
+
+    # --- commands --------------------------------------------------------------------------
 
     @app_commands.command(
         name="play",
@@ -175,17 +341,15 @@ class VoiceCog(FeatureCog):
             return
         await interaction.followup.send(text)
 
-    @app_commands.command(
-        name="queue", description="What plays now and next", extras={"example": "/queue"}
+    @queue.command(
+        name="show", description="What plays now and next", extras={"example": "/queue show"}
     )
-    @app_commands.guild_only()
     async def show_queue(self, interaction: discord.Interaction[Any]) -> None:
-        guild_id = interaction.guild_id
-        player = player_for(self.players, guild_id) if guild_id is not None else None
-        now = player.queue.now if player is not None else None
-        if player is None or now is None:
+        session = self.session_in(interaction.guild_id)
+        now = session.queue.now if session is not None else None
+        if session is None or now is None:
             raise UserFacingError("Nothing is playing. `/play` starts something.")
-        queue = player.queue
+        queue = session.queue
         lines = [f"▶ **{now.name}** (asked by <@{now.requester_id}>)"]
         lines += [
             f"{place}. {item.name} (<@{item.requester_id}>)"
@@ -194,11 +358,61 @@ class VoiceCog(FeatureCog):
         if len(queue.upcoming) > QUEUE_SHOWN:
             lines.append(f"… and {len(queue.upcoming) - QUEUE_SHOWN} more")
         embed = discord.Embed(
-            title=f"Playing in {player.channel.name}",
+            title=f"Playing in {session.channel.name}",
             description="\n".join(lines),
             colour=VOICE_COLOUR,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @queue.command(
+        name="remove",
+        description="Take an item out of the queue (yours, or any with Manage Channels)",
+        extras={"example": "/queue remove place: 2"},
+    )
+    @app_commands.describe(place="Its place in line, as /queue show numbers it")
+    async def remove_from_queue(
+        self, interaction: discord.Interaction[Any], place: app_commands.Range[int, 1]
+    ) -> None:
+        session = self.controlled(interaction)
+        self._may_rearrange(interaction, session, place)
+        item = session.remove(place)
+        await interaction.response.send_message(f"Removed **{item.name}** from the queue.")
+
+    @queue.command(
+        name="move",
+        description="Move an item to another place in line (yours, or any with Manage Channels)",
+        extras={"example": "/queue move place: 3 to: 1"},
+    )
+    @app_commands.describe(
+        place="Its place in line now, as /queue show numbers it", to="The place it moves to"
+    )
+    async def move_in_queue(
+        self,
+        interaction: discord.Interaction[Any],
+        place: app_commands.Range[int, 1],
+        to: app_commands.Range[int, 1],
+    ) -> None:
+        session = self.controlled(interaction)
+        self._may_rearrange(interaction, session, place)
+        item = session.move(place, to)
+        where = list(session.queue.upcoming).index(item) + 1
+        await interaction.response.send_message(f"Moved **{item.name}** to number {where}.")
+
+    @staticmethod
+    def _may_rearrange(
+        interaction: discord.Interaction[Any], session: VoiceSession, place: int
+    ) -> None:
+        upcoming = list(session.queue.upcoming)
+        member = interaction.user
+        assert isinstance(member, discord.Member)
+        if not 1 <= place <= len(upcoming):
+            session.queue.remove(place)  # raises the precise error
+        if upcoming[place - 1].requester_id != member.id and not (
+            session.channel.permissions_for(member).manage_channels
+        ):
+            raise UserFacingError(
+                "Only its requester or a member with Manage Channels can change that item."
+            )
 
     @app_commands.command(
         name="skip",
@@ -207,31 +421,18 @@ class VoiceCog(FeatureCog):
     )
     @app_commands.guild_only()
     async def skip(self, interaction: discord.Interaction[Any]) -> None:
-        player = self.controlled(interaction)
-        now = player.queue.now
-        member = interaction.user
-        assert isinstance(member, discord.Member)
-        at_once = (now is not None and now.requester_id == member.id) or (
-            player.channel.permissions_for(member).manage_channels
-        )
-        vote = player.queue.vote_skip(member.id, len(player.listeners()), at_once=at_once)
-        if vote.skipped:
-            player.skip()
-            await interaction.response.send_message(f"⏭ Skipped **{now.name if now else ''}**.")
-        else:
-            await interaction.response.send_message(
-                f"Your vote to skip counts: {vote.votes} of {vote.needed} needed.", ephemeral=True
-            )
+        text = self.skip_for(interaction, self.controlled(interaction))
+        await interaction.response.send_message(text, ephemeral=not text.startswith("⏭"))
 
     @app_commands.command(
         name="pause", description="Pause what plays", extras={"example": "/pause"}
     )
     @app_commands.guild_only()
     async def pause(self, interaction: discord.Interaction[Any]) -> None:
-        player = self.controlled(interaction)
-        if not player.voice.is_playing():
+        session = self.controlled(interaction)
+        if not session.voice.is_playing():
             raise UserFacingError("Nothing is playing to pause.")
-        player.voice.pause()
+        session.pause()
         await interaction.response.send_message("⏸ Paused. `/resume` goes on.")
 
     @app_commands.command(
@@ -239,27 +440,78 @@ class VoiceCog(FeatureCog):
     )
     @app_commands.guild_only()
     async def resume(self, interaction: discord.Interaction[Any]) -> None:
-        player = self.controlled(interaction)
-        if not player.voice.is_paused():
+        session = self.controlled(interaction)
+        if not session.paused:
             raise UserFacingError("Nothing is paused.")
-        player.voice.resume()
+        session.resume()
         await interaction.response.send_message("▶ Resumed.")
+
+    @app_commands.command(
+        name="volume",
+        description="How loud playback is, for everyone in the channel",
+        extras={"example": "/volume percent: 60"},
+    )
+    @app_commands.describe(percent=f"0 to {MAX_VOLUME}; 100 is the track as made")
+    @app_commands.guild_only()
+    async def volume(
+        self, interaction: discord.Interaction[Any], percent: app_commands.Range[int, 0, MAX_VOLUME]
+    ) -> None:
+        session = self.controlled(interaction)
+        session.set_volume(percent)
+        await interaction.response.send_message(f"🔉 Volume {percent} %.")
+
+    @app_commands.command(
+        name="summon",
+        description="Bring the bot to your voice channel",
+        extras={"example": "/summon"},
+    )
+    @app_commands.guild_only()
+    async def summon(self, interaction: discord.Interaction[Any]) -> None:
+        channel = voice_channel_of(interaction)
+        session = self.session_in(channel.guild.id)
+        if session is None:
+            raise UserFacingError("I'm not in a voice channel here: `/play` brings me to yours.")
+        if session.channel.id == channel.id:
+            raise UserFacingError(f"I'm already in {channel.mention}.")
+        member = interaction.user
+        assert isinstance(member, discord.Member)
+        now = session.queue.now
+        allowed = (
+            not session.listeners()
+            or (now is not None and now.requester_id == member.id)
+            or session.channel.permissions_for(member).move_members
+        )
+        if not allowed:
+            raise UserFacingError(
+                f"Members are listening in {session.channel.mention}: only the requester of "
+                "what plays, or a member with Move Members, can take me away."
+            )
+        await interaction.response.defer(thinking=True)
+        try:
+            await asyncio.wait_for(session.move_to(channel), CONNECT_TIMEOUT)
+        except TimeoutError:
+            await refuse(
+                interaction,
+                report_for(UserFacingError(f"I could not move to {channel.mention} in time.")),
+            )
+            return
+        await interaction.followup.send(f"Moved to {channel.mention}.")
 
     @commands.Cog.listener()
     async def on_voice_state_update(
         self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
     ) -> None:
-        player = player_for(self.players, member.guild.id)
-        if player is not None and player.channel in (before.channel, after.channel):
-            player.company_changed()
+        session = self.session_in(member.guild.id)
+        if session is not None and session.channel in (before.channel, after.channel):
+            session.company_changed()
 
     @app_commands.command(
         name="stop", description="Stop playing and clear the queue", extras={"example": "/stop"}
     )
     @app_commands.guild_only()
     async def stop(self, interaction: discord.Interaction[Any]) -> None:
-        player = self.controlled(interaction)
-        player.stop()
+        session = self.controlled(interaction)
+        session.stop()
         await interaction.response.send_message("⏹ Stopped, and the queue is empty.")
 
     @app_commands.command(
@@ -267,7 +519,7 @@ class VoiceCog(FeatureCog):
     )
     @app_commands.guild_only()
     async def leave(self, interaction: discord.Interaction[Any]) -> None:
-        player = self.controlled(interaction)
-        channel = player.channel
-        await player.leave()
+        session = self.controlled(interaction)
+        channel = session.channel
+        await session.leave()
         await interaction.response.send_message(f"Left {channel.mention}.")

@@ -75,3 +75,13 @@ async def test_the_history_topic_says_how_long_audio_is_kept(stack: SandboxStack
         lambda m: m.interaction_id == click.id and m.ephemeral
     )
     assert "Audio files are kept for 14 days" in embed_text(reply)
+
+
+async def test_the_voice_topic_says_when_the_bot_leaves(stack: SandboxStack) -> None:
+    """The Voice button explains /play and its controls, with the idle time before leaving."""
+    card = await help_card(stack)
+    click = await stack.discord.click(card, "Voice", user="bob")
+    reply = await stack.discord.wait_for_message(
+        lambda m: m.interaction_id == click.id and m.ephemeral
+    )
+    assert "It leaves after 300 seconds" in embed_text(reply)

@@ -56,7 +56,7 @@ async def test_a_second_play_waits_in_the_queue(stack: SandboxStack) -> None:
     await reply_text(stack, first.id)
     second = await stack.discord.slash("play", user="bob", audio=clip(stack, 2.0, "two.wav"))
     assert "Queued **two.wav**: number 1 in line." in await reply_text(stack, second.id)
-    listing = await stack.discord.slash("queue", user="bob")
+    listing = await stack.discord.slash("queue show", user="bob")
     text = await reply_text(stack, listing.id)
     assert "▶ **one.wav**" in text and "1. two.wav" in text
 
