@@ -6,6 +6,7 @@ Waiting methods take a `timeout` (the harness API promised to tests), hence the 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -35,7 +36,7 @@ from sandbox.discord.state import (
     World,
     new_token,
 )
-from sandbox.discord.voice import VoiceServer
+from sandbox.discord.voice import DISCONNECTED, VoiceServer, opus_tone
 from sandbox.holds import Hold, HoldPoint
 
 T = TypeVar("T")
@@ -224,6 +225,23 @@ class LocalDiscord:
         guild.premium_tier = tier
         if self.gateway.session is not None:
             self._spawn(self.gateway.dispatch("GUILD_UPDATE", guild.summary()))
+
+    async def add_channel(
+        self, name: str, *, voice: bool = False, guild: Guild | None = None, user_limit: int = 0
+    ) -> Channel:
+        """An admin makes a text channel, or a voice channel (`voice`, with `user_limit` places,
+        0 for no limit), at the end of `guild`'s list; the bot gets CHANNEL_CREATE."""
+        if user_limit and not voice:
+            raise ValueError("only a voice channel has a user limit")
+        guild = guild or self.guild
+        kind = 2 if voice else 0
+        channel = Channel(self.world.ids.next(), guild.id, name, kind, len(guild.channels))
+        channel.user_limit = user_limit
+        guild.channels.append(channel)
+        if self.gateway.session is not None:
+            await self.gateway.dispatch("CHANNEL_CREATE", channel.to_dict())
+        self._notify()
+        return channel
 
     def upload(
         self, filename: str, data: bytes, content_type: str = "application/octet-stream"
@@ -518,6 +536,7 @@ class LocalDiscord:
         session = self.gateway.session
         guild = self.world.guilds[guild_id]
         bot_id = self.world.bot.id
+        previous = guild.voice_channels.get(bot_id)
         if channel_id is None:
             guild.voice_channels.pop(bot_id, None)
         else:
@@ -528,18 +547,24 @@ class LocalDiscord:
         state["self_deaf"] = bool(data.get("self_deaf"))
         await self.gateway.dispatch("VOICE_STATE_UPDATE", state)
         if channel_id is not None:
-            token = new_token()[:16]
-            self.voice.expect(
+            token = secrets.token_hex(16)
+            joined = self.voice.expect(
                 token=token,
                 guild_id=guild_id,
                 channel_id=channel_id,
-                user_id=self.world.bot.id,
+                user_id=bot_id,
                 session_id=str(state["session_id"]),
             )
             await self.gateway.dispatch(
                 "VOICE_SERVER_UPDATE",
                 {"token": token, "guild_id": guild_id, "endpoint": self.voice.endpoint},
             )
+            if previous is not None and previous != channel_id:
+                # Moved: as on Discord, the old channel's voice connection is closed with 4014,
+                # and discord.py connects again with the new token.
+                self.voice.end(
+                    guild_id=guild_id, user_id=bot_id, keep=joined, close_code=DISCONNECTED
+                )
         self._notify()
 
     async def move_to_voice(self, user: str | User, channel: str | Channel | None) -> None:
@@ -554,9 +579,22 @@ class LocalDiscord:
             if not place.is_voice:
                 raise ValueError(f"#{place.name} is not a voice channel")
             guild.voice_channels[member.id] = place.id
-        state = guild.voice_state(member.id, session_id=new_token()[:16])
+        state = guild.voice_state(member.id, session_id=secrets.token_hex(16))
         await self.gateway.dispatch("VOICE_STATE_UPDATE", state)
         self._notify()
+
+    async def speak(self, user: str | User, seconds: float = 0.2) -> int:
+        """A member in a voice channel speaks for `seconds`: the bot, if connected there, gets
+        SPEAKING and the member's Opus packets, as Discord relays them. Returns how many voice
+        connections heard it."""
+        member = self._user(user)
+        channel_id = self.guild.voice_channels.get(member.id)
+        if channel_id is None:
+            raise ValueError(f"{member.username} is not in a voice channel")
+        frames = opus_tone(seconds)
+        heard_by = await self.voice.relay(channel_id=channel_id, user_id=member.id, opus=frames)
+        self._notify()
+        return heard_by
 
     def in_voice(self, channel: str | Channel) -> list[User]:
         """Who is in voice channel `channel` now, the bot included."""

@@ -128,6 +128,8 @@ class Channel:
     type: int
     position: int
     overwrites: list[Overwrite] = field(default_factory=list)
+    user_limit: int = 0
+    """For a voice channel: how many members may be in it at once (0: no limit)."""
 
     @property
     def is_voice(self) -> bool:
@@ -151,7 +153,7 @@ class Channel:
             "last_message_id": None,
         }
         if self.is_voice:
-            data.update(bitrate=64000, user_limit=0, rtc_region=None)
+            data.update(bitrate=64000, user_limit=self.user_limit, rtc_region=None)
         else:
             data["topic"] = None
         return data

@@ -15,6 +15,16 @@ Every packet is decrypted (`aead_xchacha20_poly1305_rtpsize`, the mode Discord r
 discord.py picks first), Opus-decoded, and kept per channel with its arrival time, so a test
 or the console can ask what was heard: the packets, their spacing, the silence frames that
 end a stream, and the decoded PCM (48 kHz, stereo, s16).
+
+When the bot moves to another channel of the guild, the local Discord does what Discord does:
+VOICE_STATE_UPDATE for the new channel, VOICE_SERVER_UPDATE with a new token (the endpoint
+may stay the same), and the voice websocket of the old channel is closed with 4014
+(Disconnected). That close is what makes discord.py's voice client open a new voice
+connection with the new token; from then on its packets are heard in the new channel.
+
+A member who speaks is heard by the bot as on Discord: SPEAKING (op 5) on the bot's voice
+websocket names the member's ssrc, and each Opus frame arrives at the bot's UDP socket as an
+RTP packet encrypted with the bot's key (`relay`).
 """
 
 from __future__ import annotations
@@ -22,11 +32,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import secrets
 import ssl
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, cast
@@ -46,8 +57,13 @@ HEARTBEAT_INTERVAL_MS = 13750
 RTP_HEADER = 12
 NONCE_SUFFIX = 4
 SILENCE_FRAME = b"\xf8\xff\xfe"
+# The voice close code Discord sends a connection that has ended (moved, kicked, ...).
+DISCONNECTED = 4014
 DISCOVERY_LENGTH = 74
 PCM_FRAME_BYTES = 3840
+SAMPLES_PER_FRAME = 960
+RTP_VERSION = 0x80
+OPUS_PAYLOAD_TYPE = 0x78
 
 # Voice gateway opcodes (v8).
 IDENTIFY, SELECT_PROTOCOL, READY, HEARTBEAT = 0, 1, 2, 3
@@ -98,6 +114,18 @@ class Heard:
         return len(self.pcm) / (PCM_FRAME_BYTES * 50)
 
 
+@dataclass(eq=False)
+class VoiceSocket:
+    """An open voice websocket, and the numbering (`seq`) of what the server sent on it."""
+
+    ws: web.WebSocketResponse
+    sequence: int = 0
+
+    async def send(self, op: int, data: Any) -> None:
+        self.sequence += 1
+        await self.ws.send_str(json.dumps({"op": op, "d": data, "seq": self.sequence}))
+
+
 @dataclass
 class VoiceSession:
     """One member's (or the bot's) connection to a voice channel."""
@@ -114,6 +142,21 @@ class VoiceSession:
     identified: bool = False
     decoder: AudioCodecContext | None = None
     resampler: av.AudioResampler | None = None
+    connection: VoiceSocket | None = field(default=None, repr=False)
+    """The voice websocket that identified with this session's token, while open."""
+    address: tuple[str, int] | None = None
+    """The client's UDP address, learnt from its IP discovery."""
+    sent: int = 0
+    """RTP packets sent to the client (the nonce of the next one)."""
+
+
+@dataclass
+class Speaker:
+    """A member's outgoing voice stream: its ssrc and where its RTP numbering is."""
+
+    ssrc: int
+    sequence: int = 0
+    timestamp: int = 0
 
 
 class _MediaProtocol(asyncio.DatagramProtocol):
@@ -146,9 +189,11 @@ class VoiceServer:
         self.sessions: dict[str, VoiceSession] = {}
         self.heard: dict[str, Heard] = {}
         self._by_ssrc: dict[int, VoiceSession] = {}
+        self._speakers: dict[str, Speaker] = {}
         self._next_ssrc = 1000
         self._runner: web.AppRunner | None = None
         self._media: asyncio.DatagramTransport | None = None
+        self._closing: set[asyncio.Task[bool]] = set()
         self.port = 0
         self.media_port = 0
 
@@ -183,6 +228,8 @@ class VoiceServer:
         self.media_port = transport.get_extra_info("sockname")[1]
 
     async def stop(self) -> None:
+        for task in list(self._closing):
+            task.cancel()
         if self._media is not None:
             self._media.close()
             self._media = None
@@ -199,6 +246,78 @@ class VoiceServer:
         self.sessions[token] = session
         return session
 
+    def end(
+        self,
+        *,
+        guild_id: str,
+        user_id: str,
+        keep: VoiceSession | None = None,
+        close_code: int | None = None,
+    ) -> list[VoiceSession]:
+        """End `user_id`'s voice sessions in `guild_id` but `keep`: their tokens identify no
+        more and their packets are no longer heard. With `close_code`, their open voice
+        websockets are closed with it (DISCONNECTED when the user moved to another channel).
+        Returns the sessions ended."""
+        ended = [
+            session
+            for session in self.sessions.values()
+            if session.guild_id == guild_id and session.user_id == user_id and session is not keep
+        ]
+        for session in ended:
+            del self.sessions[session.token]
+            self._by_ssrc.pop(session.ssrc, None)
+            connection = session.connection
+            if close_code is not None and connection is not None and not connection.ws.closed:
+                task = asyncio.get_running_loop().create_task(
+                    connection.ws.close(code=close_code, message=b"Disconnected.")
+                )
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+        return ended
+
+    async def relay(self, *, channel_id: str, user_id: str, opus: Sequence[bytes]) -> int:
+        """`user_id` speaks `opus` (20 ms frames) in `channel_id`: every other connection there
+        that finished its handshake gets SPEAKING with the member's ssrc, then one RTP packet
+        per frame. Returns how many connections it reached."""
+        speaker = self._speakers.get(user_id)
+        if speaker is None:
+            self._next_ssrc += 1
+            speaker = self._speakers[user_id] = Speaker(self._next_ssrc)
+        listeners = [
+            session
+            for session in self.sessions.values()
+            if session.channel_id == channel_id
+            and session.user_id != user_id
+            and session.mode is not None
+            and session.address is not None
+        ]
+        for session in listeners:
+            if session.connection is not None and not session.connection.ws.closed:
+                speaking = {"user_id": user_id, "ssrc": speaker.ssrc, "speaking": 1}
+                await session.connection.send(SPEAKING, speaking)
+        for frame in opus:
+            for session in listeners:
+                self._send_rtp(session, speaker, frame)
+            speaker.sequence = (speaker.sequence + 1) & 0xFFFF
+            speaker.timestamp = (speaker.timestamp + SAMPLES_PER_FRAME) & 0xFFFFFFFF
+        return len(listeners)
+
+    def _send_rtp(self, session: VoiceSession, speaker: Speaker, opus: bytes) -> None:
+        """One Opus frame to `session`'s client, encrypted as the `rtpsize` AEAD mode says:
+        the RTP header is the associated data, a 4-byte counter the nonce, sent after it."""
+        if self._media is None or session.address is None:
+            return
+        header = struct.pack(
+            ">BBHII", RTP_VERSION, OPUS_PAYLOAD_TYPE, speaker.sequence, speaker.timestamp,
+            speaker.ssrc,
+        )  # fmt: skip
+        nonce = struct.pack(">I", session.sent & 0xFFFFFFFF)
+        session.sent += 1
+        sealed = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            opus, header, nonce.ljust(24, b"\x00"), session.secret_key
+        )
+        self._media.sendto(header + sealed + nonce, session.address)
+
     def heard_in(self, channel_id: str) -> Heard:
         """What was heard in `channel_id` so far (empty when nothing was)."""
         return self.heard.setdefault(channel_id, Heard())
@@ -208,56 +327,60 @@ class VoiceServer:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        sequence = 0
+        socket = VoiceSocket(ws)
         session: VoiceSession | None = None
-
-        async def send(op: int, data: Any) -> None:
-            nonlocal sequence
-            sequence += 1
-            await ws.send_str(json.dumps({"op": op, "d": data, "seq": sequence}))
-
-        await send(HELLO, {"heartbeat_interval": HEARTBEAT_INTERVAL_MS})
+        await socket.send(HELLO, {"heartbeat_interval": HEARTBEAT_INTERVAL_MS})
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
                 continue
-            message = json.loads(frame.data)
-            op, data = message.get("op"), message.get("d") or {}
-            if op == IDENTIFY:
-                session = self.sessions.get(str(data.get("token")))
-                if session is None or str(data.get("session_id")) != session.session_id:
-                    await ws.close(code=4004, message=b"Authentication failed.")
-                    break
-                session.identified = True
-                await send(
-                    READY,
-                    {
-                        "ssrc": session.ssrc,
-                        "ip": HOST,
-                        "port": self.media_port,
-                        "modes": list(MODES),
-                        "heartbeat_interval": 1,
-                    },
-                )
-            elif op == SELECT_PROTOCOL and session is not None:
-                mode = str(data.get("data", {}).get("mode"))
-                if mode not in MODES:
-                    await ws.close(code=4016, message=b"Unknown encryption mode.")
-                    break
-                session.mode = mode
-                await send(
-                    SESSION_DESCRIPTION,
-                    {
-                        "mode": mode,
-                        "secret_key": list(session.secret_key),
-                        "dave_protocol_version": 0,
-                    },
-                )
-            elif op == HEARTBEAT:
-                await send(HEARTBEAT_ACK, {"t": data.get("t") if isinstance(data, dict) else data})
-            elif op == SPEAKING and session is not None:
-                session.speaking.append(int(data.get("speaking", 0)))
+            session = await self._answer(socket, session, json.loads(frame.data))
             self._on_change()
+            if ws.closed:
+                break
+        if session is not None and session.connection is socket:
+            session.connection = None
+        self._on_change()
         return ws
+
+    async def _answer(
+        self, socket: VoiceSocket, session: VoiceSession | None, message: JSON
+    ) -> VoiceSession | None:
+        """Answer one message of the client; returns the session it has identified as."""
+        op, data = message.get("op"), message.get("d") or {}
+        if op == IDENTIFY:
+            session = self.sessions.get(str(data.get("token")))
+            if session is None or str(data.get("session_id")) != session.session_id:
+                await socket.ws.close(code=4004, message=b"Authentication failed.")
+                return None
+            session.identified = True
+            session.connection = socket
+            ready = {
+                "ssrc": session.ssrc,
+                "ip": HOST,
+                "port": self.media_port,
+                "modes": list(MODES),
+                "heartbeat_interval": 1,
+            }
+            await socket.send(READY, ready)
+        elif op == SELECT_PROTOCOL and session is not None:
+            mode = str(data.get("data", {}).get("mode"))
+            if mode not in MODES:
+                await socket.ws.close(code=4016, message=b"Unknown encryption mode.")
+                return session
+            session.mode = mode
+            description = {
+                "mode": mode,
+                "secret_key": list(session.secret_key),
+                "dave_protocol_version": 0,
+            }
+            await socket.send(SESSION_DESCRIPTION, description)
+        elif op == HEARTBEAT:
+            await socket.send(
+                HEARTBEAT_ACK, {"t": data.get("t") if isinstance(data, dict) else data}
+            )
+        elif op == SPEAKING and session is not None:
+            session.speaking.append(int(data.get("speaking", 0)))
+        return session
 
     # --- the media socket --------------------------------------------------------------
 
@@ -265,6 +388,9 @@ class VoiceServer:
         """Answer IP discovery; read an RTP packet. Returns the reply to send, if any."""
         if len(data) == DISCOVERY_LENGTH and data[:2] == b"\x00\x01":
             ssrc = struct.unpack_from(">I", data, 4)[0]
+            session = self._by_ssrc.get(ssrc) or self._session_of(ssrc)
+            if session is not None:
+                session.address = addr
             address = addr[0].encode().ljust(64, b"\x00")
             return struct.pack(">HHI", 2, 70, ssrc) + address + struct.pack(">H", addr[1])
         if len(data) > RTP_HEADER + NONCE_SUFFIX:
@@ -314,3 +440,26 @@ class VoiceServer:
                 for out in session.resampler.resample(frame):
                     pcm.extend(bytes(out.planes[0])[: out.samples * 4])
         return bytes(pcm)
+
+
+def opus_tone(seconds: float = 0.2, hz: float = 220.0) -> list[bytes]:
+    """A member's voice for `relay`: a quiet tone as 20 ms Opus frames (48 kHz, stereo)."""
+    encoder = av.CodecContext.create("libopus", "w")
+    assert isinstance(encoder, AudioCodecContext)
+    encoder.sample_rate = 48000
+    encoder.layout = "stereo"
+    encoder.format = "s16"
+    frames: list[bytes] = []
+    for index in range(max(1, round(seconds * 50))):
+        start = index * SAMPLES_PER_FRAME
+        levels = (
+            round(4000 * math.sin(2 * math.pi * hz * (start + n) / 48000))
+            for n in range(SAMPLES_PER_FRAME)
+        )
+        frame = av.AudioFrame(format="s16", layout="stereo", samples=SAMPLES_PER_FRAME)
+        frame.planes[0].update(b"".join(struct.pack("<hh", level, level) for level in levels))
+        frame.sample_rate = 48000
+        frame.pts = start
+        frames.extend(bytes(packet) for packet in encoder.encode(frame))
+    frames.extend(bytes(packet) for packet in encoder.encode(None))
+    return frames

@@ -26,6 +26,10 @@ VALIDATION_DELAY = 1.0
 STEP_DELAY = 1.5
 STREAM_PROGRESS = (0, 10, 20, 30, 40, 50, 60, 70, 80, 90)
 UPLOAD_PROGRESS = (92, 96, 99)
+# Each streaming step makes one more tenth of the first take: `progress` 0 the first tenth,
+# 90 the whole of it.
+STREAM_STEP = STREAM_PROGRESS[1] - STREAM_PROGRESS[0]
+STREAM_PATH = "/stream/{message_id}.mp3"
 
 
 class JobState(StrEnum):
@@ -96,6 +100,25 @@ class Job:
     def output_url(self, output: OutputPlan) -> str:
         """The absolute URL of one output file."""
         return self.base_url + output.path
+
+    @property
+    def stream_url(self) -> str:
+        """The absolute URL of the first take as it is made (`stream_url`)."""
+        return self.base_url + STREAM_PATH.format(message_id=self.message_id)
+
+    @property
+    def audio_made(self) -> float:
+        """How much of the first take the job has made, from 0 to 1, as its published chunks
+        tell: nothing before the streaming stage, one more tenth with each streaming chunk,
+        everything from the uploading stage on. A failed job keeps what it had made."""
+        for chunk in reversed(self.chunks):
+            status = chunk.get("status")
+            if status in (JobState.UPLOADING, JobState.COMPLETED):
+                return 1.0
+            if status == JobState.STREAMING:
+                made = (int(chunk["progress"]) + STREAM_STEP) / (STREAM_PROGRESS[-1] + STREAM_STEP)
+                return min(1.0, made)
+        return 0.0
 
     @property
     def takes(self) -> list[dict[str, Any]]:
@@ -179,10 +202,9 @@ class JobRunner:
             await rendering
         finally:
             rendering.cancel()
-        stream_url = job.output_url(job.plan.outputs[0])
         for progress in STREAM_PROGRESS:
             await self.pause(STEP_DELAY)
-            ready = {"streaming_ready": True, "stream_url": stream_url}
+            ready = {"streaming_ready": True, "stream_url": job.stream_url}
             await self._advance(job, JobState.STREAMING, progress, ready)
         for progress in UPLOAD_PROGRESS:
             await self.pause(STEP_DELAY)

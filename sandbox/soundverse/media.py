@@ -7,6 +7,7 @@ once a tune has been encoded.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import io
 import math
@@ -212,6 +213,50 @@ def _encode_wav(pcm: bytes) -> bytes:
         for packet in stream.encode(None):
             container.mux(packet)
     return output.getvalue()
+
+
+# MPEG audio Layer III frame headers: bit rates (kbit/s) by index, sample rates by index.
+_MPEG1_BIT_RATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+_MPEG2_BIT_RATES = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+_SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def mp3_frame_ends(data: bytes) -> list[int]:
+    """The offset just past each MP3 frame, read from the Layer III frame headers from the
+    start of `data`; empty when `data` does not start with such frames. Reading stops at the
+    first byte that is not a frame header (an ID3v1 tag, say)."""
+    ends: list[int] = []
+    at = 0
+    while at + 4 <= len(data):
+        header = int.from_bytes(data[at : at + 4], "big")
+        version = (header >> 19) & 3  # 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5
+        layer = (header >> 17) & 3  # 1: Layer III
+        bit_rate_index = (header >> 12) & 15
+        rate_index = (header >> 10) & 3
+        valid = header >> 21 == 0x7FF and version != 1 and layer == 1
+        if not valid or bit_rate_index in (0, 15) or rate_index == 3:
+            break
+        padding = (header >> 9) & 1
+        rate = _SAMPLE_RATES[version][rate_index]
+        if version == 3:
+            length = 144 * _MPEG1_BIT_RATES[bit_rate_index] * 1000 // rate + padding
+        else:
+            length = 72 * _MPEG2_BIT_RATES[bit_rate_index] * 1000 // rate + padding
+        at += length
+        ends.append(min(at, len(data)))
+    return ends
+
+
+def released_end(frame_ends: list[int], size: int, fraction: float) -> int:
+    """How many bytes of a file of `size` bytes make up its first `fraction`, cut after a
+    whole MP3 frame when `frame_ends` are known; the whole file at 1."""
+    if fraction >= 1:
+        return size
+    wanted = int(size * max(0.0, fraction))
+    if not frame_ends:
+        return wanted
+    whole = bisect.bisect_right(frame_ends, wanted)
+    return frame_ends[whole - 1] if whole else 0
 
 
 def probe_duration(data: bytes) -> float:

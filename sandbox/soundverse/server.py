@@ -40,8 +40,13 @@ from sandbox.soundverse.faults import (
 )
 from sandbox.soundverse.files import FileStore
 from sandbox.soundverse.inputs import InputAudio, InputRejected, fetch_input
-from sandbox.soundverse.jobs import Job, JobRunner, Sleep
-from sandbox.soundverse.media import render_audio, voice_reply_seconds
+from sandbox.soundverse.jobs import STREAM_PATH, Job, JobRunner, Sleep
+from sandbox.soundverse.media import (
+    mp3_frame_ends,
+    released_end,
+    render_audio,
+    voice_reply_seconds,
+)
 from sandbox.soundverse.plans import JobRequest, plan_job
 from sandbox.soundverse.replies import (
     FAULT_FAILURE,
@@ -230,6 +235,7 @@ class SoundverseStandIn:
         for path, parameter in STATUS_PATHS.items():
             routes.add_get(path, partial(self._status, parameter))
         routes.add_get("/storage/{tail:.+}", self._storage)
+        routes.add_get(STREAM_PATH.format(message_id="{message_id:[0-9a-f]+}"), self._live_audio)
         routes.add_get("/_sandbox/counters", self._control_counters)
         routes.add_post("/_sandbox/faults", self._control_faults)
         routes.add_post("/_sandbox/reset", self._control_reset)
@@ -572,6 +578,53 @@ class SoundverseStandIn:
             return detail(404, "Not found")
         return web.Response(body=stored.body, content_type=stored.content_type)
 
+    async def _live_audio(self, request: web.Request) -> web.StreamResponse:
+        """`stream_url`: the job's first take as it is made, from its start. A chunked
+        `audio/mpeg` body sends at once whatever the job has made, more (in whole MP3 frames)
+        with each step, and ends when the job completes, fails or is cancelled."""
+        try:
+            fault = self._fault_for(request, _status_or_drip, is_api_route=False)
+        except InvalidFault as error:
+            return detail(400, f"Invalid {FAULT_HEADER}: {error}")
+        immediate = self._immediate_reply(request, fault)
+        if immediate is not None:
+            return immediate
+        job = self._jobs.get(request.match_info["message_id"])
+        if job is None or not job.plan.outputs or job.plan.outputs[0].audio_format != "mp3":
+            return detail(404, "Not found")
+        if request.method == "HEAD":
+            return web.Response(content_type="audio/mpeg", headers={"Cache-Control": "no-cache"})
+        return await self._send_as_made(request, job, fault)
+
+    async def _send_as_made(
+        self, request: web.Request, job: Job, fault: Fault | None
+    ) -> web.StreamResponse:
+        """Write the first take from its start as far as the job has made it, then more after
+        each chunk the job publishes, until the job ends (or the stand-in stops)."""
+        response = web.StreamResponse(
+            headers={"Content-Type": "audio/mpeg", "Cache-Control": "no-cache"}
+        )
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        take = _MadeAudio(self.files, job.plan.outputs[0].path)
+        sent = 0
+        try:
+            while True:
+                seen = len(job.chunks)
+                ended = job.finished.is_set() or self._closing.is_set()
+                end = take.end_of(job.audio_made)
+                if end > sent:
+                    await _drip(fault)
+                    await response.write(take.body[sent:end])
+                    sent = end
+                if ended:
+                    break
+                await job.wait_for_chunk(seen)
+            await response.write_eof()
+        except ConnectionResetError:
+            pass
+        return response
+
     # Control endpoints
 
     async def _control_counters(self, request: web.Request) -> web.StreamResponse:
@@ -603,6 +656,23 @@ class SoundverseStandIn:
             return detail(400, "Invalid time scale request: scale must not be negative")
         self.time_scale = scale
         return web.json_response({"scale": scale})
+
+
+class _MadeAudio:
+    """A take being streamed: its bytes (once the job has rendered them) and where its MP3
+    frames end, kept from the first look so a reset or eviction does not cut a stream short."""
+
+    def __init__(self, files: FileStore, path: str) -> None:
+        self._files = files
+        self._path = path
+        self.body = b""
+        self._frame_ends: list[int] = []
+
+    def end_of(self, fraction: float) -> int:
+        """How many bytes make up the first `fraction` of the take, in whole frames."""
+        if not self.body and (stored := self._files.get(self._path)) is not None:
+            self.body, self._frame_ends = stored.body, mp3_frame_ends(stored.body)
+        return released_end(self._frame_ends, len(self.body), fraction)
 
 
 def _status_or_drip(fault: Fault) -> bool:

@@ -60,4 +60,4 @@ async def test_the_card_offers_a_preview_once_soundverse_streams(
         return next((b for b in buttons if b.get("label") == "▶ Preview"), None)
 
     button = await stack.discord.wait_until(preview, timeout=20)
-    assert str(button["url"]).startswith(f"{stack.soundverse.url}/storage/")
+    assert str(button["url"]).startswith(f"{stack.soundverse.url}/stream/")

@@ -50,6 +50,24 @@ def test_cached_mp3_costs_little() -> None:
     assert time.perf_counter() - started < 0.1
 
 
+def test_mp3_frame_ends_cover_the_file() -> None:
+    """Every frame of a rendered MP3 is found: one per 1152 samples, the last ending the file."""
+    data = media.render_audio(3, 5.0, "mp3")
+    ends = media.mp3_frame_ends(data)
+    assert (len(ends), ends[-1]) == (round(5.0 * 44100 / 1152), len(data))
+    assert media.mp3_frame_ends(b"not audio") == []
+
+
+def test_released_part_ends_on_a_frame() -> None:
+    """A released part stops at the last whole frame inside it, and 1 releases everything."""
+    data = media.render_audio(3, 5.0, "mp3")
+    ends = media.mp3_frame_ends(data)
+    part = media.released_end(ends, len(data), 0.25)
+    assert part in ends and len(data) * 0.25 - 420 < part <= len(data) * 0.25
+    assert media.released_end(ends, len(data), 1.0) == len(data)
+    assert media.released_end(ends, len(data), 0.0) == 0
+
+
 def test_album_art_is_a_png_image() -> None:
     """Album art decodes with PyAV as a 256x256 PNG image."""
     with av.open(io.BytesIO(media.render_album_art(4)), "r") as container:
