@@ -34,7 +34,8 @@ def parse_arguments(argv: list[str] | None = None) -> SessionOptions:
         "--timeout",
         type=float,
         default=60.0,
-        help="seconds `expect`, `expect-attachment`, `expect-voice` and `wait-jobs` wait (default 60)",
+        help="seconds `expect`, `expect-attachment`, `expect-voice` and `wait-jobs` wait "
+        "(default 60)",
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no banner and no messages: steps, results, files"

@@ -125,6 +125,7 @@ class VoiceSession:
         self._ticker: asyncio.Task[None] | None = None
         self._source: OpusSource | None = None
         self._closing = False
+        self._generation = 0
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- what it is doing ------------------------------------------------------------------
@@ -208,9 +209,22 @@ class VoiceSession:
         self._changed()
         return item
 
-    async def move_to(self, channel: discord.VoiceChannel) -> None:
-        """Go on playing in `channel`."""
-        await self.voice.move_to(channel)
+    async def move_to(self, channel: discord.VoiceChannel, *, connect_timeout: float) -> None:
+        """Go on playing in `channel`, from where playback was.
+
+        The connection is made afresh rather than moved (`VoiceClient.move_to`): a moved
+        connection waits for a packet on its old socket before it finishes (up to 30 s in
+        discord.py 2.7), while leaving and joining takes well under a second."""
+        position, paused = self.position, self.paused
+        self._generation += 1  # what plays now ends without moving the queue on
+        self.voice.stop()
+        with contextlib.suppress(discord.HTTPException, asyncio.TimeoutError):
+            await self.voice.disconnect(force=True)
+        self.voice = await channel.connect(timeout=connect_timeout, self_deaf=True)
+        if self.queue.now is not None:
+            self._start(self.queue.now, start=position)
+            if paused:
+                self.voice.pause()
         self._changed()
 
     async def leave(self) -> None:
@@ -294,18 +308,20 @@ class VoiceSession:
             self._idle = None
         loop = self.client.loop
         source = OpusSource(item, start=start, volume=self.volume)
+        self._generation += 1
+        generation = self._generation
 
         def after(error: Exception | None) -> None:
             if error is not None:
                 log.warning("Playback of %s ended with an error: %s", item.name, error)
             if not loop.is_closed():
-                loop.call_soon_threadsafe(self._next)
+                loop.call_soon_threadsafe(self._ended, generation)
 
         try:
             self.voice.play(source, after=after)
         except Exception:
             log.exception("Could not play %s", item.name)
-            loop.call_soon(self._next)
+            loop.call_soon(self._ended, generation)
             return
         self._source = source
         self._keep_opus(item)
@@ -329,6 +345,11 @@ class VoiceSession:
                 _encoding.discard(path)
 
         self._spawn(encode())
+
+    def _ended(self, generation: int) -> None:
+        """The player finished an item: unless it was replaced since, the queue moves on."""
+        if generation == self._generation:
+            self._next()
 
     def _next(self) -> None:
         if self._closing:

@@ -488,11 +488,17 @@ class VoiceCog(FeatureCog):
             )
         await interaction.response.defer(thinking=True)
         try:
-            await asyncio.wait_for(session.move_to(channel), CONNECT_TIMEOUT)
+            await session.move_to(channel, connect_timeout=CONNECT_TIMEOUT)
         except TimeoutError:
+            await session.leave()
             await refuse(
                 interaction,
-                report_for(UserFacingError(f"I could not move to {channel.mention} in time.")),
+                report_for(
+                    UserFacingError(
+                        f"I could not connect to {channel.mention} in time; `/play` there "
+                        "to try again."
+                    )
+                ),
             )
             return
         await interaction.followup.send(f"Moved to {channel.mention}.")

@@ -7,6 +7,7 @@ import array
 import asyncio
 import io
 import math
+from typing import cast
 
 import av
 
@@ -17,7 +18,7 @@ from cogs.voice.cog import VoiceCog
 from sandbox.discord.state import Message
 from sandbox.soundverse.media import render_audio
 from sandbox.stack import SandboxStack
-from tests.e2e.conftest import StackFactory, embed_text
+from tests.e2e.conftest import StackFactory, embed_text, result_for
 from tests.e2e.test_tools import a_song, private_reply
 from tests.e2e.test_voice import clip, reply_text
 
@@ -49,9 +50,11 @@ def aligned_correlation(heard: list[float], source: list[float]) -> float:
 
 
 def voice_cog(stack: SandboxStack) -> VoiceCog:
+    """The running voice cog (its module is loaded afresh with each start of a bot, so the
+    class imported here may not be the one it was made from)."""
     cog = stack.bot.get_cog("VoiceCog")
-    assert isinstance(cog, VoiceCog)
-    return cog
+    assert cog is not None
+    return cast(VoiceCog, cog)
 
 
 def card_of(stack: SandboxStack) -> Message | None:
@@ -269,3 +272,55 @@ async def test_a_track_plays_again_from_its_stored_opus(stack: SandboxStack) -> 
     source = session.voice.source
     assert isinstance(source, OpusSource)
     assert await stack.discord.wait_until(lambda: source.stored or None, timeout=10)
+
+
+async def test_summon_brings_the_bot_and_the_clip_along(stack: SandboxStack) -> None:
+    """bob moves to Studio and summons the bot: the clip goes on there, not in Lounge."""
+    studio = await stack.discord.add_channel("Studio", voice=True)
+    await start_playing(stack)
+    lounge = stack.discord.voice.heard_in(stack.discord.channel("Lounge").id)
+    await stack.discord.wait_until(lambda: lounge.seconds >= 0.5 or None, timeout=10)
+    await stack.discord.move_to_voice("bob", "Studio")
+    summoned = await stack.discord.slash("summon", user="bob")
+    assert f"Moved to <#{studio.id}>." in await reply_text(stack, summoned.id)
+    in_studio = stack.discord.voice.heard_in(studio.id)
+    await stack.discord.wait_until(lambda: in_studio.silence_frames >= 5 or None, timeout=15)
+    assert 2.0 <= lounge.seconds + in_studio.seconds <= 3.2
+    assert {user.username for user in stack.discord.in_voice("Studio")} == {"bob", "Soundverse"}
+
+
+async def test_summon_away_from_listeners_needs_move_members(stack: SandboxStack) -> None:
+    """carol in Studio cannot take the bot away from bob's clip in Lounge."""
+    await stack.discord.add_channel("Studio", voice=True)
+    await start_playing(stack)
+    await stack.discord.move_to_voice("carol", "Studio")
+    summoned = await stack.discord.slash("summon", user="carol")
+    assert "Members are listening in" in await private_reply(stack, summoned.id)
+
+
+def live_card(settings: Settings) -> None:
+    settings.jobs.progress_interval = 0.05
+    settings.jobs.card_refresh = 0.2
+
+
+async def test_preview_in_voice_plays_the_song_while_it_is_made(make_stack: StackFactory) -> None:
+    """Preview in voice on a running job's card plays its stream in Lounge before the result
+    is posted; all 5 s of the song are heard (within 0.2 s)."""
+    stack = await make_stack(time_scale=0.3, tweak=live_card)
+    await stack.discord.move_to_voice("alice", "Lounge")
+    interaction = await stack.discord.slash("song", user="alice", prompt="lofi rain", duration=5)
+
+    def offered() -> Message | None:
+        card = next((m for m in stack.discord.messages if m.interaction_id == interaction.id), None)
+        labels = [c.get("label") for c in card.all_components()] if card is not None else []
+        return card if "Preview in voice" in labels else None
+
+    card = await stack.discord.wait_until(offered, timeout=20)
+    click = await stack.discord.click(card, "Preview in voice", user="alice")
+    assert "▶ Playing **Preview of" in await reply_text(stack, click.id)
+    heard = stack.discord.voice.heard_in(stack.discord.channel("Lounge").id)
+    await stack.discord.wait_until(lambda: heard.audio_packets or None, timeout=10)
+    alice = stack.discord.user("alice").id
+    assert not [m for m in stack.discord.messages if result_for(alice)(m)]
+    await stack.discord.wait_until(lambda: heard.silence_frames >= 5 or None, timeout=30)
+    assert abs(heard.seconds - 5.0) <= 0.2
