@@ -38,6 +38,7 @@ from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry, ResultTrack, WhileRunning
 from bot.voice.queue import QueuedTrack
 from bot.voice.session import MAX_VOLUME, VoiceSession
+from bot.words import counted
 from cogs.voice.card import CARD_BUTTONS, VOICE_COG, VOICE_COLOUR, CardKeeper
 
 log = logging.getLogger(__name__)
@@ -70,11 +71,12 @@ def joinable(channel: discord.abc.GuildChannel) -> discord.VoiceChannel:
     ]
     if missing:
         raise UserFacingError(
-            f"I need the {' and '.join(missing)} permission in {channel.mention}."
+            f"I need the {' and '.join(missing)} permission{'s' if len(missing) > 1 else ''} "
+            f"in {channel.mention}."
         )
     limit = channel.user_limit
     if limit and len(channel.members) >= limit and not allowed.move_members:
-        raise UserFacingError(f"{channel.mention} is full ({limit} members).")
+        raise UserFacingError(f"{channel.mention} is full ({counted(limit, 'member')}).")
     return channel
 
 

@@ -22,6 +22,9 @@ from sandbox.discord.state import (
     JSON,
     MEMBER_OVERWRITE,
     ROLE_OVERWRITE,
+    STAGE_CHANNEL,
+    TEXT_CHANNEL,
+    VOICE_CHANNEL,
     Attachment,
     Channel,
     Command,
@@ -227,14 +230,21 @@ class LocalDiscord:
             self._spawn(self.gateway.dispatch("GUILD_UPDATE", guild.summary()))
 
     async def add_channel(
-        self, name: str, *, voice: bool = False, guild: Guild | None = None, user_limit: int = 0
+        self,
+        name: str,
+        *,
+        voice: bool = False,
+        stage: bool = False,
+        guild: Guild | None = None,
+        user_limit: int = 0,
     ) -> Channel:
-        """An admin makes a text channel, or a voice channel (`voice`, with `user_limit` places,
-        0 for no limit), at the end of `guild`'s list; the bot gets CHANNEL_CREATE."""
-        if user_limit and not voice:
-            raise ValueError("only a voice channel has a user limit")
+        """An admin makes a text channel, a voice channel (`voice`, with `user_limit` places,
+        0 for no limit) or a stage channel (`stage`), at the end of `guild`'s list; the bot
+        gets CHANNEL_CREATE."""
+        if user_limit and not (voice or stage):
+            raise ValueError("only a voice or stage channel has a user limit")
         guild = guild or self.guild
-        kind = 2 if voice else 0
+        kind = STAGE_CHANNEL if stage else VOICE_CHANNEL if voice else TEXT_CHANNEL
         channel = Channel(self.world.ids.next(), guild.id, name, kind, len(guild.channels))
         channel.user_limit = user_limit
         guild.channels.append(channel)

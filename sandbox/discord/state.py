@@ -18,6 +18,10 @@ from sandbox.discord.rules import EPHEMERAL, LOADING
 
 JSON = dict[str, Any]
 DISCORD_EPOCH_MS = 1420070400000
+# Channel types.
+TEXT_CHANNEL = 0
+VOICE_CHANNEL = 2
+STAGE_CHANNEL = 13
 ADMINISTRATOR = 1 << 3
 MANAGE_GUILD = 1 << 5
 ADD_REACTIONS = 1 << 6
@@ -133,7 +137,8 @@ class Channel:
 
     @property
     def is_voice(self) -> bool:
-        return self.type == 2
+        """A channel members speak in: a voice channel or a stage channel."""
+        return self.type in (VOICE_CHANNEL, STAGE_CHANNEL)
 
     def overwrite_for(self, target_id: str) -> Overwrite | None:
         return next((o for o in self.overwrites if o.id == target_id), None)
@@ -606,7 +611,7 @@ class World:
         guild.channels = [
             Channel(self.ids.next(), guild.id, "general", 0, 0),
             Channel(self.ids.next(), guild.id, "music", 0, 1),
-            Channel(self.ids.next(), guild.id, "Lounge", 2, 2),
+            Channel(self.ids.next(), guild.id, "Lounge", VOICE_CHANNEL, 2),
         ]
         moderator = guild.roles[2].id
         guild.members = [Member(self.bot, [])]

@@ -165,3 +165,43 @@ async def test_the_bot_leaves_when_left_alone(make_stack: StackFactory) -> None:
     await stack.discord.move_to_voice("bob", None)
     await left
     assert stack.discord.in_voice("Lounge") == []
+
+
+async def test_a_missing_speak_permission_is_named(stack: SandboxStack) -> None:
+    """Where the bot may not speak, /play names the Speak permission and the channel."""
+    await stack.discord.set_permissions("Lounge", "bot", deny=discord.Permissions(speak=True).value)
+    await stack.discord.move_to_voice("bob", "Lounge")
+    interaction = await stack.discord.slash("play", user="bob", audio=clip(stack))
+    lounge = stack.discord.channel("Lounge").id
+    assert f"I need the Speak permission in <#{lounge}>." in await private_reply(
+        stack, interaction.id
+    )
+
+
+async def test_a_missing_connect_permission_is_named(stack: SandboxStack) -> None:
+    """Where the bot may not connect (nor so speak), /play names both; it does not join."""
+    await stack.discord.set_permissions(
+        "Lounge", "bot", deny=discord.Permissions(connect=True).value
+    )
+    await stack.discord.move_to_voice("bob", "Lounge")
+    interaction = await stack.discord.slash("play", user="bob", audio=clip(stack))
+    assert "I need the Connect and Speak permissions in" in await private_reply(
+        stack, interaction.id
+    )
+    assert [user.username for user in stack.discord.in_voice("Lounge")] == ["bob"]
+
+
+async def test_a_full_channel_is_refused(stack: SandboxStack) -> None:
+    """In a one-place channel bob already fills, /play says the channel is full."""
+    booth = await stack.discord.add_channel("Booth", voice=True, user_limit=1)
+    await stack.discord.move_to_voice("bob", "Booth")
+    interaction = await stack.discord.slash("play", user="bob", audio=clip(stack))
+    assert f"<#{booth.id}> is full (1 member)." in await private_reply(stack, interaction.id)
+
+
+async def test_a_stage_channel_is_refused(stack: SandboxStack) -> None:
+    """From a stage channel, /play says the bot plays in voice channels only."""
+    stage = await stack.discord.add_channel("Town Hall", stage=True)
+    await stack.discord.move_to_voice("bob", "Town Hall")
+    interaction = await stack.discord.slash("play", user="bob", audio=clip(stack))
+    assert f"<#{stage.id}> is a stage channel" in await private_reply(stack, interaction.id)

@@ -143,15 +143,19 @@ async def test_the_card_shows_what_plays_with_its_buttons(stack: SandboxStack) -
 
 
 async def test_the_pause_button_pauses_and_resumes(stack: SandboxStack) -> None:
-    """⏯ pauses (the card says so) and, pressed again, plays on."""
+    """⏯ pauses (the card says so, and only silence frames follow) and, pressed again, plays
+    the rest: 3 s are heard in all (within 0.1 s)."""
     await start_playing(stack)
     card = await card_showing(stack, "clip.wav")
+    heard = stack.discord.voice.heard_in(stack.discord.channel("Lounge").id)
+    await stack.discord.wait_until(lambda: heard.seconds >= 0.5 or None, timeout=10)
     await stack.discord.click(card, "Pause / resume", user="bob")
     await card_showing(stack, "⏸ Paused")
-    voice = stack.bot.voice_clients[0]
-    assert voice.is_paused()  # type: ignore[attr-defined]
+    await stack.discord.wait_until(lambda: heard.silence_frames >= 5 or None, timeout=10)
+    assert heard.seconds < 2.9
     await stack.discord.click(card, "Pause / resume", user="bob")
-    await stack.discord.wait_until(lambda: voice.is_playing() or None)  # type: ignore[attr-defined]
+    await stack.discord.wait_until(lambda: heard.silence_frames >= 10 or None, timeout=15)
+    assert abs(heard.seconds - 3.0) <= 0.1
 
 
 async def test_the_loop_button_plays_the_clip_again(stack: SandboxStack) -> None:
