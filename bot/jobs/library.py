@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.audio import stored_opus_path
 from bot.errors import InvalidInput, UserFacingError
 from bot.jobs.access import Access, may_act
 from bot.jobs.models import Requester
@@ -132,5 +133,7 @@ class TrackLibrary:
 
 
 def _unlink_all(paths: list[Path]) -> None:
+    """Remove each file and the voice copy kept beside it."""
     for path in paths:
         path.unlink(missing_ok=True)
+        stored_opus_path(path).unlink(missing_ok=True)

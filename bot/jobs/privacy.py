@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.audio import stored_opus_path
 from bot.config import PrivacySettings
 from bot.errors import UserFacingError
 from bot.storage import Database, DeletionReport, JobRepository, delete_user_data, purge_guild
@@ -83,5 +84,6 @@ async def _remove_files(paths: tuple[Path, ...]) -> None:
     def remove() -> None:
         for path in paths:
             path.unlink(missing_ok=True)
+            stored_opus_path(path).unlink(missing_ok=True)  # the voice copy beside it
 
     await asyncio.to_thread(remove)

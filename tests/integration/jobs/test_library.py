@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.audio import stored_opus_path
 from bot.errors import InvalidInput
 from bot.jobs.library import HistoryScope, TrackGone, TrackLibrary
 from bot.jobs.models import Requester
@@ -68,6 +69,18 @@ async def test_deleting_a_result_removes_every_take_and_its_file(
     assert await library.delete_result(first) == 2
     assert [file.exists() for file in files] == [False, False]
     assert await library.find(other.id) == other
+
+
+async def test_deleting_a_result_removes_its_voice_copy(
+    database: Database, library: TrackLibrary, tmp_path: Path
+) -> None:
+    """The Opus copy kept beside a take for voice goes with the take."""
+    take = tmp_path / "take.mp3"
+    take.write_bytes(AUDIO)
+    copy = stored_opus_path(take)
+    copy.write_bytes(b"OggS")
+    await library.delete_result(await add(database, file=take))
+    assert not copy.exists()
 
 
 async def test_a_deleted_track_is_gone(library: TrackLibrary, database: Database) -> None:
