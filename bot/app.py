@@ -42,6 +42,7 @@ from bot.ui.forms import FormRouter
 from bot.ui.launch import card_for_stored_job
 from bot.ui.take_actions import TakeActions
 from bot.ui.uploads import HeldUploads
+from bot.voice.sessions import VoiceSessions
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.about",
     "cogs.help",
     "cogs.voice",
+    "cogs.assistant",
 )
 
 
@@ -126,6 +128,7 @@ class SoundverseBot(commands.Bot):
         self._soundverse: SoundverseClient | None = None
         self._database: Database | None = None
         self._services: Services | None = None
+        self._voice: VoiceSessions | None = None
         self._resumed = False
         self._pruner: asyncio.Task[None] | None = None
         self._purger: asyncio.Task[None] | None = None
@@ -163,6 +166,13 @@ class SoundverseBot(commands.Bot):
         if self._services is None:
             raise RuntimeError("the bot has not been set up yet")
         return self._services
+
+    @property
+    def voice(self) -> VoiceSessions:
+        """The voice sessions of this process (built in `setup_hook`)."""
+        if self._voice is None:
+            raise RuntimeError("the bot has not been set up yet")
+        return self._voice
 
     @property
     def job_link(self) -> WorkerLink | None:
@@ -223,6 +233,12 @@ class SoundverseBot(commands.Bot):
         )
         self._services = Services(
             self._soundverse, self._database, settings, clock=self._storage_clock
+        )
+        self._voice = VoiceSessions(
+            self,
+            settings.voice,
+            store=self._services.voice_sessions,
+            takes_of=self._services.library.takes_of,
         )
         if self.runs_jobs and settings.audio.retention_days > 0:
             self._pruner = asyncio.create_task(self.prune_audio_forever(), name="audio-pruner")

@@ -20,6 +20,7 @@ from bot.jobs.services import Services
 from bot.ui.follow_ups import FollowUpRegistry
 from bot.ui.forms import FormRouter
 from bot.ui.uploads import HeldUploads
+from bot.voice.sessions import VoiceSessions
 
 
 class Application(Protocol):
@@ -44,6 +45,10 @@ class Application(Protocol):
     @property
     def services(self) -> Services:
         """The core's services (jobs, library, quota, lyrics)."""
+
+    @property
+    def voice(self) -> VoiceSessions:
+        """The voice sessions of this process: what features play through."""
 
     @property
     def job_link(self) -> WorkerLink | None:

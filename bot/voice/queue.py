@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.errors import UserFacingError
+from bot.storage import Track
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,14 @@ class QueuedTrack:
             seconds=float(seconds) if seconds is not None else None,
             job_id=int(job_id) if job_id is not None else None,
         )
+
+
+def queued_track(track: Track, requester_id: int) -> QueuedTrack:
+    """A stored track to play: its local file while it is still here, else its address."""
+    path = track.audio_file.path if track.audio_file else None
+    where = str(path) if path is not None and path.exists() else str(track.audio_url)
+    seconds = track.audio_file.duration_seconds if track.audio_file else None
+    return QueuedTrack(track.title, requester_id, where, track.id, seconds)
 
 
 @dataclass(frozen=True, slots=True)

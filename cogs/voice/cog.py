@@ -36,57 +36,20 @@ from bot.ui.components import JobSubject, RestartProofButton, TrackSubject
 from bot.ui.errors import refuse, report_for
 from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry, ResultTrack, WhileRunning
-from bot.voice.queue import QueuedTrack
+from bot.ui.voice import CONNECT_TIMEOUT, joinable, session_for_member, voice_channel_of
+from bot.voice.queue import QueuedTrack, queued_track
 from bot.voice.session import MAX_VOLUME, VoiceSession
-from bot.words import counted
 from cogs.voice.card import CARD_BUTTONS, VOICE_COG, VOICE_COLOUR, CardKeeper
 
 log = logging.getLogger(__name__)
 
 QUEUE_SHOWN = 10
-CONNECT_TIMEOUT = 15.0
-
-
-def voice_channel_of(interaction: discord.Interaction[Any]) -> discord.VoiceChannel:
-    """The voice channel the member is in, or a precise refusal."""
-    member = interaction.user
-    if not isinstance(member, discord.Member) or interaction.guild is None:
-        raise UserFacingError("Playing in voice works in a server, not in direct messages.")
-    state = member.voice
-    if state is None or state.channel is None:
-        raise UserFacingError("Join a voice channel first, then ask again.")
-    return joinable(state.channel)
-
-
-def joinable(channel: discord.abc.GuildChannel) -> discord.VoiceChannel:
-    """`channel`, when the bot may join and speak there; else a precise refusal."""
-    if isinstance(channel, discord.StageChannel):
-        raise UserFacingError(
-            f"{channel.mention} is a stage channel: I play in voice channels only."
-        )
-    assert isinstance(channel, discord.VoiceChannel)
-    allowed = channel.permissions_for(channel.guild.me)
-    missing = [
-        name for name, ok in (("Connect", allowed.connect), ("Speak", allowed.speak)) if not ok
-    ]
-    if missing:
-        raise UserFacingError(
-            f"I need the {' and '.join(missing)} permission{'s' if len(missing) > 1 else ''} "
-            f"in {channel.mention}."
-        )
-    limit = channel.user_limit
-    if limit and len(channel.members) >= limit and not allowed.move_members:
-        raise UserFacingError(f"{channel.mention} is full ({counted(limit, 'member')}).")
-    return channel
 
 
 def queued_from(source: AudioSource, track: Track | None, requester_id: int) -> QueuedTrack:
-    """What to play for `source`: the track's local file when it is still here."""
+    """What to play for `source`: the stored track, or the upload."""
     if track is not None:
-        path = track.audio_file.path if track.audio_file else None
-        where = str(path) if path is not None and path.exists() else track.audio_url
-        seconds = track.audio_file.duration_seconds if track.audio_file else None
-        return QueuedTrack(track.title, requester_id, str(where), track.id, seconds)
+        return queued_track(track, requester_id)
     return QueuedTrack(source.label.strip("`"), requester_id, source.url, None, source.duration)
 
 
@@ -155,96 +118,50 @@ class VoiceCog(FeatureCog):
 
     def __init__(self, app: Application) -> None:
         super().__init__(app)
-        self.sessions: dict[int, VoiceSession] = {}
         self.cards: dict[int, CardKeeper] = {}
         self._rejoining: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
         await super().cog_load()
+        self.app.voice.watch(self)
         if not self.app.is_job_worker:
             self._rejoining = asyncio.create_task(self.rejoin_stored(), name="voice-rejoin")
 
     async def cog_unload(self) -> None:
         if self._rejoining is not None:
             self._rejoining.cancel()
-        for session in list(self.sessions.values()):
-            await session.close()
+        await self.app.voice.close_all()
+        self.app.voice.unwatch(self)
         await super().cog_unload()
 
-    # --- sessions ------------------------------------------------------------------------
+    # --- the now-playing cards, as sessions open, change and close ------------------------
 
-    def session_in(self, guild_id: int | None) -> VoiceSession | None:
-        """The server's session while the bot is in voice there."""
-        session = self.sessions.get(guild_id) if guild_id is not None else None
-        if session is not None and not session.voice.is_connected():
-            self._forget(session)
-            return None
-        return session
+    def opened(self, session: VoiceSession) -> None:
+        self.cards[session.guild_id] = CardKeeper(session, self.app.settings.voice.card_refresh)
 
-    async def _connect(self, channel: discord.VoiceChannel) -> VoiceSession:
-        try:
-            voice: discord.VoiceClient = await channel.connect(
-                timeout=CONNECT_TIMEOUT, self_deaf=True
-            )
-        except TimeoutError:
-            raise UserFacingError(
-                f"I could not connect to {channel.mention} in time; please try again."
-            ) from None
-        settings = self.app.settings.voice
-        session = VoiceSession(
-            self.app.client,
-            voice,
-            idle_after=settings.idle_disconnect,
-            store=self.app.services.voice_sessions,
-            on_change=self._changed,
-            on_leave=self._left,
-            finished_take=self.finished_take,
-        )
-        self.sessions[channel.guild.id] = session
-        self.cards[channel.guild.id] = CardKeeper(session, settings.card_refresh)
-        return session
-
-    async def finished_take(self, preview: QueuedTrack) -> QueuedTrack | None:
-        """The first take of a preview's job, once delivered, for the same member."""
-        if preview.job_id is None:
-            return None
-        takes = await self.app.services.library.takes_of(preview.job_id)
-        if not takes:
-            return None
-        take = takes[0]
-        source = AudioSource(take.audio_url or "", take.title, None, take.id)
-        return queued_from(source, take, preview.requester_id)
-
-    def _changed(self, session: VoiceSession) -> None:
+    def changed(self, session: VoiceSession) -> None:
         keeper = self.cards.get(session.guild_id)
         if keeper is not None:
             keeper.changed()
 
-    def _left(self, session: VoiceSession) -> None:
-        self._forget(session)
+    def left(self, session: VoiceSession) -> None:
         keeper = self.cards.pop(session.guild_id, None)
         if keeper is not None:
             self.app.keep_task(keeper.finish())
 
-    def _forget(self, session: VoiceSession) -> None:
-        if self.sessions.get(session.guild_id) is session:
-            del self.sessions[session.guild_id]
+    def session_in(self, guild_id: int | None) -> VoiceSession | None:
+        """The server's session while the bot is in voice there."""
+        return self.app.voice.get(guild_id)
 
     async def play_for(self, interaction: discord.Interaction[Any], item: QueuedTrack) -> str:
         """Queue `item` in the member's voice channel, joining it; what to tell the member."""
-        channel = voice_channel_of(interaction)
-        session = self.session_in(channel.guild.id)
-        if session is None:
-            session = await self._connect(channel)
-        elif session.channel.id != channel.id:
-            raise UserFacingError(
-                f"I'm playing in {session.channel.mention}; join it, or `/summon` me "
-                "(or `/stop` there first)."
-            )
+        session = await session_for_member(interaction)
         place = session.enqueue(item)
-        keeper = self.cards[channel.guild.id]
-        if session.card_message_id is None and isinstance(
-            interaction.channel, discord.abc.Messageable
+        keeper = self.cards.get(session.guild_id)
+        if (
+            keeper is not None
+            and session.card_message_id is None
+            and isinstance(interaction.channel, discord.abc.Messageable)
         ):
             await keeper.post(interaction.channel)
         if place == 0:
@@ -264,13 +181,13 @@ class VoiceCog(FeatureCog):
             listening = isinstance(channel, discord.VoiceChannel) and any(
                 not member.bot for member in channel.members
             )
-            if not listening or not items or stored.guild_id in self.sessions:
+            if not listening or not items or self.session_in(stored.guild_id) is not None:
                 await store.forget(stored.guild_id)
                 continue
             assert isinstance(channel, discord.VoiceChannel)
             try:
-                session = await self._connect(joinable(channel))
-            except (UserFacingError, discord.ClientException) as error:
+                session = await self.app.voice.join(joinable(channel), timeout=CONNECT_TIMEOUT)
+            except (UserFacingError, discord.ClientException, TimeoutError) as error:
                 log.warning("Could not rejoin %s after a restart: %s", channel, error)
                 await store.forget(stored.guild_id)
                 continue
@@ -281,7 +198,9 @@ class VoiceCog(FeatureCog):
             session.text_channel_id = stored.text_channel_id
             session.card_message_id = stored.card_message_id
             await session.begin(start=stored.position_seconds, paused=stored.paused)
-            self.cards[stored.guild_id].start()
+            keeper = self.cards.get(stored.guild_id)
+            if keeper is not None:
+                keeper.start()
             log.info(
                 "Rejoined %s: %s from %.1f s", channel.name, items[0].name, stored.position_seconds
             )

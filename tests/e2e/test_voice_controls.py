@@ -7,14 +7,12 @@ import array
 import asyncio
 import io
 import math
-from typing import cast
 
 import av
 
 from bot.audio import stored_opus_path
 from bot.config import Settings
 from bot.voice.session import OpusSource
-from cogs.voice.cog import VoiceCog
 from sandbox.discord.state import Message
 from sandbox.soundverse.media import render_audio
 from sandbox.stack import SandboxStack
@@ -47,14 +45,6 @@ def aligned_correlation(heard: list[float], source: list[float]) -> float:
 
     lag = max(range(SEARCHED), key=fit)
     return correlation(heard[lag:], source)
-
-
-def voice_cog(stack: SandboxStack) -> VoiceCog:
-    """The running voice cog (its module is loaded afresh with each start of a bot, so the
-    class imported here may not be the one it was made from)."""
-    cog = stack.bot.get_cog("VoiceCog")
-    assert cog is not None
-    return cast(VoiceCog, cog)
 
 
 def card_of(stack: SandboxStack) -> Message | None:
@@ -272,7 +262,8 @@ async def test_a_track_plays_again_from_its_stored_opus(stack: SandboxStack) -> 
     replay = await stack.discord.slash("play", user="alice", track=f"#{track_id}")
     await reply_text(stack, replay.id)
     await again
-    session = voice_cog(stack).sessions[int(stack.discord.channel("Lounge").guild_id)]
+    session = stack.bot.voice.get(int(stack.discord.channel("Lounge").guild_id))
+    assert session is not None
     source = session.voice.source
     assert isinstance(source, OpusSource)
     assert await stack.discord.wait_until(lambda: source.stored or None, timeout=10)

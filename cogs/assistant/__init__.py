@@ -1,0 +1,16 @@
+"""The Soundverse assistants: chat (`/ask`, follow-ups, replies that mention the bot) and
+spoken questions (the "Ask Soundverse" menu on a voice message or audio file, `/ask-voice`)."""
+
+from __future__ import annotations
+
+from discord.ext import commands
+
+from bot.ui.application import application
+from cogs.assistant.chat import ChatCog
+from cogs.assistant.spoken import SpokenCog
+
+
+async def setup(bot: commands.Bot) -> None:
+    app = application(bot)
+    await bot.add_cog(ChatCog(app))
+    await bot.add_cog(SpokenCog(app))
