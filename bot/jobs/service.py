@@ -554,19 +554,21 @@ class JobService:
                 )
             progress.last_stage = stage
             preview = self._preview_of(state)
+            view = JobView(
+                job.id,
+                stage,
+                state.progress,
+                state.song_name,
+                state.album_art,
+                preview_url=preview,
+            )
             if preview is not None and preview != progress.preview_url:
+                # A new way to listen is shown at once, not at the next allowed edit.
                 await self._jobs.set_preview(job.id, preview)
                 progress.preview_url = preview
-            live.show(
-                JobView(
-                    job.id,
-                    stage,
-                    state.progress,
-                    state.song_name,
-                    state.album_art,
-                    preview_url=preview,
-                )
-            )
+                await live.show_now(view)
+            else:
+                live.show(view)
         return stream.result
 
     def _preview_of(self, state: StreamState) -> str | None:
