@@ -82,6 +82,8 @@ class ProbedDiscord:
         self.results: dict[str, float] = {}
         self.failures: dict[str, float] = {}
         self.tokens: dict[str, str] = {}
+        self.watchers: list[Callable[[], None]] = []
+        """Called after every HTTP request to the local Discord is handled (its change made)."""
         self._ids_by_token: dict[str, str] = {}
         self._interactions_by_token: dict[str, Interaction] = {}
         self._indexed = 0
@@ -149,6 +151,8 @@ class ProbedDiscord:
         parts = request.path.split("/")
         is_post = request.method == "POST"
         response = await handler(request)
+        for watch in list(self.watchers):
+            watch()
         # /api/v10/webhooks/{application}/{token}: a follow-up, which is how results are posted
         if len(parts) >= 6 and parts[3] == "webhooks" and response.status == 200:
             interaction_id = self._ids_by_token.get(parts[5])
@@ -184,11 +188,14 @@ class ProbedDiscord:
 
 
 class TimedSoundverse(SoundverseStandIn):
-    """The local Soundverse, noting when each job published its last event."""
+    """The local Soundverse, noting when each job published its first `streaming_ready` event
+    (as it publishes it) and its last (once published). Only stamps are added: what the API
+    sends is unchanged."""
 
     def __init__(self, time_scale: float) -> None:
         super().__init__(api_keys={API_KEY}, time_scale=time_scale)
         self.completed_at: dict[str, float] = {}
+        self.streaming_at: dict[str, float] = {}
 
     def _start_job(
         self, endpoint: Endpoint, body: Body, inputs: dict[str, InputAudio], fault: Fault | None
@@ -197,6 +204,8 @@ class TimedSoundverse(SoundverseStandIn):
         publish = job.publish
 
         async def stamped(chunk: dict[str, Any]) -> None:
+            if chunk.get("streaming_ready") is True:
+                self.streaming_at.setdefault(job.message_id, time.monotonic())
             await publish(chunk)
             if chunk.get("isComplete"):
                 self.completed_at[job.message_id] = time.monotonic()

@@ -39,7 +39,7 @@ from sandbox.discord.state import (
     World,
     new_token,
 )
-from sandbox.discord.voice import DISCONNECTED, VoiceServer, opus_tone
+from sandbox.discord.voice import DISCONNECTED, FRAME_SECONDS, VoiceServer, opus_tone
 from sandbox.holds import Hold, HoldPoint
 
 T = TypeVar("T")
@@ -254,12 +254,20 @@ class LocalDiscord:
         return channel
 
     def upload(
-        self, filename: str, data: bytes, content_type: str = "application/octet-stream"
+        self,
+        filename: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        *,
+        duration_secs: float | None = None,
+        waveform: str | None = None,
     ) -> Attachment:
-        """A file a member uploads, for a message or a slash-command attachment option."""
+        """A file a member uploads, for a message or a slash-command attachment option; a
+        voice message's recording carries its `duration_secs` and base64 `waveform`."""
         attachment_id = self.world.ids.next()
         url = attachment_url(self.rest.base_url, "uploads", attachment_id, filename)
         attachment = Attachment(attachment_id, filename, content_type, data, url)
+        attachment.duration_secs, attachment.waveform = duration_secs, waveform
         self.world.attachments[attachment_id] = attachment
         return attachment
 
@@ -332,10 +340,14 @@ class LocalDiscord:
         user: str | User = "alice",
         content: str = "",
         attachments: Sequence[Attachment] = (),
+        *,
+        flags: int = 0,
     ) -> Message:
+        """A member posts a message (`flags`: e.g. IS_VOICE_MESSAGE for a voice message)."""
         place = self._channel(channel)
         author = self._user(user)
         message = Message(self.world.ids.next(), place.id, place.guild_id, author, content=content)
+        message.flags = flags
         message.attachments = [self._bind(a, place) for a in attachments]
         self.world.resolve_mentions(message, content, None)
         await self.rest.store_message(message)
@@ -593,16 +605,30 @@ class LocalDiscord:
         await self.gateway.dispatch("VOICE_STATE_UPDATE", state)
         self._notify()
 
-    async def speak(self, user: str | User, seconds: float = 0.2) -> int:
-        """A member in a voice channel speaks for `seconds`: the bot, if connected there, gets
-        SPEAKING and the member's Opus packets, as Discord relays them. Returns how many voice
-        connections heard it."""
+    async def speak(
+        self,
+        user: str | User,
+        seconds: float = 0.2,
+        *,
+        opus: Sequence[bytes] | None = None,
+        realtime: bool = False,
+    ) -> int:
+        """A member in a voice channel speaks: the bot, if connected there, gets SPEAKING and
+        the member's Opus packets, as Discord relays them. What is said is `opus` (20 ms
+        frames: `opus_frames(wav_bytes)` makes them from a sound file), else a tone of
+        `seconds`. The packets go all at once, or 20 ms apart with `realtime` (this then
+        returns once the last one is sent). Returns how many voice connections heard it."""
         member = self._user(user)
         channel_id = self.guild.voice_channels.get(member.id)
         if channel_id is None:
             raise ValueError(f"{member.username} is not in a voice channel")
-        frames = opus_tone(seconds)
-        heard_by = await self.voice.relay(channel_id=channel_id, user_id=member.id, opus=frames)
+        frames = opus_tone(seconds) if opus is None else opus
+        heard_by = await self.voice.relay(
+            channel_id=channel_id,
+            user_id=member.id,
+            opus=frames,
+            pace=FRAME_SECONDS if realtime else 0.0,
+        )
         self._notify()
         return heard_by
 

@@ -16,6 +16,12 @@ discord.py picks first), Opus-decoded, and kept per channel with its arrival tim
 or the console can ask what was heard: the packets, their spacing, the silence frames that
 end a stream, and the decoded PCM (48 kHz, stereo, s16).
 
+Two options serve measurements (the voice benchmark uses both): `decode=False` keeps the
+packets and their arrival times but decodes nothing (no PCM), which costs far less with many
+streams at once; `kernel_timestamps=True` stamps each packet with the kernel's receive time
+of its datagram (SO_TIMESTAMPNS, Linux) instead of the moment this event loop handled it, so
+a busy loop does not shift arrival times.
+
 When the bot moves to another channel of the guild, the local Discord does what Discord does:
 VOICE_STATE_UPDATE for the new channel, VOICE_SERVER_UPDATE with a new token (the endpoint
 may stay the same), and the voice websocket of the old channel is closed with 4014
@@ -24,21 +30,25 @@ connection with the new token; from then on its packets are heard in the new cha
 
 A member who speaks is heard by the bot as on Discord: SPEAKING (op 5) on the bot's voice
 websocket names the member's ssrc, and each Opus frame arrives at the bot's UDP socket as an
-RTP packet encrypted with the bot's key (`relay`).
+RTP packet encrypted with the bot's key (`relay`), all at once or 20 ms apart as a person
+talks; `opus_frames` makes those frames from a sound file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import math
 import secrets
+import socket
 import ssl
 import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import pairwise
 from typing import Any, cast
 
@@ -62,8 +72,15 @@ DISCONNECTED = 4014
 DISCOVERY_LENGTH = 74
 PCM_FRAME_BYTES = 3840
 SAMPLES_PER_FRAME = 960
+FRAME_SECONDS = SAMPLES_PER_FRAME / 48000
 RTP_VERSION = 0x80
 OPUS_PAYLOAD_TYPE = 0x78
+# The media socket's receive buffer: 50 streams send 2,500 packets a second, and none may be
+# dropped while the event loop is busy (the kernel caps it at net.core.rmem_max).
+MEDIA_RECEIVE_BUFFER = 4 * 1024 * 1024
+# Linux's option for receive timestamps in nanoseconds (CLOCK_REALTIME), and its cmsg space.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+TIMESTAMP_SPACE = socket.CMSG_SPACE(struct.calcsize("qq"))
 
 # Voice gateway opcodes (v8).
 IDENTIFY, SELECT_PROTOCOL, READY, HEARTBEAT = 0, 1, 2, 3
@@ -91,6 +108,7 @@ class Heard:
 
     packets: list[HeardPacket] = field(default_factory=list)
     pcm: bytearray = field(default_factory=bytearray)
+    """The decoded sound (empty when the server was made with `decode=False`)."""
     undecryptable: int = 0
 
     @property
@@ -159,31 +177,78 @@ class Speaker:
     timestamp: int = 0
 
 
+class _StampedDatagrams(socket.socket):
+    """A UDP socket whose every read keeps the kernel's receive timestamp of its datagram.
+
+    asyncio's datagram transport reads with `recvfrom` and hands the datagram to its protocol
+    at once, so `received_ns` is that of the datagram being handled.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(socket.AF_INET, socket.SOCK_DGRAM)
+        self.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.received_ns: int | None = None
+        """Wall-clock nanoseconds (CLOCK_REALTIME); None when the kernel did not say."""
+
+    def recvfrom(self, size: int, flags: int = 0, /) -> tuple[bytes, Any]:
+        data, ancillary, _, address = self.recvmsg(size, TIMESTAMP_SPACE, flags)
+        self.received_ns = None
+        for level, kind, stamp in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                seconds, nanoseconds = struct.unpack("qq", stamp[: struct.calcsize("qq")])
+                self.received_ns = seconds * 1_000_000_000 + nanoseconds
+        return data, address
+
+    def arrival(self, clock: Callable[[], float]) -> float:
+        """When the datagram being handled arrived, on `clock`'s time line: now less its age,
+        taken on the wall clock after `clock` is read (now, when the kernel did not say)."""
+        now = clock()
+        if self.received_ns is None:
+            return now
+        return now - max(0, time.time_ns() - self.received_ns) / 1e9
+
+
 class _MediaProtocol(asyncio.DatagramProtocol):
-    def __init__(self, server: VoiceServer) -> None:
+    def __init__(self, server: VoiceServer, arrival: Callable[[], float]) -> None:
         self.server = server
+        self.arrival = arrival
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        reply = self.server.receive_datagram(data, (str(addr[0]), int(addr[1])))
+        at = self.arrival()
+        reply = self.server.receive_datagram(data, (str(addr[0]), int(addr[1])), at=at)
         if reply is not None and self.transport is not None:
             self.transport.sendto(reply, addr)
 
 
 class VoiceServer:
-    """The voice gateway (TLS) and media socket (UDP) of the local Discord."""
+    """The voice gateway (TLS) and media socket (UDP) of the local Discord.
+
+    `on_change` is called whenever something was heard or a voice connection changed.
+    `clock` gives the time each heard packet is stamped with (`HeardPacket.at`).
+    `decode`: Opus-decode each sound packet into `Heard.pcm`; with False, packets and their
+    times are kept but nothing is decoded, and `Heard.pcm` stays empty.
+    `kernel_timestamps`: stamp each packet with the kernel's receive time of its datagram
+    (SO_TIMESTAMPNS, Linux; put on `clock`'s time line as `clock()` less the datagram's age)
+    instead of the moment this event loop handled it. Where the kernel gives no timestamp,
+    the moment it was handled.
+    """
 
     def __init__(
         self,
         *,
         on_change: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.monotonic,
+        decode: bool = True,
+        kernel_timestamps: bool = False,
     ) -> None:
         self._on_change = on_change
         self._clock = clock
+        self._decodes = decode
+        self._kernel_timestamps = kernel_timestamps
         self._ca = trustme.CA(key_type=trustme.KeyType.ECDSA)
         self._certificate = self._ca.issue_cert(HOST)
         self.sessions: dict[str, VoiceSession] = {}
@@ -220,12 +285,23 @@ class VoiceServer:
         server = site._server
         assert isinstance(server, asyncio.base_events.Server)
         self.port = server.sockets[0].getsockname()[1]
+        media: socket.socket
+        arrival: Callable[[], float]
+        if self._kernel_timestamps:
+            stamped = media = _StampedDatagrams()
+            arrival = partial(stamped.arrival, self._clock)
+        else:
+            media = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            arrival = self._clock
+        media.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, MEDIA_RECEIVE_BUFFER)
+        media.bind((HOST, 0))
+        media.setblocking(False)
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
-            lambda: _MediaProtocol(self), local_addr=(HOST, 0)
+            lambda: _MediaProtocol(self, arrival), sock=media
         )
         self._media = transport
-        self.media_port = transport.get_extra_info("sockname")[1]
+        self.media_port = media.getsockname()[1]
 
     async def stop(self) -> None:
         for task in list(self._closing):
@@ -275,10 +351,13 @@ class VoiceServer:
                 task.add_done_callback(self._closing.discard)
         return ended
 
-    async def relay(self, *, channel_id: str, user_id: str, opus: Sequence[bytes]) -> int:
+    async def relay(
+        self, *, channel_id: str, user_id: str, opus: Sequence[bytes], pace: float = 0.0
+    ) -> int:
         """`user_id` speaks `opus` (20 ms frames) in `channel_id`: every other connection there
         that finished its handshake gets SPEAKING with the member's ssrc, then one RTP packet
-        per frame. Returns how many connections it reached."""
+        per frame, `pace` seconds apart (0: all at once; 0.02: as a member talks). Returns how
+        many connections it reached."""
         speaker = self._speakers.get(user_id)
         if speaker is None:
             self._next_ssrc += 1
@@ -295,7 +374,11 @@ class VoiceServer:
             if session.connection is not None and not session.connection.ws.closed:
                 speaking = {"user_id": user_id, "ssrc": speaker.ssrc, "speaking": 1}
                 await session.connection.send(SPEAKING, speaking)
-        for frame in opus:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for index, frame in enumerate(opus):
+            if pace > 0:
+                await asyncio.sleep(max(0.0, start + index * pace - loop.time()))
             for session in listeners:
                 self._send_rtp(session, speaker, frame)
             speaker.sequence = (speaker.sequence + 1) & 0xFFFF
@@ -384,8 +467,11 @@ class VoiceServer:
 
     # --- the media socket --------------------------------------------------------------
 
-    def receive_datagram(self, data: bytes, addr: tuple[str, int]) -> bytes | None:
-        """Answer IP discovery; read an RTP packet. Returns the reply to send, if any."""
+    def receive_datagram(
+        self, data: bytes, addr: tuple[str, int], *, at: float | None = None
+    ) -> bytes | None:
+        """Answer IP discovery; read an RTP packet, stamped `at` (when its datagram arrived,
+        on `clock`'s time line; `clock()` when not given). Returns the reply to send, if any."""
         if len(data) == DISCOVERY_LENGTH and data[:2] == b"\x00\x01":
             ssrc = struct.unpack_from(">I", data, 4)[0]
             session = self._by_ssrc.get(ssrc) or self._session_of(ssrc)
@@ -394,10 +480,10 @@ class VoiceServer:
             address = addr[0].encode().ljust(64, b"\x00")
             return struct.pack(">HHI", 2, 70, ssrc) + address + struct.pack(">H", addr[1])
         if len(data) > RTP_HEADER + NONCE_SUFFIX:
-            self._packet(data)
+            self._packet(data, self._clock() if at is None else at)
         return None
 
-    def _packet(self, data: bytes) -> None:
+    def _packet(self, data: bytes, at: float) -> None:
         _, _, sequence, timestamp, ssrc = struct.unpack_from(">BBHII", data)
         session = self._by_ssrc.get(ssrc) or self._session_of(ssrc)
         if session is None or session.mode is None:
@@ -413,8 +499,8 @@ class VoiceServer:
             heard.undecryptable += 1
             self._on_change()
             return
-        heard.packets.append(HeardPacket(self._clock(), sequence, timestamp, opus))
-        if opus != SILENCE_FRAME:
+        heard.packets.append(HeardPacket(at, sequence, timestamp, opus))
+        if self._decodes and opus != SILENCE_FRAME:
             heard.pcm.extend(self._decode(session, opus))
         self._on_change()
 
@@ -460,6 +546,43 @@ def opus_tone(seconds: float = 0.2, hz: float = 220.0) -> list[bytes]:
         frame.planes[0].update(b"".join(struct.pack("<hh", level, level) for level in levels))
         frame.sample_rate = 48000
         frame.pts = start
+        frames.extend(bytes(packet) for packet in encoder.encode(frame))
+    frames.extend(bytes(packet) for packet in encoder.encode(None))
+    return frames
+
+
+class NotAudio(ValueError):
+    """Bytes that FFmpeg cannot read as sound."""
+
+
+def opus_frames(audio: bytes) -> list[bytes]:
+    """A sound file in any format FFmpeg reads, as a member's voice for `relay`: 20 ms Opus
+    frames (48 kHz, stereo). Raises `NotAudio` for anything else, or a file without sound."""
+    pcm = bytearray()
+    resampler = av.AudioResampler(format="s16", layout="stereo", rate=48000)
+    try:
+        with av.open(io.BytesIO(audio), "r") as container:
+            if not container.streams.audio:
+                raise NotAudio("it has no audio stream")
+            for decoded in container.decode(container.streams.audio[0]):
+                for frame in resampler.resample(decoded):
+                    pcm += bytes(frame.planes[0])[: frame.samples * 4]
+    except av.FFmpegError as error:
+        raise NotAudio(f"FFmpeg cannot read it ({error.strerror or error})") from error
+    if not pcm:
+        raise NotAudio("it holds no sound")
+    pcm += bytes(-len(pcm) % PCM_FRAME_BYTES)
+    encoder = av.CodecContext.create("libopus", "w")
+    assert isinstance(encoder, AudioCodecContext)
+    encoder.sample_rate = 48000
+    encoder.layout = "stereo"
+    encoder.format = "s16"
+    frames: list[bytes] = []
+    for index, at in enumerate(range(0, len(pcm), PCM_FRAME_BYTES)):
+        frame = av.AudioFrame(format="s16", layout="stereo", samples=SAMPLES_PER_FRAME)
+        frame.planes[0].update(bytes(pcm[at : at + PCM_FRAME_BYTES]))
+        frame.sample_rate = 48000
+        frame.pts = index * SAMPLES_PER_FRAME
         frames.extend(bytes(packet) for packet in encoder.encode(frame))
     frames.extend(bytes(packet) for packet in encoder.encode(None))
     return frames

@@ -1,11 +1,13 @@
 """The local voice server with a bare client of its protocol: members' voice relayed to a
-connection, and a session ended by the server (the bot moved to another channel)."""
+connection, a session ended by the server (the bot moved to another channel), and the options
+that serve measurements (no decoding; the kernel's receive times)."""
 
 from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +60,22 @@ async def server() -> AsyncIterator[VoiceServer]:
 
 
 @pytest.fixture
+async def make_server() -> AsyncIterator[Callable[..., Awaitable[VoiceServer]]]:
+    """Started voice servers made with the given options, stopped at the end."""
+    made: list[VoiceServer] = []
+
+    async def make(**options: Any) -> VoiceServer:
+        voice = VoiceServer(**options)
+        await voice.start()
+        made.append(voice)
+        return voice
+
+    yield make
+    for voice in made:
+        await voice.stop()
+
+
+@pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
@@ -99,6 +117,87 @@ async def connect(
     await ws.send_json({"op": 1, "d": selection})
     description = (await ws.receive_json())["d"]
     return BareClient(ws, udp, datagrams, bytes(description["secret_key"]))
+
+
+def sealed(client: BareClient, ssrc: int, opus: bytes) -> bytes:
+    """One RTP packet of the bot's, sealed with its key as the `rtpsize` AEAD mode says."""
+    header = struct.pack(">BBHII", 0x80, 0x78, 0, 0, ssrc)
+    nonce = struct.pack(">I", 0)
+    return (
+        header
+        + nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            opus, header, nonce.ljust(24, b"\0"), client.key
+        )
+        + nonce
+    )
+
+
+async def settled(client: BareClient, ssrc: int) -> None:
+    """Once this returns, the server has read every datagram the client sent before: an IP
+    discovery sent after them is answered only once they were read (in order)."""
+    client.udp.sendto(struct.pack(">HHI", 1, 70, ssrc).ljust(DISCOVERY_LENGTH, b"\0"))
+    await client.packet()
+
+
+async def test_without_decoding_a_packet_is_kept_and_no_sound_is_made(
+    make_server: Callable[..., Awaitable[VoiceServer]], http: aiohttp.ClientSession
+) -> None:
+    """With decode=False, a sound packet is heard (kept with its Opus) but no PCM is made."""
+    server = await make_server(decode=False)
+    session = expect_bot(server)
+    client = await connect(server, http, session)
+    frame = opus_tone(0.02)[0]
+    client.udp.sendto(sealed(client, session.ssrc, frame))
+    await settled(client, session.ssrc)
+    client.udp.close()
+    await client.ws.close()
+    heard = server.heard_in(CHANNEL)
+    assert ([packet.opus for packet in heard.packets], bytes(heard.pcm)) == ([frame], b"")
+
+
+async def test_by_default_a_packet_is_decoded(
+    server: VoiceServer, http: aiohttp.ClientSession
+) -> None:
+    """By default, a sound packet is decoded into PCM as it is heard."""
+    session = expect_bot(server)
+    client = await connect(server, http, session)
+    client.udp.sendto(sealed(client, session.ssrc, opus_tone(0.02)[0]))
+    await settled(client, session.ssrc)
+    client.udp.close()
+    await client.ws.close()
+    assert len(server.heard_in(CHANNEL).pcm) > 0
+
+
+async def test_kernel_timestamps_stamp_a_packet_when_it_arrived(
+    make_server: Callable[..., Awaitable[VoiceServer]], http: aiohttp.ClientSession
+) -> None:
+    """With kernel_timestamps=True, a packet's time is the kernel's receive time: before the
+    send that delivered it over loopback returned, though the loop read it only after."""
+    server = await make_server(kernel_timestamps=True)
+    session = expect_bot(server)
+    client = await connect(server, http, session)
+    client.udp.sendto(sealed(client, session.ssrc, opus_tone(0.02)[0]))
+    sent = time.monotonic()
+    await settled(client, session.ssrc)
+    client.udp.close()
+    await client.ws.close()
+    (packet,) = server.heard_in(CHANNEL).packets
+    assert packet.at <= sent
+
+
+async def test_without_kernel_timestamps_a_packet_is_stamped_when_it_was_read(
+    server: VoiceServer, http: aiohttp.ClientSession
+) -> None:
+    """By default, a packet's time is when the event loop read it: after the send returned."""
+    session = expect_bot(server)
+    client = await connect(server, http, session)
+    client.udp.sendto(sealed(client, session.ssrc, opus_tone(0.02)[0]))
+    sent = time.monotonic()
+    await settled(client, session.ssrc)
+    client.udp.close()
+    await client.ws.close()
+    (packet,) = server.heard_in(CHANNEL).packets
+    assert packet.at > sent
 
 
 async def test_a_member_speaking_reaches_the_bot_encrypted(
