@@ -1,10 +1,11 @@
 """The console of `python -m sandbox`: a person (or a script) plays a Discord member.
 
 Lines become member actions on the local Discord (slash commands, clicks, selects, modals,
-context menus, plain messages, joining and leaving voice channels); every message and edit the
-bot makes is shown as it happens, and so are moves in and out of voice channels and what the bot
-plays there; every file the bot posts is saved under `<output>/attachments/<message id>/`, and
-what was heard in a voice channel under `<output>/voice/` on request (`hear`).
+context menus, plain messages, joining, leaving and speaking in voice channels); every message
+and edit the bot makes is shown as it happens, and so are moves in and out of voice channels and
+what the bot plays there; every file the bot posts is saved under
+`<output>/attachments/<message id>/`, and what was heard in a voice channel under
+`<output>/voice/` on request (`hear`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from sandbox.console.lines import (
     Say,
     Select,
     Slash,
+    Speak,
     Step,
     SwitchChannel,
     SwitchMember,
@@ -76,6 +78,7 @@ from sandbox.console.voice import (
 from sandbox.discord import LocalDiscord
 from sandbox.discord.local import InteractionHandle
 from sandbox.discord.state import JSON, Attachment, Channel, Message, Role, User
+from sandbox.discord.voice import FRAME_SECONDS, NotAudio, opus_frames
 from sandbox.stack import SandboxStack
 
 log = logging.getLogger(__name__)
@@ -376,13 +379,15 @@ class Console:
 
     # --- voice -------------------------------------------------------------------------------
 
-    async def _run_voice(self, step: JoinVoice | LeaveVoice | ExpectVoice | Hear) -> None:
+    async def _run_voice(self, step: JoinVoice | LeaveVoice | ExpectVoice | Hear | Speak) -> None:
         if isinstance(step, JoinVoice):
             await self._join(step.name)
         elif isinstance(step, LeaveVoice):
             await self._leave()
         elif isinstance(step, ExpectVoice):
             await self._expect_voice(step.seconds)
+        elif isinstance(step, Speak):
+            await self._speak(step.path)
         else:
             await self._hear()
 
@@ -468,6 +473,29 @@ class Console:
         if channel is None:
             return f"{bot.username} is not in a voice channel"
         return f"{bot.username} is in {VOICE_ICON} {channel.name}"
+
+    async def _speak(self, path: Path) -> None:
+        """The current member says the sound file `path` in their voice channel, 20 ms packets
+        paced as a person talks: the bot, if it is there, hears it as that member's voice."""
+        channel = self._my_voice_channel()
+        member = self.discord.user(self.state.member)
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as error:
+            raise LineError(f"cannot read {path}: {error.strerror}") from error
+        try:
+            frames = await asyncio.to_thread(opus_frames, data)
+        except NotAudio as error:
+            raise LineError(f"{path} is not audio: {error}") from error
+        heard_by = await self.discord.speak(member, opus=frames, realtime=True)
+        seconds = len(frames) * FRAME_SECONDS
+        said = f"{member.username} said {seconds:.1f} s in {VOICE_ICON} {channel.name}"
+        if heard_by == 0:
+            self.screen.note(
+                f"{said}, but no voice connection there heard it; {self._bot_whereabouts()}"
+            )
+        else:
+            self.screen.note(f"✓ {said}; heard by {self.discord.bot_user.username}")
 
     async def _hear(self) -> None:
         """Saves everything heard in the member's voice channel as a WAV file."""

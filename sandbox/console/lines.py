@@ -178,6 +178,13 @@ class Hear:
 
 
 @dataclass(frozen=True)
+class Speak:
+    """The current member speaks the sound file `path` in their voice channel."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
 class Help:
     pass
 
@@ -205,11 +212,12 @@ Step = (
     | LeaveVoice
     | ExpectVoice
     | Hear
+    | Speak
     | Help
     | Quit
 )
-ACTIONS = (Slash, Click, Select, ModalSubmit, ContextMenu, Say)
-VOICE_STEPS = (JoinVoice, LeaveVoice, ExpectVoice, Hear)
+ACTIONS = (Slash, Click, Select, ModalSubmit, ContextMenu, Say, Speak)
+VOICE_STEPS = (JoinVoice, LeaveVoice, ExpectVoice, Hear, Speak)
 
 HELP = """\
 /name opt: value ...      run a slash command (`/admin quota units: 50`); files: `audio: ./a.mp3`
@@ -228,6 +236,8 @@ join CHANNEL | leave      join a voice channel (`join Lounge`) | leave voice
 expect-voice SECONDS      wait until that much of the bot's audio was heard in your voice channel
                           since the last action
 hear                      save what was heard in your voice channel as a WAV under <output>/voice/
+speak PATH                say a sound file (`speak ./question.wav`) in your voice channel, in real
+                          time: the bot hears it as your voice
 help | quit               this help | stop everything"""
 
 
@@ -342,6 +352,7 @@ _WITH_ARGUMENT: dict[str, Callable[[str], Step]] = {
     "expect-attachment": _expect_attachment,
     "expect-voice": _expect_voice,
     "join": lambda rest: JoinVoice(_unquote(rest).lstrip("#🔊 ")),
+    "speak": lambda rest: Speak(Path(_unquote(rest)).expanduser()),
 }
 
 
