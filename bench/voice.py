@@ -659,12 +659,12 @@ def preview_table(figures: PreviewFigures, plan: Plan) -> list[str]:
         "",
         f"Runs without a packet: {failed}"
         + (f" ({'; '.join(sorted(set(figures.failures)))})." if failed else ".")
-        + " Each click joins Lounge afresh (the bot left after the previous run). The bot "
-        "edits a running job's card at most once per `JOBS_PROGRESS_INTERVAL` (2 s by default, "
-        "as run here), so the button comes with the first edit that interval allows after the "
-        "bot has read `streaming_ready`: from the card's previous edit to the one adding the "
-        f"button, {ms(percentile(gaps, 50))} (median). The first packet is stamped with the "
-        "kernel's receive time.",
+        + " Each click joins Lounge afresh (the bot left after the previous run). The card "
+        "offers the preview as soon as the bot reads `streaming_ready` (other progress waits "
+        "for `JOBS_PROGRESS_INTERVAL`, 2 s by default, as run here): from the card's previous "
+        f"edit to the one adding the button, {ms(percentile(gaps, 50))} (median). The stream "
+        "is opened from its first bytes rather than probed. The first packet is stamped with "
+        "the kernel's receive time.",
     ]
     return lines
 
