@@ -27,6 +27,7 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.config import CommandSync, Settings, WorkerMode, setting_names, settings_environment
+from bot.gateway import AddressedMessagesOnly, bot_intents
 from bot.health import HeartbeatWriter, WorkerState
 from bot.jobs.link import STOP_TIMEOUT, WorkerLink
 from bot.jobs.models import CancelOutcome
@@ -78,15 +79,6 @@ def point_discord_at(api_base: str, gateway_url: str) -> None:
     """
     discord.http.Route.BASE = api_base.rstrip("/")
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
-
-
-def bot_intents() -> discord.Intents:
-    """The default intents without message events: the bot acts only on interactions, and
-    would otherwise receive (and parse) every card edit and result it sends itself."""
-    intents = discord.Intents.default()
-    intents.guild_messages = False
-    intents.dm_messages = False
-    return intents
 
 
 class CommandTreeWithErrors(app_commands.CommandTree["SoundverseBot"]):
@@ -145,6 +137,17 @@ class SoundverseBot(commands.Bot):
         self._follow_ups = FollowUpRegistry()
         self._forms = FormRouter()
         self._uploads = HeldUploads()
+
+    def _get_state(self, **options: Any) -> AddressedMessagesOnly:
+        # Message events are received for the chat assistant; those not addressed to the bot
+        # are dropped before they are parsed (bot.gateway).
+        return AddressedMessagesOnly(
+            dispatch=self.dispatch,
+            handlers=self._handlers,
+            hooks=self._hooks,
+            http=self.http,
+            **options,
+        )
 
     # --- the Application that presentation sees (bot.ui.application) -----------------------
 
@@ -299,6 +302,10 @@ class SoundverseBot(commands.Bot):
         else:
             worker = WorkerState.DOWN
         return self._gateway_up and not self.is_closed(), worker
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No text commands: the messages the bot receives are for the chat assistant, whose
+        listener answers them (commands.Bot would otherwise look each one up as a command)."""
 
     async def on_resumed(self) -> None:
         self._gateway_up = True

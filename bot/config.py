@@ -339,6 +339,25 @@ class VoiceSettings(BaseModel):
         ge=2.0,
         description="Seconds between updates of the now-playing card's position while playing",
     )
+    question_max_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=600,
+        description="Longest spoken question the voice assistant is asked (Ask Soundverse, "
+        "/ask-voice), in seconds; longer ones are refused before anything is billed",
+    )
+
+
+class AssistantSettings(BaseModel):
+    """The chat assistant (`/ask`, its follow-ups, and messages that mention the bot)."""
+
+    continue_within: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds after a member's last question in a channel during which a message "
+        "that mentions the bot (not a reply to an answer) continues that conversation; later, "
+        "it starts a new one",
+    )
 
 
 class PrivacySettings(BaseModel):
@@ -408,6 +427,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    assistant: AssistantSettings = Field(default_factory=AssistantSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
     log: LogSettings = Field(default_factory=LogSettings)

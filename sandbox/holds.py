@@ -21,6 +21,8 @@ class HoldPoint(StrEnum):
     BEFORE = "before"  # before it is handled: nothing it asks for has happened yet (and if its
     # client has gone by the time it is released, it never is)
     AFTER = "after"  # after it was handled, before its answer is sent
+    STREAMING = "streaming"  # a streamed answer (the voice assistant's): after its first
+    # chunk, before the rest
 
 
 @dataclass(eq=False)

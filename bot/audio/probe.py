@@ -24,14 +24,18 @@ from av.container import InputContainer
 
 from bot.audio.errors import AudioTooLong, NotAudio
 
-AudioInput: TypeAlias = str | os.PathLike[str] | BinaryIO
-"""A path to an audio file, or a binary file object positioned at its start."""
+AudioInput: TypeAlias = str | os.PathLike[str] | BinaryIO | io.RawIOBase
+"""A path to an audio file, or a binary file object (buffered or raw) positioned at its
+start."""
 
 T = TypeVar("T")
 
 PROBE_THREADS = 2
 """Uploads probed at once; more wait their turn instead of taking every core."""
 _UPLOAD_PROBES = ThreadPoolExecutor(max_workers=PROBE_THREADS, thread_name_prefix="upload-probe")
+
+ARRIVING_PROBE = {"probesize": "32"}
+"""FFmpeg options for audio still arriving: probe no more than the first read brings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +51,18 @@ class AudioInfo:
     size: int
 
 
-def open_audio(source: AudioInput) -> tuple[InputContainer, AudioStream]:
+def open_audio(source: AudioInput, *, arriving: bool = False) -> tuple[InputContainer, AudioStream]:
     """Open `source` and pick its audio stream; raises `NotAudio` if it has none.
 
     The caller closes the container. A path that cannot be opened raises the usual `OSError`
     (`FileNotFoundError`, `PermissionError`, `IsADirectoryError`).
+
+    `arriving`: `source` is still arriving (a `GrowingBuffer`), so it is opened from its first
+    bytes; FFmpeg would otherwise wait for up to 5 MB or 5 s of audio to probe the format.
     """
+    options = ARRIVING_PROBE if arriving else None
     try:
-        container = av.open(_av_target(source), mode="r")
+        container = av.open(_av_target(source), mode="r", options=options)
     except (FileNotFoundError, PermissionError, IsADirectoryError):
         raise
     except av.FFmpegError as error:
@@ -116,7 +124,7 @@ async def probe_async(source: AudioInput) -> AudioInfo:
     return await asyncio.to_thread(probe, source)
 
 
-def _av_target(source: AudioInput) -> str | BinaryIO:
+def _av_target(source: AudioInput) -> str | BinaryIO | io.RawIOBase:
     if isinstance(source, (str, os.PathLike)):
         return os.fspath(source)
     return source

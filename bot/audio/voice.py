@@ -111,9 +111,11 @@ class _VoiceFrames:
     there were (fewer when the audio is shorter). Frames given out are scaled by `volume`.
     """
 
-    def __init__(self, source: AudioInput, *, skip: int = 0, volume: float = 1.0) -> None:
+    def __init__(
+        self, source: AudioInput, *, skip: int = 0, volume: float = 1.0, arriving: bool = False
+    ) -> None:
         self._volume = _Volume.for_factor(volume)
-        self._container, stream = open_audio(source)
+        self._container, stream = open_audio(source, arriving=arriving)
         self._decoded: Iterator[av.AudioFrame] = self._container.decode(stream)
         self._resampler: av.AudioResampler | None = None
         self._input_shape: tuple[str, str, int] | None = None
@@ -253,6 +255,9 @@ class OpusPacketStream:
     `volume` multiplies every sample before encoding, clipped to the int16 range; 1.0
     leaves them untouched. Playing a voice copy with `StoredOpusStream` costs far less;
     this stream is for what a copy cannot do, such as another volume.
+
+    `arriving`: `source` is a file still arriving (a `GrowingBuffer`): it is opened from its
+    first bytes, and each `read()` waits until enough has come for the next packet.
     """
 
     def __init__(
@@ -262,9 +267,10 @@ class OpusPacketStream:
         start: float = 0.0,
         volume: float = 1.0,
         bitrate_kbps: int = DEFAULT_OPUS_BITRATE_KBPS,
+        arriving: bool = False,
     ) -> None:
         self._encoder = _opus_encoder(bitrate_kbps)
-        self._frames = _VoiceFrames(source, skip=_frame_at(start), volume=volume)
+        self._frames = _VoiceFrames(source, skip=_frame_at(start), volume=volume, arriving=arriving)
         self._packets: deque[bytes] = deque()
         self._index = self._frames.skipped
 

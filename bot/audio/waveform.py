@@ -23,7 +23,7 @@ def waveform(source: AudioInput, points: int = 64) -> list[float]:
     """
     if points < 1:
         raise ValueError("points must be at least 1")
-    return _regroup(_block_peaks(source), points)
+    return regroup_peaks(_block_peaks(source), points)
 
 
 async def waveform_async(source: AudioInput, points: int = 64) -> list[float]:
@@ -59,7 +59,9 @@ def _peak(samples: array.array[int]) -> int:
     return max(max(samples), -min(samples))
 
 
-def _regroup(block_peaks: list[int], points: int) -> list[float]:
+def regroup_peaks(block_peaks: list[int], points: int) -> list[float]:
+    """`points` peaks in 0..1, each the highest of an equal share of `block_peaks` (s16 peaks
+    in order, at least one per point when there are enough); zeros when there are none."""
     count = len(block_peaks)
     if count == 0:
         return [0.0] * points

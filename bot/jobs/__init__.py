@@ -1,2 +1,3 @@
 """The core's services: the life of a job (queue, pipeline, worker link, resume), the track
-library, quota for members and managers, lyrics, and who may act on what (no discord imports)."""
+library, quota for members and managers, lyrics, spoken questions to the voice assistant, and
+who may act on what (no discord imports)."""

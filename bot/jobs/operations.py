@@ -78,6 +78,8 @@ class Operation(StrEnum):
     GEN_LOOP = "gen_loop"
     TEXT_TO_MUSIC = "text_to_music"
     LYRICS = "lyrics"
+    CHAT = "chat"
+    VOICE = "voice"
 
     @property
     def noun(self) -> str:
@@ -136,6 +138,8 @@ _FACTS: dict[Operation, _Facts] = {
     Operation.GEN_LOOP: _Facts("loop", "Generated loop", "v1", _INSTRUMENTAL),
     Operation.TEXT_TO_MUSIC: _Facts("music", "Text to music", "v1", _INSTRUMENTAL),
     Operation.LYRICS: _Facts("lyrics", "Lyrics", "v1", frozenset(), plural=True),
+    Operation.CHAT: _Facts("answer", "Chat", "v1", frozenset()),
+    Operation.VOICE: _Facts("spoken answer", "Spoken answer", "v1", frozenset()),
 }
 
 

@@ -7,6 +7,7 @@ through the rules these services apply.
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.jobs.assistant import ChatAssistant
 from bot.jobs.library import TrackLibrary
 from bot.jobs.limits import CallLimiter
 from bot.jobs.lyrics import LyricsWriter
@@ -14,15 +15,16 @@ from bot.jobs.models import Requester
 from bot.jobs.privacy import PrivacyService
 from bot.jobs.quota import QuotaService
 from bot.jobs.service import JobService
+from bot.jobs.spoken import VoiceAssistant
 from bot.soundverse import SoundverseClient
 from bot.soundverse.health import ApiHealth, check_api_health
-from bot.storage import Database, VoiceSessionRepository
+from bot.storage import ConversationRepository, Database, VoiceSessionRepository
 from bot.storage.clock import Clock
 
 
 class Services:
-    """Jobs, the track library, quota, lyrics, privacy and stored voice playback, over one
-    database and one API client."""
+    """Jobs, the track library, quota, lyrics, the chat and voice assistants, privacy and
+    stored voice playback, over one database and one API client."""
 
     def __init__(
         self,
@@ -43,6 +45,17 @@ class Services:
             cooldown=settings.quota.call_cooldown, at_once=settings.quota.calls_at_once
         )
         self.lyrics = LyricsWriter(client, self.quota, self._calls)
+        self.chat = ChatAssistant(
+            client,
+            self.quota,
+            self._calls,
+            ConversationRepository(database, clock),
+            settings.assistant,
+            clock,
+        )
+        self.voice_assistant = VoiceAssistant(
+            client, self.quota, self._calls, longest=settings.voice.question_max_seconds
+        )
         self.privacy = PrivacyService(database, settings.privacy, clock)
         self.voice_sessions = VoiceSessionRepository(database, clock)
 

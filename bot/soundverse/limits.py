@@ -71,3 +71,8 @@ GUIDANCE_SCALE = Interval(1.0, 15.0)
 
 REF_AUDIO_STRENGTH = Interval(0.0, 1.0)
 """`refAudioStrength` of extend music (§6)."""
+
+CHAT_PROMPT_MAX_CHARS = PROMPT_MAX_CHARS
+"""A chat assistant prompt (§3.16 documents no limit): the bot's cap, the same 1024 characters
+as the one documented prompt limit (§6, v7 songs). A conversation's earlier turns are sent
+inside this prompt (the endpoint keeps no history), so this bounds how much of them goes along."""

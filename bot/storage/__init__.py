@@ -1,7 +1,8 @@
 """Persistence on SQLite (aiosqlite): connection, migrations, quota, jobs, tracks, voice
-playback, privacy."""
+playback, chat conversations, privacy."""
 
 from bot.storage.clock import Clock, ManualClock, SystemClock
+from bot.storage.conversations import Conversation, ConversationRepository, NewTurn, Turn
 from bot.storage.database import (
     Database,
     DatabaseTooNew,
@@ -49,6 +50,8 @@ __all__ = [
     "RUNNING_STATES",
     "AudioFile",
     "Clock",
+    "Conversation",
+    "ConversationRepository",
     "Database",
     "DatabaseTooNew",
     "DeletionReport",
@@ -64,6 +67,7 @@ __all__ = [
     "MigrationReport",
     "NewJob",
     "NewTrack",
+    "NewTurn",
     "OrderAlreadyDecided",
     "QuotaCard",
     "QuotaError",
@@ -82,6 +86,7 @@ __all__ = [
     "TrackPage",
     "TrackRepository",
     "Transaction",
+    "Turn",
     "VoiceSessionRepository",
     "delete_user_data",
     "period_bounds",

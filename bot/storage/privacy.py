@@ -15,6 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.storage.clock import to_stored
+from bot.storage.conversations import (
+    delete_user_conversations,
+    purge_guild_conversations,
+    user_turns,
+)
 from bot.storage.database import Database, Transaction
 
 
@@ -29,6 +34,7 @@ class DeletionReport:
     ledger_rows_deleted: int = 0
     ledger_rows_anonymised: int = 0
     policies_deleted: int = 0
+    chat_turns_deleted: int = 0
     audio_files: tuple[Path, ...] = ()
 
     @property
@@ -42,11 +48,13 @@ class DeletionReport:
             + self.ledger_rows_deleted
             + self.ledger_rows_anonymised
             + self.policies_deleted
+            + self.chat_turns_deleted
         )
 
 
 async def delete_user_data(database: Database, user_id: int) -> DeletionReport:
-    """Delete a user's tracks, jobs and DM quota policy; anonymise their quota ledger rows.
+    """Delete a user's tracks, jobs, chat conversations and DM quota policy; anonymise their
+    quota ledger rows.
 
     The audio files of the deleted tracks are returned, for the caller to remove from disk.
     """
@@ -65,18 +73,21 @@ async def delete_user_data(database: Database, user_id: int) -> DeletionReport:
         policies = await transaction.execute(
             "DELETE FROM quota_policies WHERE scope = 'user' AND scope_id = ?", (user_id,)
         )
+        chat_turns = await delete_user_conversations(transaction, user_id)
     return DeletionReport(
         tracks_deleted=tracks,
         jobs_deleted=jobs,
         reservations_anonymised=reservations,
         ledger_rows_anonymised=ledger,
         policies_deleted=policies,
+        chat_turns_deleted=chat_turns,
         audio_files=audio_files,
     )
 
 
 async def purge_guild(database: Database, guild_id: int) -> DeletionReport:
-    """Delete everything stored about a guild: tracks, jobs, quota policy, reservations, ledger.
+    """Delete everything stored about a guild: tracks, jobs, quota policy, reservations, ledger,
+    chat conversations.
 
     The audio files of the deleted tracks are returned, for the caller to remove from disk.
     """
@@ -96,12 +107,14 @@ async def purge_guild(database: Database, guild_id: int) -> DeletionReport:
         await transaction.execute("DELETE FROM quota_exempt_roles WHERE guild_id = ?", (guild_id,))
         await transaction.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
         await transaction.execute("DELETE FROM voice_sessions WHERE guild_id = ?", (guild_id,))
+        chat_turns = await purge_guild_conversations(transaction, guild_id)
     return DeletionReport(
         tracks_deleted=tracks,
         jobs_deleted=jobs,
         reservations_deleted=reservations,
         ledger_rows_deleted=ledger,
         policies_deleted=policies,
+        chat_turns_deleted=chat_turns,
         audio_files=audio_files,
     )
 
@@ -138,6 +151,7 @@ async def reconcile_departures(database: Database, present: Collection[int], at:
             "SELECT guild_id FROM tracks WHERE guild_id IS NOT NULL"
             " UNION SELECT guild_id FROM jobs WHERE guild_id IS NOT NULL"
             " UNION SELECT scope_id FROM quota_policies WHERE scope = 'guild'"
+            " UNION SELECT guild_id FROM conversations WHERE guild_id IS NOT NULL"
         )
         gone = {int(row[0]) for row in known} - set(present)
         await transaction.execute_many(
@@ -162,7 +176,8 @@ async def departed_before(database: Database, cutoff: datetime) -> tuple[int, ..
 
 async def user_data(database: Database, user_id: int) -> dict[str, Any]:
     """Everything stored about a user that is theirs to take away: their tracks (with prompts,
-    lyrics, titles and links) and the requests of their jobs, as JSON-ready data."""
+    lyrics, titles and links), the requests of their jobs and what they asked the chat
+    assistant (with its answers), as JSON-ready data."""
     async with database.snapshot() as transaction:
         tracks = await transaction.fetch_all(
             "SELECT id, guild_id, channel_id, operation, prompt, lyrics, song_name, audio_url,"
@@ -174,10 +189,12 @@ async def user_data(database: Database, user_id: int) -> dict[str, Any]:
             " FROM jobs WHERE user_id = ? ORDER BY id",
             (user_id,),
         )
+        chat = await user_turns(transaction, user_id)
     return {
         "user_id": user_id,
         "tracks": [dict(row) for row in tracks],
         "jobs": [_job_entry(dict(row)) for row in jobs],
+        "chat": chat,
     }
 
 

@@ -92,6 +92,15 @@ def requester_of(interaction: discord.Interaction[Any]) -> Requester:
     return Requester(member.id, interaction.guild_id, roles, manages)
 
 
+def requester_of_message(message: discord.Message) -> Requester:
+    """Who wrote `message`, as the core sees them (like `requester_of` for an interaction)."""
+    author = message.author
+    if not isinstance(author, discord.Member):
+        return Requester(author.id, message.guild.id if message.guild else None)
+    roles = tuple(role.id for role in author.roles)
+    return Requester(author.id, author.guild.id, roles, author.guild_permissions.manage_guild)
+
+
 def upload_limit(interaction: discord.Interaction[Any]) -> int:
     """The largest file a reply may carry, whether it goes by webhook or channel post."""
     limit = interaction.filesize_limit

@@ -1,7 +1,8 @@
 """The base of every feature's cog.
 
 Besides its slash commands (which discord.py adds with the cog), a feature may bring
-restart-proof components, follow-ups under results and message context menus. A
+restart-proof components, follow-ups under results, message context menus and the forms that
+start its work from elsewhere (`bot.ui.forms.StartForm`). A
 `FeatureCog` registers them when it loads and removes them when it unloads, so the
 application wires no feature by name.
 """
@@ -18,6 +19,7 @@ from discord.ext import commands
 from bot.ui.application import Application
 from bot.ui.components import RestartProofForm
 from bot.ui.follow_ups import FollowUpEntry, WhileRunning
+from bot.ui.forms import StartForm
 
 MessageMenuCallback = Callable[
     [discord.Interaction[Any], discord.Message], Coroutine[Any, Any, None]
@@ -33,6 +35,8 @@ class FeatureCog(commands.Cog):
     """What the feature offers under results (`bot.ui.follow_ups`)."""
     while_running: ClassVar[tuple[WhileRunning, ...]] = ()
     """What the feature offers on a running job's card (`bot.ui.follow_ups`)."""
+    starts: ClassVar[tuple[StartForm, ...]] = ()
+    """How other features may start the feature's work, prefilled (`bot.ui.forms`)."""
 
     def __init__(self, app: Application) -> None:
         self.app = app
@@ -60,6 +64,7 @@ class FeatureCog(commands.Cog):
         client = self.app.client
         client.add_dynamic_items(*self._dynamic_items())
         self.app.forms.add(*self._forms())
+        self.app.forms.add_starts(*self.starts)
         self.app.follow_ups.add(*self.follow_ups)
         self.app.follow_ups.add_while_running(*self.while_running)
         for menu in self._menus:
@@ -71,5 +76,6 @@ class FeatureCog(commands.Cog):
             client.tree.remove_command(menu.name, type=menu.type)
         self.app.follow_ups.remove(*self.follow_ups)
         self.app.follow_ups.remove_while_running(*self.while_running)
+        self.app.forms.remove_starts(*self.starts)
         self.app.forms.remove(*self._forms())
         client.remove_dynamic_items(*self._dynamic_items())

@@ -35,3 +35,26 @@ def unplain(text: str) -> str:
 def shown(text: str, limit: int, *, one_line: bool = True) -> str:
     """Member or Soundverse text made plain and clipped to a Discord limit."""
     return clip(plain(text), limit, one_line=one_line)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """`text` in pieces of at most `limit` characters, each cut at the last paragraph break in
+    the second half of what fits, else the last line break there, else the last space there,
+    else exactly at `limit`; the spaces at a cut are dropped."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = _cut_point(rest[: limit + 1], limit)
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _cut_point(window: str, limit: int) -> int:
+    for separator in ("\n\n", "\n", " "):
+        at = window.rfind(separator)
+        if at >= max(1, limit // 2):
+            return at
+    return limit

@@ -9,16 +9,23 @@ The session is stored (`VoiceSessionRepository`): the queue, the volume, the loo
 second while playing, the position, so that a restart rejoins and goes on where it was. It
 leaves after `VOICE_IDLE_DISCONNECT` seconds with nothing to play or no one to play to;
 `voice_playing` and `voice_left` are dispatched as it starts an item and once it has left.
+
+An interjection (`interject`, e.g. a spoken answer) plays over the queue: what plays is held
+at its second, the interjection plays (`LiveOpusSource` plays audio still arriving), and then
+what was held goes on from that second; the queue never moves on because of it, and the
+stored position stays that of the held item. `end_interjection` cuts it short.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TypeAlias
 
 import discord
 
@@ -35,6 +42,9 @@ FULL_VOLUME = 100
 MAX_VOLUME = 200
 FINISHED_TAKE_MARGIN = 0.5
 """A preview that ended more than this short of its finished take goes on with the take."""
+
+AudioFile: TypeAlias = BinaryIO | io.RawIOBase
+"""A file object audio is read from (a `bot.audio.GrowingBuffer` while it still arrives)."""
 
 FinishedTake = Callable[[QueuedTrack], Awaitable[QueuedTrack | None]]
 """The finished take of a preview's job (as an item for the same member), once delivered."""
@@ -77,6 +87,15 @@ class OpusSource(discord.AudioSource):
             self._packets = self._open()
         return self._packets.read()
 
+    def prepare(self) -> None:
+        """Open the audio now rather than on the first read; it blocks (call it off the loop)."""
+        if self._packets is None:
+            self._packets = self._open()
+
+    @property
+    def volume(self) -> int:
+        return self._volume
+
     def _open(self) -> StoredOpusStream | OpusPacketStream:
         path = local_file(self.item.source)
         if self._volume == FULL_VOLUME and path is not None:
@@ -84,8 +103,12 @@ class OpusSource(discord.AudioSource):
             if stored.is_file():
                 self.stored = True
                 return StoredOpusStream(stored, start=self._start)
+        # A preview's stream is still being made: it is opened from its first bytes.
         return OpusPacketStream(
-            self.item.source, start=self._start, volume=self._volume / FULL_VOLUME
+            self.item.source,
+            start=self._start,
+            volume=self._volume / FULL_VOLUME,
+            arriving=self.item.job_id is not None,
         )
 
     def is_opus(self) -> bool:
@@ -94,6 +117,92 @@ class OpusSource(discord.AudioSource):
     def cleanup(self) -> None:
         if self._packets is not None:
             self._packets.close()
+
+
+class LiveOpusSource(discord.AudioSource):
+    """Audio still arriving, as the voice client pulls it: one 20 ms Opus packet per read.
+
+    `stream` is a file whose reads wait for more bytes and end when the download ends (a
+    `bot.audio.GrowingBuffer`); PyAV opens it from its first bytes, and a read waits until
+    enough has come for the next packet. Cleaning up closes `stream`, so what arrives after
+    playback stopped is not kept.
+    """
+
+    def __init__(self, stream: AudioFile, *, volume: int = FULL_VOLUME) -> None:
+        self._stream = stream
+        self._volume = volume
+        self._packets: OpusPacketStream | None = None
+
+    @property
+    def position(self) -> float:
+        """Seconds into the audio of the next packet."""
+        return 0.0 if self._packets is None else self._packets.position
+
+    def prepare(self) -> None:
+        """Open the stream now (it waits for its first bytes: call it off the event loop)."""
+        if self._packets is None:
+            self._packets = OpusPacketStream(
+                self._stream, volume=self._volume / FULL_VOLUME, arriving=True
+            )
+
+    def read(self) -> bytes:
+        self.prepare()
+        assert self._packets is not None
+        return self._packets.read()
+
+    def is_opus(self) -> bool:
+        return True
+
+    def interrupt(self) -> None:
+        """Stop waiting for audio still to come: the stream ends where it has got to. Safe from
+        any thread, while the player waits in a read."""
+        self._stream.close()
+
+    def cleanup(self) -> None:
+        if self._packets is not None:
+            self._packets.close()
+        self._stream.close()
+
+
+@dataclass(eq=False)
+class Interjection:
+    """Something played over a session's queue (a spoken answer), and what it held.
+
+    `finished` is set once it has ended: played out, cut short (`end_interjection`, a stop,
+    a move or a leave) or failed.
+    """
+
+    source: discord.AudioSource
+    held: OpusSource | None
+    """What was playing when it began, kept where it stopped; None when nothing played."""
+    held_paused: bool
+    """Whether the held item had been paused (it goes on paused)."""
+    generation: int | None
+    """The generation of the held item, whose player it took over: that player's end is its
+    end. None when it plays on a player of its own."""
+    held_new: bool = False
+    """The held item has not started yet (it was queued or came next during the
+    interjection): it starts once the interjection ends."""
+    then_skip: bool = False
+    """A skip came while it played: once it ends, the queue moves on instead of going on."""
+    cut_short: bool = False
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait(self) -> None:
+        """Return once the interjection has ended."""
+        await self.finished.wait()
+
+
+def _interrupt(source: discord.AudioSource) -> None:
+    """Make a player waiting on `source` for audio still to come go on (to its end)."""
+    if isinstance(source, LiveOpusSource):
+        source.interrupt()
+
+
+def _prepare(source: discord.AudioSource) -> None:
+    """Open what `source` plays ahead of its first read, when it can."""
+    if isinstance(source, OpusSource | LiveOpusSource):
+        source.prepare()
 
 
 class VoiceSession:
@@ -127,6 +236,7 @@ class VoiceSession:
         self._closing = False
         self._generation = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._interjection: Interjection | None = None
 
     # --- what it is doing ------------------------------------------------------------------
 
@@ -149,6 +259,11 @@ class VoiceSession:
     def paused(self) -> bool:
         return self.voice.is_paused()
 
+    @property
+    def interjection(self) -> Interjection | None:
+        """What plays over the queue now, if anything."""
+        return self._interjection
+
     def listeners(self) -> list[discord.Member]:
         """The members in the bot's channel, bots left out."""
         return [member for member in self.channel.members if not member.bot]
@@ -164,13 +279,20 @@ class VoiceSession:
         return place
 
     def skip(self) -> None:
-        """End what plays; the next item starts (the stop calls `after`)."""
+        """End what plays; the next item starts (the stop calls `after`). During an
+        interjection, the held item is skipped once the interjection ends."""
+        if self._interjection is not None:
+            self._interjection.then_skip = True
+            return
         self._skipping = True
         self.voice.stop()
 
     def stop(self) -> None:
-        """Clear the queue and stop playing; the session stays until idle."""
+        """Clear the queue and stop playing (an interjection too); the session stays until
+        idle."""
         self.queue.clear()
+        if self._interjection is not None:
+            _interrupt(self._interjection.source)
         self.voice.stop()
         self._wait_idle()
         self._changed()
@@ -188,6 +310,57 @@ class VoiceSession:
         self.queue.looping = not self.queue.looping
         self._changed()
         return self.queue.looping
+
+    async def interject(self, answer: QueuedTrack | discord.AudioSource) -> Interjection:
+        """Play `answer` over the queue: what plays is held at its second, `answer` plays,
+        then the held item goes on from that second (paused if it was); the queue does not
+        move on. Returns once `answer` plays; `Interjection.wait()` waits for its end.
+
+        `answer` is opened before what plays is held (a stream, for its first bytes), so
+        nothing goes quiet while it is awaited; an interjection asked for while another
+        plays begins after it. Raises what opening `answer` raises, with nothing changed.
+        """
+        while self._interjection is not None:
+            await self._interjection.wait()
+        source = (
+            OpusSource(answer, volume=self.volume) if isinstance(answer, QueuedTrack) else answer
+        )
+        try:
+            await asyncio.to_thread(_prepare, source)
+        except BaseException:
+            source.cleanup()
+            raise
+        while self._interjection is not None:  # another began while this one opened
+            await self._interjection.wait()
+        if self._closing or not self.voice.is_connected():
+            source.cleanup()
+            raise discord.ClientException("Not connected to voice.")
+        self._cancel_idle()
+        if self.voice.is_playing() or self.voice.is_paused():
+            # The player goes on with `answer`; when it ends, the held item's `after` fires.
+            held_paused = self.paused
+            interjection = Interjection(source, self._source, held_paused, self._generation)
+            self._interjection = interjection
+            self.voice.source = source
+            if held_paused:
+                self.voice.resume()  # the swap plays on; this says so (speaking) too
+        else:
+            interjection = Interjection(source, None, False, None)
+            self._interjection = interjection
+            self.voice.play(source, after=self._after_interjection(interjection))
+        self._changed()
+        return interjection
+
+    def end_interjection(self) -> bool:
+        """Cut the interjection short (barge-in: a listener speaks over an answer); what it
+        held goes on. Whether there was one."""
+        interjection = self._interjection
+        if interjection is None:
+            return False
+        interjection.cut_short = True
+        _interrupt(interjection.source)
+        self.voice.stop()
+        return True
 
     def set_volume(self, percent: int) -> None:
         """Play at `percent` of the original loudness, from where the current item is."""
@@ -215,7 +388,8 @@ class VoiceSession:
         The connection is made afresh rather than moved (`VoiceClient.move_to`): a moved
         connection waits for a packet on its old socket before it finishes (up to 30 s in
         discord.py 2.7), while leaving and joining takes well under a second."""
-        position, paused = self.position, self.paused
+        position, paused = self.position, self._held_paused()
+        self._drop_interjection()
         self._generation += 1  # what plays now ends without moving the queue on
         self.voice.stop()
         with contextlib.suppress(discord.HTTPException, asyncio.TimeoutError):
@@ -231,6 +405,7 @@ class VoiceSession:
         """Disconnect now; the stored session is forgotten."""
         self._closing = True
         self._cancel_timers()
+        self._drop_interjection()
         self.queue.clear()
         with contextlib.suppress(discord.HTTPException, asyncio.TimeoutError):
             await self.voice.disconnect(force=True)
@@ -245,6 +420,7 @@ class VoiceSession:
         self._cancel_timers()
         if self.queue.now is not None:
             await self.save()
+        self._drop_interjection()
         with contextlib.suppress(discord.HTTPException, asyncio.TimeoutError):
             await self.voice.disconnect(force=True)
         self._on_leave(self)
@@ -270,7 +446,7 @@ class VoiceSession:
             card_message_id=self.card_message_id,
             volume=self.volume,
             looping=self.queue.looping,
-            paused=self.paused,
+            paused=self._held_paused(),
         )
 
     async def save(self) -> None:
@@ -303,31 +479,64 @@ class VoiceSession:
             log.warning("Voice session work failed: %s", task.exception())
 
     def _start(self, item: QueuedTrack, *, start: float = 0.0) -> None:
-        if self._idle is not None:
-            self._idle.cancel()
-            self._idle = None
-        loop = self.client.loop
         source = OpusSource(item, start=start, volume=self.volume)
+        interjection = self._interjection
+        if interjection is not None:
+            # Held, unopened, until the interjection ends (`_interjection_ended`).
+            self._discard(interjection.held)
+            interjection.held, interjection.held_paused, interjection.held_new = source, False, True
+            self._source = source
+            return
+        self._play(source)
+
+    def _play(self, source: OpusSource, *, resumed: bool = False) -> None:
+        """Play `source`: a queued item starting, or going on where it was held (`resumed`,
+        which is not a start: `voice_playing` is not dispatched)."""
+        item = source.item
+        self._cancel_idle()
         self._generation += 1
         generation = self._generation
-
-        def after(error: Exception | None) -> None:
-            if error is not None:
-                log.warning("Playback of %s ended with an error: %s", item.name, error)
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(self._ended, generation)
-
         try:
-            self.voice.play(source, after=after)
+            self.voice.play(source, after=self._after(generation, item.name))
         except Exception:
             log.exception("Could not play %s", item.name)
-            loop.call_soon(self._ended, generation)
+            self.client.loop.call_soon(self._ended, generation)
             return
         self._source = source
         self._keep_opus(item)
         if self._ticker is None or self._ticker.done():
             self._ticker = asyncio.create_task(self._save_position(), name="voice-position")
-        self.client.dispatch("voice_playing", self.guild_id, item)
+        if not resumed:
+            self.client.dispatch("voice_playing", self.guild_id, item)
+
+    def _after(self, generation: int, name: str) -> Callable[[Exception | None], None]:
+        """The player's `after` for what plays as `generation`: back on the loop, `_ended`."""
+        loop = self.client.loop
+
+        def after(error: Exception | None) -> None:
+            if error is not None:
+                log.warning("Playback of %s ended with an error: %s", name, error)
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self._ended, generation)
+
+        return after
+
+    def _after_interjection(self, interjection: Interjection) -> Callable[[Exception | None], None]:
+        """The player's `after` for an interjection on a player of its own."""
+        loop = self.client.loop
+
+        def after(error: Exception | None) -> None:
+            if error is not None:
+                log.warning("An interjection ended with an error: %s", error)
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self._interjection_ended, interjection)
+
+        return after
+
+    def _cancel_idle(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
 
     def _keep_opus(self, item: QueuedTrack) -> None:
         """Encode a local file to stored Opus once, in the background, for later plays."""
@@ -347,9 +556,65 @@ class VoiceSession:
         self._spawn(encode())
 
     def _ended(self, generation: int) -> None:
-        """The player finished an item: unless it was replaced since, the queue moves on."""
-        if generation == self._generation:
+        """The player finished: an interjection's end lets what it held go on; an item's end
+        moves the queue on, unless the item was replaced since."""
+        interjection = self._interjection
+        if interjection is not None and generation == interjection.generation:
+            self._interjection_ended(interjection)
+        elif generation == self._generation:
             self._next()
+
+    def _interjection_ended(self, interjection: Interjection) -> None:
+        """What the interjection held goes on from where it was (at the volume set now), or
+        the queue moves on when a skip came meanwhile."""
+        if self._interjection is not interjection:
+            return  # dropped already (a stop, a move or a leave)
+        self._interjection = None
+        interjection.finished.set()
+        held = interjection.held
+        if self._closing:
+            return
+        if interjection.then_skip:
+            self._discard(held)
+            self._play_next(skipping=True)
+            return
+        if held is not None and self.queue.now is held.item and self.voice.is_connected():
+            if held.volume != self.volume:
+                self._discard(held)
+                held = OpusSource(held.item, start=held.position, volume=self.volume)
+            self._play(held, resumed=not interjection.held_new)
+            if interjection.held_paused:
+                self.voice.pause()
+        else:
+            self._discard(held)
+            if self.queue.now is not None and self.voice.is_connected():
+                self._start(self.queue.now)
+            else:
+                self._source = None
+                self._wait_idle()
+        self._changed()
+
+    def _drop_interjection(self) -> None:
+        """The session stops, moves or leaves: the interjection ends here, and what it held
+        is released (the position was read before)."""
+        interjection, self._interjection = self._interjection, None
+        if interjection is None:
+            return
+        interjection.cut_short = True
+        interjection.finished.set()
+        _interrupt(interjection.source)
+        self._discard(interjection.held)
+
+    def _held_paused(self) -> bool:
+        """Whether the queue's item is paused (during an interjection: whether it was)."""
+        if self._interjection is not None:
+            return self._interjection.held_paused
+        return self.paused
+
+    @staticmethod
+    def _discard(source: OpusSource | None) -> None:
+        if source is not None:
+            source.cleanup()
 
     def _next(self) -> None:
         if self._closing:
@@ -423,5 +688,5 @@ class VoiceSession:
 
     async def _leave_when_idle(self) -> None:
         await asyncio.sleep(self._idle_after)
-        if self.queue.now is None or not self.listeners():
+        if self._interjection is None and (self.queue.now is None or not self.listeners()):
             await self.leave()

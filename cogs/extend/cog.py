@@ -26,7 +26,13 @@ from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry, offered_for
 from bot.ui.launch import JobPlan
 from bot.ui.times import SecondsOption, span
-from cogs.extend.forms import ExtendButton, ExtendTrackForm, ExtendUploadForm, extend_fields
+from cogs.extend.forms import (
+    EXTEND_FROM_ELSEWHERE,
+    ExtendButton,
+    ExtendTrackForm,
+    ExtendUploadForm,
+    extend_fields,
+)
 
 POSITION = SecondsOption("The position", EXTEND_AT_SECONDS)
 MODE_CHOICES = [
@@ -44,6 +50,7 @@ class Extend(FeatureCog):
     """Continue a track or an upload."""
 
     components = (ExtendButton, ExtendTrackForm, ExtendUploadForm)
+    starts = (EXTEND_FROM_ELSEWHERE,)
     follow_ups = (
         FollowUpEntry(
             "extend", 10, lambda track: ExtendButton(track.track_id), offered_for(FollowUp.EXTEND)

@@ -27,10 +27,22 @@ from bot.ui.components import (
     TrackSubject,
     UploadSubject,
 )
+from bot.ui.forms import StartForm
 from bot.ui.launch import JobPlan, defer_and_launch
 from bot.ui.uploads import HeldUpload
 
 TITLE = "Extend"
+EXTEND_FROM_ELSEWHERE = StartForm(
+    frozenset({Operation.EXTEND_SONG, Operation.EXTEND_MUSIC}),
+    "Extend a track",
+    "➕",
+    needs_audio=(
+        "Extending needs a track or an audio file to continue. Press **Extend** under one of "
+        "your results, run `/extend` (your latest track here, another with `track:`, or a file "
+        "with `audio:`), or use **Apps → Extend** on a message with audio."
+    ),
+)
+"""How other features start an extension: it needs audio, so the member is told how."""
 
 
 def extend_fields(*, song: bool) -> list[FormField]:

@@ -27,6 +27,7 @@ from bot.ui.launch import JobPlan, defer_and_launch, planned
 from cogs.loop.forms import (
     DEFAULT_REPEATS,
     LOOP_FIELDS,
+    LOOP_FROM_ELSEWHERE,
     LoopButton,
     LoopTrackForm,
     LoopUploadForm,
@@ -42,6 +43,7 @@ class Loop(FeatureCog):
 
     loop = app_commands.Group(name="loop", description="Loops: from your audio or generated")
     components = (LoopButton, LoopTrackForm, LoopUploadForm)
+    starts = (LOOP_FROM_ELSEWHERE,)
     follow_ups = (
         FollowUpEntry(
             "loop", 20, lambda track: LoopButton(track.track_id), offered_for(FollowUp.LOOP)

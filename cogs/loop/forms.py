@@ -21,10 +21,23 @@ from bot.ui.components import (
     TrackSubject,
     UploadSubject,
 )
+from bot.ui.forms import StartForm
 from bot.ui.launch import JobPlan, defer_and_launch
 from bot.ui.uploads import HeldUpload
 
 TITLE = "Make a loop"
+LOOP_FROM_ELSEWHERE = StartForm(
+    frozenset({Operation.LOOP}),
+    "Loop a track",
+    "🔂",
+    needs_audio=(
+        "Looping needs a track or an audio file to loop. Press **Loop** under one of your "
+        "results, run `/loop audio` (your latest track here, another with `track:`, or a file "
+        "with `audio:`), or use **Apps → Make a loop** on a message with audio. To make new "
+        "music and loop it, run `/loop generate prompt: …`."
+    ),
+)
+"""How other features start a loop of audio: it needs audio, so the member is told how."""
 DEFAULT_REPEATS = 4
 LOOP_FIELDS = [
     FormField(

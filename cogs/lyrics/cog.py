@@ -8,20 +8,21 @@ import discord
 from discord import app_commands
 
 from bot.jobs.operations import FollowUp
-from bot.soundverse import LyricsRequest, RequestValidationError
 from bot.soundverse.limits import PROMPT_MAX_CHARS
 from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry, offered_for
 from cogs.lyrics.components import (
+    OPTION_MAX_CHARS,
+    WRITE_LYRICS,
     LyricsButton,
     MakeSongButton,
     RegenerateLyricsButton,
     SongForm,
+    WriteLyricsForm,
+    checked_request,
     post_lyrics_card,
 )
 
-# Longer options would crowd the card's header.
-OPTION_MAX_CHARS = 100
 SECTION_CHOICES = [
     app_commands.Choice(name="Verse", value="verse"),
     app_commands.Choice(name="Chorus", value="chorus"),
@@ -29,22 +30,11 @@ SECTION_CHOICES = [
 ]
 
 
-def checked_request(
-    *, prompt: str, mood: str | None, section: str | None, genre: str | None
-) -> LyricsRequest:
-    """The lyrics request, refused (naming the field) when an option is too long for the card."""
-    for name, value in (("mood", mood), ("section", section), ("genre", genre)):
-        if value is not None and len(value) > OPTION_MAX_CHARS:
-            raise RequestValidationError(
-                name, f"at most {OPTION_MAX_CHARS} characters (got {len(value)})"
-            )
-    return LyricsRequest(prompt=prompt, mood=mood, section=section, genre=genre)
-
-
 class Lyrics(FeatureCog):
     """Lyrics from a prompt, songs made from them, and the lyrics of a track."""
 
-    components = (MakeSongButton, RegenerateLyricsButton, SongForm, LyricsButton)
+    components = (MakeSongButton, RegenerateLyricsButton, SongForm, LyricsButton, WriteLyricsForm)
+    starts = (WRITE_LYRICS,)
     follow_ups = (
         FollowUpEntry(
             "lyrics", 40, lambda track: LyricsButton(track.track_id), offered_for(FollowUp.LYRICS)

@@ -1,7 +1,8 @@
-"""The lyrics card's buttons and song form, and the Lyrics button under results.
+"""The lyrics card's buttons and song form, the Lyrics button under results, and the lyrics
+form other features open prefilled ("Write these lyrics", from the chat assistant).
 
 Make it a song and Regenerate read everything they need back from the card they are on; the
-song form is routed by its custom_id; so all of them work after a restart.
+forms are routed by their custom_id; so all of them work after a restart.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bot.ui.components import (
     TrackSubject,
 )
 from bot.ui.errors import refuse, report_for
+from bot.ui.forms import Prefill, StartForm
 from bot.ui.launch import JobPlan, defer_and_launch, planned
 from bot.ui.text import shown
 from cogs.lyrics.card import (
@@ -40,11 +42,25 @@ from cogs.lyrics.card import (
 )
 
 LYRICS_SHOWN = 4000
+# Longer options would crowd the card's header.
+OPTION_MAX_CHARS = 100
 # The form runs the default `/song`.
 SONG_VERSION = Operation.SONG.default_version
 
 
 # --- writing and posting ----------------------------------------------------------------------
+
+
+def checked_request(
+    *, prompt: str, mood: str | None, section: str | None, genre: str | None
+) -> LyricsRequest:
+    """The lyrics request, refused (naming the field) when an option is too long for the card."""
+    for name, value in (("mood", mood), ("section", section), ("genre", genre)):
+        if value is not None and len(value) > OPTION_MAX_CHARS:
+            raise RequestValidationError(
+                name, f"at most {OPTION_MAX_CHARS} characters (got {len(value)})"
+            )
+    return LyricsRequest(prompt=prompt, mood=mood, section=section, genre=genre)
 
 
 async def send_card(
@@ -170,6 +186,60 @@ def card_view() -> discord.ui.View:
     view.add_item(MakeSongButton(""))
     view.add_item(RegenerateLyricsButton(""))
     return view
+
+
+# --- started from elsewhere -------------------------------------------------------------------
+
+
+def lyrics_fields(prefill: Prefill) -> list[FormField]:
+    """What `/lyrics` asks: the prompt (prefilled), and a mood and a genre if wanted."""
+    return [
+        FormField(
+            "prompt",
+            "Prompt",
+            f"What the lyrics are about (up to {PROMPT_MAX_CHARS} characters)",
+            paragraph=True,
+            max_length=PROMPT_MAX_CHARS,
+            default=prefill.prompt[:PROMPT_MAX_CHARS],
+        ),
+        FormField(
+            "mood",
+            "Mood",
+            "e.g. happy, sad, energetic",
+            required=False,
+            max_length=OPTION_MAX_CHARS,
+        ),
+        FormField(
+            "genre", "Genre", "e.g. pop, rock, hip-hop", required=False, max_length=OPTION_MAX_CHARS
+        ),
+    ]
+
+
+class WriteLyricsForm(MemberSubject, RestartProofForm[Requester], prefix="lyrics:form"):
+    """Writes lyrics as `/lyrics` does, from the prompt, mood and genre submitted, and posts
+    their card."""
+
+    title = "Write lyrics"
+
+    async def act(self, interaction: discord.Interaction[Any], member: Requester) -> None:
+        request = checked_request(
+            prompt=self.values.get("prompt", ""),
+            mood=self.value("mood") or None,
+            section=None,
+            genre=self.value("genre") or None,
+        )
+        await post_lyrics_card(interaction, request)
+
+
+def lyrics_form(prefill: Prefill) -> discord.ui.Modal:
+    """The lyrics form, prefilled."""
+    return WriteLyricsForm.modal("", lyrics_fields(prefill))
+
+
+WRITE_LYRICS = StartForm(
+    frozenset({Operation.LYRICS}), "Write these lyrics", "📝", open=lyrics_form
+)
+"""How other features start lyrics: the form above."""
 
 
 # --- under results ----------------------------------------------------------------------------

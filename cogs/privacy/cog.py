@@ -13,7 +13,7 @@ from bot.jobs.models import Requester
 from bot.ui.application import app_of
 from bot.ui.components import MemberSubject, RestartProofButton
 from bot.ui.feature import FeatureCog
-from bot.words import counted
+from bot.words import counted, listed
 
 EXPORT_NAME = "my-soundverse-data.json"
 
@@ -28,10 +28,15 @@ class DeleteMyDataButton(MemberSubject, RestartProofButton[Requester], prefix="p
 
     async def act(self, interaction: discord.Interaction[Any], member: Requester) -> None:
         report = await app_of(interaction).services.privacy.delete_member(member.user_id)
+        deleted = [
+            f"{counted(report.tracks_deleted, 'track')} with their files",
+            counted(report.jobs_deleted, "job"),
+        ]
+        if report.chat_turns_deleted:
+            deleted.append(counted(report.chat_turns_deleted, "chat question"))
         await interaction.response.edit_message(
             content=(
-                f"Deleted: {counted(report.tracks_deleted, 'track')} with their files and "
-                f"{counted(report.jobs_deleted, 'job')}. Your quota history is kept without "
+                f"Deleted: {listed(deleted)}. Your quota history is kept without "
                 "your name, so servers' totals stay right."
             ),
             view=None,
@@ -52,9 +57,11 @@ class Privacy(FeatureCog):
     async def export(self, interaction: discord.Interaction[Any]) -> None:
         data = await self.app.services.privacy.export(interaction.user.id)
         body = json.dumps(data, indent=2, ensure_ascii=False).encode()
+        kept = [counted(len(data["tracks"]), "track"), counted(len(data["jobs"]), "job")]
+        if data["chat"]:
+            kept.append(counted(len(data["chat"]), "chat question"))
         await interaction.response.send_message(
-            f"Your data: {counted(len(data['tracks']), 'track')} and "
-            f"{counted(len(data['jobs']), 'job')}.",
+            f"Your data: {listed(kept)}.",
             file=discord.File(io.BytesIO(body), filename=EXPORT_NAME),
             ephemeral=True,
         )
@@ -68,8 +75,9 @@ class Privacy(FeatureCog):
         confirm = discord.ui.View(timeout=None)
         confirm.add_item(DeleteMyDataButton(""))
         await interaction.response.send_message(
-            "This deletes all your tracks (with their files, in every server) and your jobs; "
-            "it cannot be undone. Your quota history stays, without your name.",
+            "This deletes all your tracks (with their files, in every server), your jobs and "
+            "your conversations with the chat assistant; it cannot be undone. Your quota "
+            "history stays, without your name.",
             view=confirm,
             ephemeral=True,
         )

@@ -1,5 +1,6 @@
-"""Songs and instrumentals: `/song`, `/music`, the legacy `/text-to-music`, and the Variation
-button under results (the same request again)."""
+"""Songs and instrumentals: `/song`, `/music`, the legacy `/text-to-music`, the Variation
+button under results (the same request again), and the song form other features open
+prefilled ("Make this song")."""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry, offered_for
 from bot.ui.launch import JobPlan, defer_and_launch, planned
 from bot.ui.times import SecondsOption, span
+from cogs.song.forms import MAKE_SONG, MakeSongForm
 from cogs.song.variation import VariationButton
 
 STYLES_SHOWN = 25
@@ -58,7 +59,8 @@ async def style_choices(
 class Song(FeatureCog):
     """Songs with vocals and instrumentals, and variations of any result."""
 
-    components = (VariationButton,)
+    components = (VariationButton, MakeSongForm)
+    starts = (MAKE_SONG,)
     follow_ups = (
         FollowUpEntry(
             "variation",

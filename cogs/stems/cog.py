@@ -20,7 +20,12 @@ from bot.ui.audio_input import (
 )
 from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry, offered_for
-from cogs.stems.pickers import TrackStemsSelect, UploadStemsSelect, stems_plan
+from cogs.stems.pickers import (
+    STEMS_FROM_ELSEWHERE,
+    TrackStemsSelect,
+    UploadStemsSelect,
+    stems_plan,
+)
 
 KIND_NAMES = {
     StemKind.VOCALS: "Vocals",
@@ -34,6 +39,7 @@ class Stems(FeatureCog):
     """Stem separation of tracks and uploads."""
 
     components = (TrackStemsSelect, UploadStemsSelect)
+    starts = (STEMS_FROM_ELSEWHERE,)
     follow_ups = (
         FollowUpEntry(
             "stems",

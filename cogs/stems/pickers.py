@@ -14,6 +14,7 @@ from bot.soundverse.enums import StemKind
 from bot.storage import Track
 from bot.ui.audio_input import source_of_track, upload_source
 from bot.ui.components import RestartProofSelect, TrackSubject, UploadSubject
+from bot.ui.forms import StartForm
 from bot.ui.launch import JobPlan, defer_and_launch
 from bot.ui.uploads import HeldUpload
 
@@ -26,6 +27,19 @@ STEM_OPTIONS = [
     discord.SelectOption(label=STEM_LOOKS[kind][0], value=kind.value, emoji=STEM_LOOKS[kind][1])
     for kind in StemKind
 ]
+
+STEMS_FROM_ELSEWHERE = StartForm(
+    frozenset({Operation.STEMS}),
+    "Separate stems",
+    "🎚️",
+    needs_audio=(
+        "Separating stems needs a track or an audio file to split. Pick from the **Separate "
+        "stems…** menu under one of your results, run `/stems` (your latest track here, "
+        "another with `track:`, or a file with `audio:`), or use **Apps → Separate stems** on "
+        "a message with audio."
+    ),
+)
+"""How other features start a stem separation: it needs audio, so the member is told how."""
 
 
 def stems_plan(source: AudioSource, kind: str) -> JobPlan:

@@ -6,6 +6,8 @@ The numbers default to what Discord documents or is observed to do; tests change
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import math
 import time
@@ -21,7 +23,18 @@ SUPPRESS_EMBEDS = 1 << 2
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 SUPPRESS_NOTIFICATIONS = 1 << 12
+IS_VOICE_MESSAGE = 1 << 13
 IS_COMPONENTS_V2 = 1 << 15
+WAVEFORM_MAX_CHARS = 400
+"""The longest `waveform` an attachment entry may carry (Discord's OpenAPI description)."""
+WAVEFORM_MAX_POINTS = 256
+"""The most one-byte points a voice message's waveform holds (Discord's message docs)."""
+# Discord's error codes and messages for voice messages (opcodes and status codes docs).
+VOICE_EXTRA_CONTENT = (50159, "Voice messages do not support additional content.")
+VOICE_ONE_AUDIO_FILE = (50160, "Voice messages must have a single audio attachment.")
+VOICE_METADATA = (50161, "Voice messages must have supporting metadata.")
+VOICE_NOT_EDITABLE = (50162, "Voice messages cannot be edited.")
+VOICE_NOT_HERE = (50173, "You cannot send voice messages in this channel.")
 
 JSON = dict[str, Any]
 
@@ -87,6 +100,50 @@ def check_message(payload: Mapping[str, Any], rules: Rules, errors: FormErrors) 
     if total > 6000:
         errors.add(["embeds"], "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
     check_components(payload.get("components") or [], int(payload.get("flags") or 0), errors)
+    for index, entry in enumerate(payload.get("attachments") or []):
+        if isinstance(entry, Mapping):
+            waveform = entry.get("waveform")
+            _too_long(errors, ["attachments", index, "waveform"], waveform, WAVEFORM_MAX_CHARS)
+
+
+def voice_message_refusal(
+    payload: Mapping[str, Any], attachments: Sequence[tuple[str, object, object]]
+) -> tuple[int, str] | None:
+    """Why a message flagged IS_VOICE_MESSAGE is refused (code and message), or None.
+
+    `attachments` are the message's files as (content type, `duration_secs`, `waveform`) of
+    its attachment entry. A voice message has no content, embeds, stickers, components or
+    poll; exactly one attachment, of an `audio/*` type; a duration (a number) and a waveform
+    (base64 of 1 to 256 bytes).
+    """
+    extras = ("content", "embeds", "sticker_ids", "components", "poll")
+    if any(payload.get(key) for key in extras):
+        return VOICE_EXTRA_CONTENT
+    if len(attachments) != 1 or not attachments[0][0].lower().startswith("audio/"):
+        return VOICE_ONE_AUDIO_FILE
+    _, duration, waveform = attachments[0]
+    if not _is_duration(duration) or not _is_waveform(waveform):
+        return VOICE_METADATA
+    return None
+
+
+def _is_duration(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
+
+
+def _is_waveform(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        points = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return 1 <= len(points) <= WAVEFORM_MAX_POINTS
 
 
 def _check_embed(embed: Mapping[str, Any], path: list[str | int], errors: FormErrors) -> int:

@@ -3,6 +3,12 @@
 Every `/api/v10` request is parsed (JSON or multipart `payload_json` + `files[n]`), checked
 against the rules, answered with `Content-Type: application/json` exactly (discord.py parses
 nothing else as JSON) and recorded with its answer.
+
+Voice messages (flag IS_VOICE_MESSAGE) follow Discord's rules: no other content (50159), one
+`audio/*` attachment (50160) whose entry carries `duration_secs` and a base64 `waveform` of at
+most 256 points (50161), never edited (50162), and in a guild channel only with the Send Voice
+Messages permission (50173). The first follow-up after a deferral would become the deferred
+response by an edit, so a voice message sent that way is refused as an edit (50162).
 """
 
 from __future__ import annotations
@@ -24,9 +30,12 @@ from sandbox.discord.gateway import Gateway
 from sandbox.discord.rules import (
     EPHEMERAL,
     IS_COMPONENTS_V2,
+    IS_VOICE_MESSAGE,
     LOADING,
     SUPPRESS_EMBEDS,
     SUPPRESS_NOTIFICATIONS,
+    VOICE_NOT_EDITABLE,
+    VOICE_NOT_HERE,
     FormErrors,
     RateLimiter,
     Rules,
@@ -34,6 +43,7 @@ from sandbox.discord.rules import (
     check_commands,
     check_message,
     check_modal,
+    voice_message_refusal,
 )
 from sandbox.discord.state import (
     ADD_REACTIONS,
@@ -43,6 +53,7 @@ from sandbox.discord.state import (
     MANAGE_MESSAGES,
     READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
+    SEND_VOICE_MESSAGES,
     VIEW_CHANNEL,
     Attachment,
     Channel,
@@ -66,8 +77,12 @@ MESSAGE_CONTENT_INTENT = 1 << 15
 GUILD_MESSAGES_INTENT = 1 << 9
 # Callback types each interaction type may answer with (receiving-and-responding docs).
 ALLOWED_CALLBACKS = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
-MESSAGE_FLAGS_ON_SEND = EPHEMERAL | SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2 | SUPPRESS_EMBEDS
-CHANNEL_FLAGS_ON_SEND = SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2 | SUPPRESS_EMBEDS
+MESSAGE_FLAGS_ON_SEND = (
+    EPHEMERAL | SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2 | SUPPRESS_EMBEDS | IS_VOICE_MESSAGE
+)
+CHANNEL_FLAGS_ON_SEND = (
+    SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2 | SUPPRESS_EMBEDS | IS_VOICE_MESSAGE
+)
 FLAGS_ON_EDIT = IS_COMPONENTS_V2 | SUPPRESS_EMBEDS
 
 
@@ -525,6 +540,12 @@ class RestApi:
             or payload.get("poll")
         ):
             raise ApiError(400, 50006, "Cannot send an empty message")
+        voice = int(payload.get("flags") or 0) & IS_VOICE_MESSAGE
+        may_speak = not isinstance(channel, Channel) or (
+            self._bot_permissions(channel) & SEND_VOICE_MESSAGES
+        )
+        if voice and not may_speak:
+            raise ApiError(403, *VOICE_NOT_HERE)
         nonce = payload.get("nonce")
         if nonce is not None and payload.get("enforce_nonce"):
             earlier = self._recent_with_nonce(channel.id, nonce)
@@ -533,7 +554,7 @@ class RestApi:
         message = Message(self.world.ids.next(), channel.id, channel.guild_id, self.world.bot)
         message.nonce = nonce
         message.tts = bool(payload.get("tts"))
-        message.message_reference = payload.get("message_reference")
+        message.message_reference = _stored_reference(payload.get("message_reference"), channel)
         message.flags = int(payload.get("flags") or 0) & CHANNEL_FLAGS_ON_SEND
         self.apply_payload(message, payload, parsed.files, limit)
         await self.store_message(message)
@@ -610,6 +631,13 @@ class RestApi:
         attachments = self._attachments(message, payload, files, limit)
         if errors:
             raise ApiError.invalid_form(errors)
+        if message.is_voice_message:
+            described = [(a.content_type, a.duration_secs, a.waveform) for a in attachments or []]
+            refusal = voice_message_refusal(payload, described)
+            if refusal is not None:
+                raise ApiError(400, *refusal)
+        for attachment in attachments or []:
+            self.world.attachments[attachment.id] = attachment
         if "content" in payload:
             message.content = payload.get("content") or ""
         if "embeds" in payload:
@@ -644,14 +672,10 @@ class RestApi:
                 used.add(f"files[{entry_id}]")
                 filename, content_type, data = uploads[f"files[{entry_id}]"]
                 name = entry.get("filename") or filename
-                result.append(
-                    self._new_attachment(
-                        message, name, content_type, data, entry.get("description")
-                    )
-                )
+                result.append(self._new_attachment(message, name, content_type, data, entry))
         for part, (filename, content_type, data) in uploads.items():
             if part not in used:
-                result.append(self._new_attachment(message, filename, content_type, data, None))
+                result.append(self._new_attachment(message, filename, content_type, data, {}))
         if len(result) > self.rules.max_files:
             raise ApiError(
                 400,
@@ -660,8 +684,6 @@ class RestApi:
             )
         if any(a.size > limit for a in result if a.id not in kept):
             raise ApiError(413, 40005, "Request entity too large")
-        for attachment in result:
-            self.world.attachments[attachment.id] = attachment
         return result
 
     def _new_attachment(
@@ -670,13 +692,21 @@ class RestApi:
         filename: str,
         content_type: str,
         data: bytes,
-        description: str | None,
+        entry: JSON,
     ) -> Attachment:
+        """A new upload described by its `attachments` entry; Discord keeps `duration_secs`
+        and `waveform` only for a file whose type begins with `audio/`."""
         attachment_id = self.world.ids.next()
         if content_type == "application/octet-stream":
             content_type = guess_content_type(filename)
         url = attachment_url(self.base_url, message.channel_id, attachment_id, filename)
-        return Attachment(attachment_id, filename, content_type, data, url, description)
+        attachment = Attachment(
+            attachment_id, filename, content_type, data, url, entry.get("description")
+        )
+        if content_type.lower().startswith("audio/"):
+            attachment.duration_secs = entry.get("duration_secs")
+            attachment.waveform = entry.get("waveform")
+        return attachment
 
     async def store_message(self, message: Message) -> None:
         self.world.messages[message.id] = message
@@ -686,6 +716,8 @@ class RestApi:
     async def edit_message(
         self, message: Message, payload: JSON, files: list[tuple[str, str, str, bytes]], limit: int
     ) -> None:
+        if message.is_voice_message:
+            raise ApiError(400, *VOICE_NOT_EDITABLE)
         before = message.snapshot(self.clock.now())
         self.apply_payload(message, payload, files, limit)
         if "flags" in payload and payload["flags"] is not None:
@@ -879,6 +911,8 @@ class RestApi:
         ):
             # Discord's documented (deprecated) behaviour: the first follow-up after a deferral
             # replaces the "thinking" message instead of creating a new one.
+            if int(parsed.payload.get("flags") or 0) & IS_VOICE_MESSAGE:
+                raise ApiError(400, *VOICE_NOT_EDITABLE)
             await self.edit_message(original, parsed.payload, parsed.files, limit)
             interaction.original_edited = True
             interaction.followups.append(original)
@@ -895,6 +929,22 @@ class RestApi:
 def _snowflake_query(parsed: ParsedRequest, name: str) -> int | None:
     value = parsed.record.query.get(name)
     return int(value) if value is not None and value.isdigit() else None
+
+
+def _stored_reference(reference: JSON | None, channel: Channel | DMChannel) -> JSON | None:
+    """A create request's `message_reference` as Discord answers it: with its `type` (0, a
+    reply, unless given) and the channel and guild it points into; request-only fields go."""
+    if reference is None:
+        return None
+    stored: JSON = {
+        "type": int(reference.get("type") or 0),
+        "message_id": str(reference["message_id"]),
+        "channel_id": str(reference.get("channel_id") or channel.id),
+    }
+    guild_id = reference.get("guild_id") or channel.guild_id
+    if guild_id is not None:
+        stored["guild_id"] = str(guild_id)
+    return stored
 
 
 def _is_empty(message: Message) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.discord.rules import EPHEMERAL, LOADING
+from sandbox.discord.rules import EPHEMERAL, IS_VOICE_MESSAGE, LOADING
 
 JSON = dict[str, Any]
 DISCORD_EPOCH_MS = 1420070400000
@@ -33,6 +33,7 @@ EMBED_LINKS = 1 << 14
 ATTACH_FILES = 1 << 15
 READ_MESSAGE_HISTORY = 1 << 16
 MENTION_EVERYONE = 1 << 17
+SEND_VOICE_MESSAGES = 1 << 46
 ALL_PERMISSIONS = (1 << 53) - 1
 # What a member who may not send messages in a channel may not do there either (Discord's
 # "implicit permissions").
@@ -325,7 +326,8 @@ class Guild:
 
 @dataclass
 class Attachment:
-    """A stored upload: the bytes are kept, and served back at `url`."""
+    """A stored upload: the bytes are kept, and served back at `url`. An audio file may carry
+    a voice message's `duration_secs` and base64 `waveform`."""
 
     id: str
     filename: str
@@ -333,6 +335,8 @@ class Attachment:
     data: bytes
     url: str
     description: str | None = None
+    duration_secs: float | None = None
+    waveform: str | None = None
 
     @property
     def size(self) -> int:
@@ -349,6 +353,10 @@ class Attachment:
         }
         if self.description is not None:
             data["description"] = self.description
+        if self.duration_secs is not None:
+            data["duration_secs"] = self.duration_secs
+        if self.waveform is not None:
+            data["waveform"] = self.waveform
         return data
 
 
@@ -396,6 +404,10 @@ class Message:
     @property
     def loading(self) -> bool:
         return bool(self.flags & LOADING)
+
+    @property
+    def is_voice_message(self) -> bool:
+        return bool(self.flags & IS_VOICE_MESSAGE)
 
     def all_components(self) -> Iterable[JSON]:
         """Every component of the message, nested ones included."""

@@ -307,3 +307,55 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 def voice_reply_seconds(input_seconds: float) -> float:
     """How long the spoken answer to a question of `input_seconds` lasts."""
     return min(20.0, max(3.0, math.ceil(input_seconds / 2)))
+
+
+@functools.lru_cache(maxsize=32)
+def render_speech(seed: int, seconds: float) -> bytes:
+    """A spoken-like answer as an MP3 file lasting `seconds` (to within one MP3 frame).
+
+    It sounds like a voice, not a tune: a buzz of harmonics whose pitch drifts up and down
+    (intonation), cut into syllables (four or five a second) and words (with pauses between).
+    `seed` picks the voice's pitch and its rhythm, so one question always gets one answer.
+    """
+    rng = random.Random(seed)
+    pitch = rng.uniform(100.0, 220.0)
+    syllables = rng.uniform(3.8, 5.0)
+    words = rng.uniform(0.45, 0.7)
+    drift = 0.12 * pitch / (2 * math.pi * 0.6)
+    phase = f"2*PI*({pitch:.3f}*t-{drift:.4f}*cos(2*PI*0.6*t))"
+    voice = "+".join(f"{1 / k:.3f}*sin({k}*{phase})" for k in range(1, 6))
+    # Words start at once (the gate is open at t = 0) and pause about a third of the time.
+    envelope = f"pow(sin(PI*{syllables:.3f}*t),2)*gte(cos(2*PI*{words:.3f}*t),-0.5)"
+    length = max(1, round(seconds * SAMPLE_RATE / MP3_FRAME_SAMPLES)) * MP3_FRAME_SAMPLES
+    pcm = _render_expression(f"0.3*({voice})*{envelope}", length)
+    output = io.BytesIO()
+    with av.open(output, "w", format="mp3") as container:
+        stream = container.add_stream("libmp3lame", rate=SAMPLE_RATE, layout="mono")
+        stream.bit_rate = MP3_BIT_RATE
+        for frame in _pcm_frames(pcm):
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return output.getvalue()
+
+
+def _render_expression(expression: str, samples: int) -> bytes:
+    """Signed 16-bit mono PCM of an FFmpeg `aevalsrc` expression, `samples` long."""
+    graph = Graph()
+    seconds = samples / SAMPLE_RATE + 0.05
+    source = graph.add(
+        "aevalsrc", f"exprs={expression}:s={SAMPLE_RATE}:d={seconds:.6f}:c=mono:n=4096"
+    )
+    to_s16 = graph.add("aformat", "sample_fmts=s16")
+    sink = graph.add("abuffersink")
+    source.link_to(to_s16)
+    to_s16.link_to(sink)
+    graph.configure()
+    pcm = bytearray()
+    while len(pcm) < samples * 2:
+        try:
+            frame = sink.pull()
+        except (av.error.EOFError, av.error.BlockingIOError):
+            break
+        if isinstance(frame, AudioFrame):
+            pcm += bytes(frame.planes[0])[: frame.samples * 2]
+    return bytes(pcm[: samples * 2]).ljust(samples * 2, b"\0")

@@ -44,7 +44,7 @@ from sandbox.soundverse.jobs import STREAM_PATH, Job, JobRunner, Sleep
 from sandbox.soundverse.media import (
     mp3_frame_ends,
     released_end,
-    render_audio,
+    render_speech,
     voice_reply_seconds,
 )
 from sandbox.soundverse.plans import JobRequest, plan_job
@@ -129,6 +129,9 @@ class SoundverseStandIn:
         self._jobs_by_job_id: dict[str, Job] = {}
         self._asked: Counter[str] = Counter()
         """How many jobs each request (endpoint and body) has started."""
+        self.chat_asked: list[tuple[str, str]] = []
+        """The prompt and action of every chat request answered, oldest first (what a client
+        sent, for tests to read)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._job_runner = JobRunner(self.files, lambda: self.time_scale, sleep)
         self._closing = asyncio.Event()
@@ -174,7 +177,8 @@ class SoundverseStandIn:
         skip: int = 0,
     ) -> Hold:
         """Keep the requests of `method` under `path_prefix` waiting at `point` until the
-        returned hold is released (`GET /storage/`: the bot is downloading)."""
+        returned hold is released (`GET /storage/`: the bot is downloading; `POST
+        /v1/assistant/voice` at `STREAMING`: the answer's first chunk is out, the rest waits)."""
         return self.holds.add(method, path_prefix, point, skip)
 
     def inject(self, fault: str, count: int = 1, path: str | None = None) -> None:
@@ -200,13 +204,14 @@ class SoundverseStandIn:
         return job
 
     async def reset(self) -> None:
-        """Forget counters, faults, jobs and files."""
+        """Forget counters, faults, jobs, files and the chat requests answered."""
         await self._cancel_jobs()
         self.counters = Counters()
         self._faults.clear()
         self._jobs.clear()
         self._jobs_by_job_id.clear()
         self._asked.clear()
+        self.chat_asked.clear()
         self.files.clear()
 
     async def _cancel_jobs(self) -> None:
@@ -483,7 +488,13 @@ class SoundverseStandIn:
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         """`{"aiReply": ...}` that reflects the `action`."""
-        return await self._quick(request, CHAT_FIELDS, _chat_reply)
+        return await self._quick(request, CHAT_FIELDS, self._chat_reply)
+
+    def _chat_reply(self, body: Body) -> dict[str, Any]:
+        """The chat assistant's answer, noting what was asked."""
+        prompt, action = body.text("prompt") or "", body.text("action") or "other"
+        self.chat_asked.append((prompt, action))
+        return {"aiReply": chat_reply(prompt, action)}
 
     async def _quick(
         self,
@@ -526,13 +537,14 @@ class SoundverseStandIn:
             return generation_failed(FAULT_FAILURE)
         speech = inputs["speech_url"]
         seconds = voice_reply_seconds(speech.seconds)
-        audio = await asyncio.to_thread(render_audio, seed_of(speech.digest), seconds, "mp3")
+        audio = await asyncio.to_thread(render_speech, seed_of(speech.digest), seconds)
         return await self._send_chunked(request, audio, fault)
 
     async def _send_chunked(
         self, request: web.Request, audio: bytes, fault: Fault | None
     ) -> web.StreamResponse:
-        """Write `audio` in chunks with chunked transfer encoding."""
+        """Write `audio` in chunks with chunked transfer encoding; after the first chunk, the
+        rest waits at the holds of `HoldPoint.STREAMING`."""
         response = web.StreamResponse(headers={"Content-Type": "audio/mpeg"})
         response.enable_chunked_encoding()
         await response.prepare(request)
@@ -540,6 +552,8 @@ class SoundverseStandIn:
             for start in range(0, len(audio), VOICE_CHUNK_BYTES):
                 await _drip(fault)
                 await response.write(audio[start : start + VOICE_CHUNK_BYTES])
+                if start == 0:
+                    await self.holds.pass_point(request, HoldPoint.STREAMING)
             await response.write_eof()
         except ConnectionResetError:
             pass
@@ -706,11 +720,6 @@ def _lyrics_reply(body: Body) -> dict[str, Any]:
     prompt = body.text("prompt") or ""
     lyrics = write_lyrics(prompt, body.text("mood"), body.text("section"), body.text("genre"))
     return {"prompt": prompt, "lyrics": lyrics}
-
-
-def _chat_reply(body: Body) -> dict[str, Any]:
-    """The chat assistant's answer."""
-    return {"aiReply": chat_reply(body.text("prompt") or "", body.text("action") or "other")}
 
 
 @web.middleware

@@ -124,10 +124,14 @@ def ai_reply(prompt: str, what: str) -> str:
 
 
 def chat_reply(prompt: str, action: str) -> str:
-    """The chat assistant's answer: its opening depends on `action`."""
+    """The chat assistant's answer: its opening depends on `action`; asked for lyrics
+    (`lyric_writing`), it goes on with lyrics written from the prompt, as long as those are."""
     opener = _CHAT_OPENERS.get(action, _CHAT_OPENERS["other"])
     themes = ", ".join(themes_of(prompt)[:3])
-    return f'{opener} "{_short(prompt)}" ({action}). Focus on: {themes}.'
+    answer = f'{opener} "{_short(prompt)}" ({action}). Focus on: {themes}.'
+    if action == "lyric_writing":
+        answer += "\n\n" + write_lyrics(prompt, None, None, None)
+    return answer
 
 
 def _short(text: str, limit: int = 80) -> str:

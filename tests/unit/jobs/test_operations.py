@@ -14,9 +14,13 @@ def test_every_job_operation_runs_at_its_default_version() -> None:
     assert all(runner_for(op, op.default_version) for op in JOB_OPERATIONS)
 
 
-def test_only_lyrics_is_billed_without_being_a_job() -> None:
-    """Every operation but lyrics runs as a job."""
-    assert set(Operation) - set(JOB_OPERATIONS) == {Operation.LYRICS}
+def test_only_lyrics_chat_and_voice_are_billed_without_being_jobs() -> None:
+    """Every operation but lyrics, chat and the voice assistant runs as a job."""
+    assert set(Operation) - set(JOB_OPERATIONS) == {
+        Operation.LYRICS,
+        Operation.CHAT,
+        Operation.VOICE,
+    }
 
 
 def test_every_operation_has_a_configured_cost() -> None:
