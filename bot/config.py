@@ -329,7 +329,9 @@ class VoiceSettings(BaseModel):
 
     enabled: bool = Field(default=True, description="Join voice channels to play tracks")
     live_listening: bool = Field(
-        default=False, description="Experimental: listen in voice channels (not reliable)"
+        default=False,
+        description="Experimental: /listen hears members who opt in, in servers whose admins "
+        "enable it, and answers them aloud",
     )
     idle_disconnect: float = Field(
         default=300.0, gt=0, description="Seconds of silence before leaving a voice channel"

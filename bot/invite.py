@@ -25,10 +25,20 @@ NEEDED: tuple[tuple[str, str], ...] = (
     ),
     ("send_messages_in_threads", "the same, when the command came from a thread"),
     ("embed_links", "show job cards, result cards, history and quota as embeds"),
-    ("attach_files", "deliver finished tracks and stems as audio files"),
+    (
+        "attach_files",
+        "deliver finished tracks and stems as audio files, and spoken answers as voice messages",
+    ),
     (
         "read_message_history",
-        "after a restart, find a result it had already posted, so nothing is posted twice",
+        "after a restart, find a result it had already posted, so nothing is posted twice; "
+        "answer a voice message with a reply to it",
+    ),
+    ("connect", "join a member's voice channel to play tracks, previews and spoken answers"),
+    ("speak", "play in that voice channel"),
+    (
+        "send_voice_messages",
+        "post the voice assistant's spoken answers as voice messages (Ask Soundverse, /ask-voice)",
     ),
 )
 

@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.jobs.assistant import ChatAssistant
 from bot.jobs.library import TrackLibrary
 from bot.jobs.limits import CallLimiter
+from bot.jobs.listening import LiveListening
 from bot.jobs.lyrics import LyricsWriter
 from bot.jobs.models import Requester
 from bot.jobs.privacy import PrivacyService
@@ -18,13 +19,18 @@ from bot.jobs.service import JobService
 from bot.jobs.spoken import VoiceAssistant
 from bot.soundverse import SoundverseClient
 from bot.soundverse.health import ApiHealth, check_api_health
-from bot.storage import ConversationRepository, Database, VoiceSessionRepository
+from bot.storage import (
+    ConversationRepository,
+    Database,
+    ListeningRepository,
+    VoiceSessionRepository,
+)
 from bot.storage.clock import Clock
 
 
 class Services:
-    """Jobs, the track library, quota, lyrics, the chat and voice assistants, privacy and
-    stored voice playback, over one database and one API client."""
+    """Jobs, the track library, quota, lyrics, the chat and voice assistants, live listening's
+    consent, privacy and stored voice playback, over one database and one API client."""
 
     def __init__(
         self,
@@ -55,6 +61,9 @@ class Services:
         )
         self.voice_assistant = VoiceAssistant(
             client, self.quota, self._calls, longest=settings.voice.question_max_seconds
+        )
+        self.listening = LiveListening(
+            ListeningRepository(database, clock), turned_on=settings.voice.live_listening
         )
         self.privacy = PrivacyService(database, settings.privacy, clock)
         self.voice_sessions = VoiceSessionRepository(database, clock)

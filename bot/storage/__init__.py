@@ -1,5 +1,5 @@
 """Persistence on SQLite (aiosqlite): connection, migrations, quota, jobs, tracks, voice
-playback, chat conversations, privacy."""
+playback, chat conversations, live-listening consent, privacy."""
 
 from bot.storage.clock import Clock, ManualClock, SystemClock
 from bot.storage.conversations import Conversation, ConversationRepository, NewTurn, Turn
@@ -23,6 +23,7 @@ from bot.storage.jobs import (
     NewJob,
     OrderAlreadyDecided,
 )
+from bot.storage.listening import ListeningConsent, ListeningRepository
 from bot.storage.privacy import DeletionReport, delete_user_data, purge_guild
 from bot.storage.quota import (
     LedgerEvent,
@@ -63,6 +64,8 @@ __all__ = [
     "LedgerEvent",
     "LedgerEventKind",
     "Lineage",
+    "ListeningConsent",
+    "ListeningRepository",
     "ManualClock",
     "MigrationReport",
     "NewJob",

@@ -21,6 +21,7 @@ from bot.storage.conversations import (
     user_turns,
 )
 from bot.storage.database import Database, Transaction
+from bot.storage.listening import delete_user_listening, purge_guild_listening, user_consents
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class DeletionReport:
     ledger_rows_anonymised: int = 0
     policies_deleted: int = 0
     chat_turns_deleted: int = 0
+    listening_consents_deleted: int = 0
     audio_files: tuple[Path, ...] = ()
 
     @property
@@ -49,12 +51,13 @@ class DeletionReport:
             + self.ledger_rows_anonymised
             + self.policies_deleted
             + self.chat_turns_deleted
+            + self.listening_consents_deleted
         )
 
 
 async def delete_user_data(database: Database, user_id: int) -> DeletionReport:
-    """Delete a user's tracks, jobs, chat conversations and DM quota policy; anonymise their
-    quota ledger rows.
+    """Delete a user's tracks, jobs, chat conversations, live-listening consents and DM quota
+    policy; anonymise their quota ledger rows.
 
     The audio files of the deleted tracks are returned, for the caller to remove from disk.
     """
@@ -74,6 +77,7 @@ async def delete_user_data(database: Database, user_id: int) -> DeletionReport:
             "DELETE FROM quota_policies WHERE scope = 'user' AND scope_id = ?", (user_id,)
         )
         chat_turns = await delete_user_conversations(transaction, user_id)
+        consents = await delete_user_listening(transaction, user_id)
     return DeletionReport(
         tracks_deleted=tracks,
         jobs_deleted=jobs,
@@ -81,13 +85,14 @@ async def delete_user_data(database: Database, user_id: int) -> DeletionReport:
         ledger_rows_anonymised=ledger,
         policies_deleted=policies,
         chat_turns_deleted=chat_turns,
+        listening_consents_deleted=consents,
         audio_files=audio_files,
     )
 
 
 async def purge_guild(database: Database, guild_id: int) -> DeletionReport:
     """Delete everything stored about a guild: tracks, jobs, quota policy, reservations, ledger,
-    chat conversations.
+    chat conversations, live-listening setting and consents.
 
     The audio files of the deleted tracks are returned, for the caller to remove from disk.
     """
@@ -108,6 +113,7 @@ async def purge_guild(database: Database, guild_id: int) -> DeletionReport:
         await transaction.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
         await transaction.execute("DELETE FROM voice_sessions WHERE guild_id = ?", (guild_id,))
         chat_turns = await purge_guild_conversations(transaction, guild_id)
+        consents = await purge_guild_listening(transaction, guild_id)
     return DeletionReport(
         tracks_deleted=tracks,
         jobs_deleted=jobs,
@@ -115,6 +121,7 @@ async def purge_guild(database: Database, guild_id: int) -> DeletionReport:
         ledger_rows_deleted=ledger,
         policies_deleted=policies,
         chat_turns_deleted=chat_turns,
+        listening_consents_deleted=consents,
         audio_files=audio_files,
     )
 
@@ -152,6 +159,8 @@ async def reconcile_departures(database: Database, present: Collection[int], at:
             " UNION SELECT guild_id FROM jobs WHERE guild_id IS NOT NULL"
             " UNION SELECT scope_id FROM quota_policies WHERE scope = 'guild'"
             " UNION SELECT guild_id FROM conversations WHERE guild_id IS NOT NULL"
+            " UNION SELECT guild_id FROM listening_guilds"
+            " UNION SELECT guild_id FROM listening_consents"
         )
         gone = {int(row[0]) for row in known} - set(present)
         await transaction.execute_many(
@@ -176,8 +185,9 @@ async def departed_before(database: Database, cutoff: datetime) -> tuple[int, ..
 
 async def user_data(database: Database, user_id: int) -> dict[str, Any]:
     """Everything stored about a user that is theirs to take away: their tracks (with prompts,
-    lyrics, titles and links), the requests of their jobs and what they asked the chat
-    assistant (with its answers), as JSON-ready data."""
+    lyrics, titles and links), the requests of their jobs, what they asked the chat
+    assistant (with its answers) and where they opted in to live listening, as JSON-ready
+    data."""
     async with database.snapshot() as transaction:
         tracks = await transaction.fetch_all(
             "SELECT id, guild_id, channel_id, operation, prompt, lyrics, song_name, audio_url,"
@@ -190,11 +200,13 @@ async def user_data(database: Database, user_id: int) -> dict[str, Any]:
             (user_id,),
         )
         chat = await user_turns(transaction, user_id)
+        listening = await user_consents(transaction, user_id)
     return {
         "user_id": user_id,
         "tracks": [dict(row) for row in tracks],
         "jobs": [_job_entry(dict(row)) for row in jobs],
         "chat": chat,
+        "listening": listening,
     }
 
 

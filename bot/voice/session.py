@@ -14,6 +14,10 @@ An interjection (`interject`, e.g. a spoken answer) plays over the queue: what p
 at its second, the interjection plays (`LiveOpusSource` plays audio still arriving), and then
 what was held goes on from that second; the queue never moves on because of it, and the
 stored position stays that of the held item. `end_interjection` cuts it short.
+
+The connection is deafened (Discord sends it no voice) unless live listening asked otherwise:
+`rejoin(deafened=False)` connects again to hear, and while `hearing` is on the session stays
+with members in the channel even with nothing to play.
 """
 
 from __future__ import annotations
@@ -218,9 +222,12 @@ class VoiceSession:
         on_change: Callable[[VoiceSession], None] = lambda session: None,
         on_leave: Callable[[VoiceSession], None] = lambda session: None,
         finished_take: FinishedTake | None = None,
+        deafened: bool = True,
     ) -> None:
         self.client = client
         self.voice = voice
+        self.deafened = deafened
+        """Whether the connection was made deafened (then Discord sends it no voice)."""
         self.queue = PlayQueue()
         self.volume = FULL_VOLUME
         self.text_channel_id: int | None = None
@@ -237,6 +244,8 @@ class VoiceSession:
         self._generation = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._interjection: Interjection | None = None
+        self._hearing = False
+        self._reconnecting = False
 
     # --- what it is doing ------------------------------------------------------------------
 
@@ -263,6 +272,16 @@ class VoiceSession:
     def interjection(self) -> Interjection | None:
         """What plays over the queue now, if anything."""
         return self._interjection
+
+    @property
+    def reconnecting(self) -> bool:
+        """The connection is being made again (`move_to`, `rejoin`): not connected, not gone."""
+        return self._reconnecting
+
+    @property
+    def hearing(self) -> bool:
+        """Live listening is on here: the session stays while members are in the channel."""
+        return self._hearing
 
     def listeners(self) -> list[discord.Member]:
         """The members in the bot's channel, bots left out."""
@@ -382,8 +401,10 @@ class VoiceSession:
         self._changed()
         return item
 
-    async def move_to(self, channel: discord.VoiceChannel, *, connect_timeout: float) -> None:
-        """Go on playing in `channel`, from where playback was.
+    async def move_to(
+        self, channel: discord.VoiceChannel, *, connect_timeout: float, deafened: bool = True
+    ) -> None:
+        """Go on playing in `channel`, from where playback was, connected deafened or not.
 
         The connection is made afresh rather than moved (`VoiceClient.move_to`): a moved
         connection waits for a packet on its old socket before it finishes (up to 30 s in
@@ -392,14 +413,36 @@ class VoiceSession:
         self._drop_interjection()
         self._generation += 1  # what plays now ends without moving the queue on
         self.voice.stop()
-        with contextlib.suppress(discord.HTTPException, asyncio.TimeoutError):
-            await self.voice.disconnect(force=True)
-        self.voice = await channel.connect(timeout=connect_timeout, self_deaf=True)
+        self._reconnecting = True
+        try:
+            with contextlib.suppress(discord.HTTPException, asyncio.TimeoutError):
+                await self.voice.disconnect(force=True)
+            self.voice = await channel.connect(timeout=connect_timeout, self_deaf=deafened)
+        finally:
+            self._reconnecting = False
+        self.deafened = deafened
         if self.queue.now is not None:
             self._start(self.queue.now, start=position)
             if paused:
                 self.voice.pause()
         self._changed()
+
+    async def rejoin(self, *, deafened: bool, connect_timeout: float) -> None:
+        """Connect to the same channel again, deafened or not (Discord sends a deafened
+        connection no voice, and tells members whether the bot is); playback goes on from where
+        it was."""
+        channel = self.channel
+        assert isinstance(channel, discord.VoiceChannel)  # a stage channel is never joined
+        await self.move_to(channel, connect_timeout=connect_timeout, deafened=deafened)
+
+    def set_hearing(self, hearing: bool) -> None:
+        """Live listening began (or ended) here: while it lasts, the session stays with members
+        in the channel even with nothing to play; once it ends, idle time counts again."""
+        self._hearing = hearing
+        if hearing:
+            self._cancel_idle()
+        elif self.queue.now is None and self._interjection is None:
+            self._wait_idle()
 
     async def leave(self) -> None:
         """Disconnect now; the stored session is forgotten."""
@@ -688,5 +731,7 @@ class VoiceSession:
 
     async def _leave_when_idle(self) -> None:
         await asyncio.sleep(self._idle_after)
-        if self._interjection is None and (self.queue.now is None or not self.listeners()):
+        if self._interjection is not None:
+            return
+        if not self.listeners() or (self.queue.now is None and not self._hearing):
             await self.leave()

@@ -57,9 +57,9 @@ class VoiceSessions:
             self._watchers.remove(watcher)
 
     def get(self, guild_id: int | None) -> VoiceSession | None:
-        """The server's session while the bot is in voice there."""
+        """The server's session while the bot is in voice there (or connecting again)."""
         session = self._sessions.get(guild_id) if guild_id is not None else None
-        if session is not None and not session.voice.is_connected():
+        if session is not None and not session.voice.is_connected() and not session.reconnecting:
             self._forget(session)
             return None
         return session
@@ -67,9 +67,16 @@ class VoiceSessions:
     def all(self) -> list[VoiceSession]:
         return list(self._sessions.values())
 
-    async def join(self, channel: discord.VoiceChannel, *, timeout: float) -> VoiceSession:  # noqa: ASYNC109
-        """Connect to `channel` and open its session (`TimeoutError` when it takes too long)."""
-        voice: discord.VoiceClient = await channel.connect(timeout=timeout, self_deaf=True)
+    async def join(
+        self,
+        channel: discord.VoiceChannel,
+        *,
+        timeout: float,  # noqa: ASYNC109
+        deafened: bool = True,
+    ) -> VoiceSession:
+        """Connect to `channel` and open its session (`TimeoutError` when it takes too long).
+        The connection is deafened unless live listening needs to hear (`deafened=False`)."""
+        voice: discord.VoiceClient = await channel.connect(timeout=timeout, self_deaf=deafened)
         session = VoiceSession(
             self._client,
             voice,
@@ -78,6 +85,7 @@ class VoiceSessions:
             on_change=self._changed,
             on_leave=self._left,
             finished_take=self.finished_take if self._takes_of is not None else None,
+            deafened=deafened,
         )
         self._sessions[channel.guild.id] = session
         for watcher in list(self._watchers):

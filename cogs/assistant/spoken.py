@@ -7,6 +7,7 @@ member's call limits apply. The answer streams: when the member is in a voice ch
 played there as its first bytes arrive (over any music, which then goes on from where it
 was), and once it has all come it is posted as a Discord voice message, a reply to the
 question's message, or the command's follow-up. The member's private reply says where.
+`spoken_answer` is that path without the interaction; live listening answers turns through it.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 import discord
 from discord import app_commands
 
-from bot.audio import GrowingBuffer, encode_voice_message_async
+from bot.audio import GrowingBuffer, VoiceMessageAudio, encode_voice_message_async
 from bot.errors import InvalidInput, UserFacingError
-from bot.jobs.spoken import VoiceAssistant
+from bot.jobs.models import Requester
+from bot.jobs.spoken import SpokenQuestion, VoiceAssistant
 from bot.ui.application import Application, app_of, requester_of
 from bot.ui.audio_input import AUDIO_SUFFIXES
 from bot.ui.errors import error_embed, report_for
@@ -132,6 +134,45 @@ async def collect(chunks: AsyncIterator[bytes], buffer: GrowingBuffer) -> bytes:
     return bytes(answer)
 
 
+PlaybackFinder = Callable[[], Awaitable[Playback]]
+"""Where to play an answer, found once Soundverse has begun to answer."""
+Player = Callable[[VoiceSession, GrowingBuffer], Coroutine[Any, Any, None]]
+"""Plays what arrives in the buffer in the session (`play_as_it_arrives`, or a wrapper)."""
+
+
+async def spoken_answer(
+    app: Application,
+    question: SpokenQuestion,
+    requester: Requester,
+    playback: PlaybackFinder,
+    *,
+    play: Player = play_as_it_arrives,
+) -> tuple[Playback, VoiceMessageAudio]:
+    """Ask `question` for `requester` (billed as `voice`, within their call limits) and, while
+    the answer streams, play it where `playback` says through `play`. `playback` is awaited
+    once Soundverse has begun to answer, so joining a channel overlaps that wait. Returns where
+    the answer played and the whole answer as a voice message."""
+    buffer = GrowingBuffer()
+    playing = False
+    try:
+        async with app.services.voice_assistant.answer(question, requester) as chunks:
+            collecting = asyncio.ensure_future(collect(chunks, buffer))
+            try:
+                where = await playback()
+                if where.session is not None:
+                    app.keep_task(play(where.session, buffer))
+                    playing = True
+                answer = await collecting
+            except BaseException:
+                collecting.cancel()
+                await asyncio.gather(collecting, return_exceptions=True)
+                raise
+    finally:
+        if not playing:
+            buffer.close()
+    return where, await encode_voice_message_async(io.BytesIO(answer))
+
+
 class SpokenCog(FeatureCog):
     """Ask the Soundverse voice assistant by voice."""
 
@@ -188,22 +229,9 @@ class SpokenCog(FeatureCog):
     ) -> None:
         data = await recording.read()
         asked = await self.assistant.check_question(recording.url, recording.filename, data)
-        buffer = GrowingBuffer()
-        async with self.assistant.answer(asked, requester_of(interaction)) as chunks:
-            collecting = asyncio.ensure_future(collect(chunks, buffer))
-            try:
-                playback = await playback_for(interaction)
-            except BaseException:
-                collecting.cancel()
-                await asyncio.gather(collecting, return_exceptions=True)
-                buffer.close()
-                raise
-            if playback.session is not None:
-                self.app.keep_task(play_as_it_arrives(playback.session, buffer))
-            else:
-                buffer.close()
-            answer = await collecting
-        audio = await encode_voice_message_async(io.BytesIO(answer))
+        playback, audio = await spoken_answer(
+            self.app, asked, requester_of(interaction), lambda: playback_for(interaction)
+        )
         await interaction.edit_original_response(content=status_line(playback))
         if question is not None:
             try:

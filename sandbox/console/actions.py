@@ -1,9 +1,9 @@
 """The console of `python -m sandbox`: a person (or a script) plays a Discord member.
 
 Lines become member actions on the local Discord (slash commands, clicks, selects, modals,
-context menus, plain messages, joining, leaving and speaking in voice channels); every message
-and edit the bot makes is shown as it happens, and so are moves in and out of voice channels and
-what the bot plays there; every file the bot posts is saved under
+context menus, plain messages, voice messages, joining, leaving and speaking in voice
+channels); every message and edit the bot makes is shown as it happens, and so are moves in and
+out of voice channels and what the bot plays there; every file the bot posts is saved under
 `<output>/attachments/<message id>/`, and what was heard in a voice channel under
 `<output>/voice/` on request (`hear`).
 """
@@ -43,6 +43,7 @@ from sandbox.console.lines import (
     ModalSubmit,
     NamedTarget,
     OptionValue,
+    PostVoiceMessage,
     Quit,
     Say,
     Select,
@@ -74,6 +75,12 @@ from sandbox.console.voice import (
     move_line,
     next_wav_path,
     write_wav,
+)
+from sandbox.console.voice_message import (
+    CONTENT_TYPE,
+    FILENAME,
+    IS_VOICE_MESSAGE,
+    record_voice_message,
 )
 from sandbox.discord import LocalDiscord
 from sandbox.discord.local import InteractionHandle
@@ -209,6 +216,8 @@ class Console:
             await self._context_menu(step)
         elif isinstance(step, Say):
             await self._say(step)
+        elif isinstance(step, PostVoiceMessage):
+            await self._post_voice_message(step.path)
         elif isinstance(step, VOICE_STEPS):
             await self._run_voice(step)
         else:
@@ -311,7 +320,7 @@ class Console:
         if step.name not in message_commands:
             known = ", ".join(f'"{name}"' for name in message_commands) or "none"
             raise LineError(f"no message command {step.name!r}; message commands: {known}")
-        message = self._numbered(step.message)
+        message = self._newest() if step.message is None else self._numbered(step.message)
         handle = await self.discord.context_menu(step.name, message, self.state.member)
         await self._answered(handle, f'"{step.name}"')
 
@@ -321,6 +330,33 @@ class Console:
             raise LineError("say needs some text or `attach: path`")
         await self.discord.post_message(
             self.state.channel, self.state.member, step.text, attachments=files
+        )
+
+    async def _post_voice_message(self, path: Path) -> None:
+        """The current member records the sound file `path` and posts it as a voice message
+        in their channel: one Ogg Opus file with its length and waveform, no text."""
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as error:
+            raise LineError(f"cannot read {path}: {error.strerror}") from error
+        try:
+            recording = await asyncio.to_thread(record_voice_message, data)
+        except NotAudio as error:
+            raise LineError(f"{path} is not audio: {error}") from error
+        attachment = self.discord.upload(
+            FILENAME,
+            recording.ogg,
+            CONTENT_TYPE,
+            duration_secs=recording.duration_secs,
+            waveform=recording.waveform,
+        )
+        message = await self.discord.post_message(
+            self.state.channel, self.state.member, attachments=[attachment], flags=IS_VOICE_MESSAGE
+        )
+        self.show_changes()
+        self.screen.note(
+            f"✓ {self.state.member} posted a voice message of {recording.duration_secs:.1f} s"
+            f" in #{self.state.channel}: message {self.state.numbers.get(message.id)}"
         )
 
     async def _answered(self, handle: InteractionHandle, what: str) -> None:
@@ -535,6 +571,14 @@ class Console:
                     raise LineError(f"message {number} is gone or not visible to you")
                 return message
         raise LineError(f"there is no message {number}; `messages` lists them")
+
+    def _newest(self) -> Message:
+        """The newest message the member sees in this channel, numbered as it is shown."""
+        self.show_changes()
+        shown = self._in_channel()
+        if not shown:
+            raise LineError(f"there is no message in #{self.state.channel} yet")
+        return shown[-1]
 
     def _message_for(self, number: int | None, parts: ComponentsOf, what: str) -> Message:
         """Message `number`, or the newest one in this channel with `what` on it."""

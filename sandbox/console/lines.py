@@ -108,8 +108,10 @@ class ModalSubmit:
 
 @dataclass(frozen=True)
 class ContextMenu:
+    """`message` is a listed message number; None for the newest message in the channel."""
+
     name: str
-    message: int
+    message: int | None
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,13 @@ class Speak:
 
 
 @dataclass(frozen=True)
+class PostVoiceMessage:
+    """The current member posts the sound file `path` as a voice message in their channel."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
 class Help:
     pass
 
@@ -203,6 +212,7 @@ Step = (
     | SwitchMember
     | SwitchChannel
     | Say
+    | PostVoiceMessage
     | ListMessages
     | ListMembers
     | Expect
@@ -216,7 +226,7 @@ Step = (
     | Help
     | Quit
 )
-ACTIONS = (Slash, Click, Select, ModalSubmit, ContextMenu, Say, Speak)
+ACTIONS = (Slash, Click, Select, ModalSubmit, ContextMenu, Say, PostVoiceMessage, Speak)
 VOICE_STEPS = (JoinVoice, LeaveVoice, ExpectVoice, Hear, Speak)
 
 HELP = """\
@@ -224,9 +234,11 @@ HELP = """\
 click N | click Label     press a button of the newest bot message with buttons (`... on M`)
 select N value ...        pick values in select menu N of the newest message with one (`... on M`)
 modal [field: value ...]  submit the modal the bot opened last (left-out fields keep their text)
-menu "Name" M             run a message context menu on message M
+menu "Name" M             run a message context menu on message M (`last`: the newest here)
 as NAME | in CHANNEL      play another member (alice, bob, carol) | move to a channel
 say text [attach: path]   post a plain message, optionally with a file
+voice-message PATH        post a sound file as your voice message (`voice-message ./q.wav`):
+                          Ogg Opus, mono, 48 kHz, with its length and waveform
 messages | ls [N]         list the last N messages of this channel, with numbers
 members                   list the members of the server and the roles each holds
 expect TEXT               wait until a bot message posted or edited since the last action shows TEXT
@@ -314,10 +326,13 @@ def _select(rest: str) -> Select:
 
 
 def _menu(rest: str) -> ContextMenu:
-    match = re.fullmatch(r"(.+?)\s+(\d+)", rest)
+    match = re.fullmatch(r"(.+?)\s+(\d+|last)", rest)
     if match is None:
-        raise LineError('menu needs a name and a message number: `menu "Separate stems" 3`')
-    return ContextMenu(_unquote(match.group(1).strip()), int(match.group(2)))
+        raise LineError(
+            'menu needs a name and a message number (or `last`): `menu "Separate stems" 3`'
+        )
+    number = match.group(2)
+    return ContextMenu(_unquote(match.group(1).strip()), None if number == "last" else int(number))
 
 
 def _say(rest: str) -> Say:
@@ -353,6 +368,7 @@ _WITH_ARGUMENT: dict[str, Callable[[str], Step]] = {
     "expect-voice": _expect_voice,
     "join": lambda rest: JoinVoice(_unquote(rest).lstrip("#🔊 ")),
     "speak": lambda rest: Speak(Path(_unquote(rest)).expanduser()),
+    "voice-message": lambda rest: PostVoiceMessage(Path(_unquote(rest)).expanduser()),
 }
 
 

@@ -98,7 +98,11 @@ def message_block(message: Message, look: MessageLook, world: World) -> list[str
     for attachment in message.attachments:
         where = look.saved.get(attachment.id)
         saved = f" saved to {where}" if where else ""
-        lines.append(f"  📎 {attachment.filename} ({human_size(attachment.size)}){saved}")
+        size = human_size(attachment.size)
+        if message.is_voice_message and attachment.duration_secs is not None:
+            lines.append(f"  🎤 voice message, {attachment.duration_secs:.1f} s ({size}){saved}")
+        else:
+            lines.append(f"  📎 {attachment.filename} ({size}){saved}")
     return lines
 
 

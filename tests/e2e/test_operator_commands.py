@@ -176,7 +176,7 @@ async def test_invite_prints_the_url_of_the_configured_application(stand_ins: St
     assert url == (
         "https://discord.com/oauth2/authorize?"
         f"client_id={stand_ins.discord.world.application_id}"
-        "&scope=bot+applications.commands&permissions=274878024704&integration_type=0"
+        "&scope=bot+applications.commands&permissions=70643625348096&integration_type=0"
     )
 
 

@@ -73,6 +73,16 @@ def test_the_tour_script_plays_the_loop_in_voice_and_saves_what_was_heard(
     assert (tmp_path / "out" / "voice" / "Lounge-1.wav").stat().st_size > 0
 
 
+def test_the_tour_script_asks_by_voice_message_and_is_answered_aloud_and_in_kind(
+    run_sandbox: RunSandbox, tmp_path: Path
+) -> None:
+    """The tour's spoken question: the answer is heard in Lounge and saved as an .ogg."""
+    result = run_sandbox(TOUR.read_text(encoding="utf-8"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("✓ heard 2.0 s of audio") == 2
+    assert list((tmp_path / "out" / "attachments").glob("*/voice-message.ogg"))
+
+
 def test_a_second_run_leaves_only_its_own_files(run_sandbox: RunSandbox, tmp_path: Path) -> None:
     """After two runs that each make a song, the attachments folder holds the second run's only."""
     song = "/song prompt: lofi rain duration: 5\n"

@@ -14,6 +14,7 @@ from sandbox.console.view import (
     modal_lines,
     wrap_to,
 )
+from sandbox.discord.rules import IS_VOICE_MESSAGE
 from sandbox.discord.state import Attachment, Message, World
 
 
@@ -56,6 +57,21 @@ def test_a_block_shows_content_embed_buttons_and_saved_files() -> None:
         "  🔗 Docs https://example.com",
         "  📎 take.mp3 (2.0 KiB) saved to /out/take.mp3",
     ]
+
+
+def test_a_voice_message_shows_as_one_with_its_length() -> None:
+    """A message flagged IS_VOICE_MESSAGE shows its recording as a voice message of 4.2 s."""
+    world = World()
+    world.add_guild("Sandbox")
+    channel = next(iter(world.guilds.values())).channels[0]
+    recording = Attachment("21", "voice-message.ogg", "audio/ogg", b"x" * 2048, "http://f")
+    recording.duration_secs, recording.waveform = 4.2, "AAAA"
+    message = Message(
+        "11", channel.id, channel.guild_id, world.user_named("bob"), attachments=[recording]
+    )
+    message.flags = IS_VOICE_MESSAGE
+    lines = message_block(message, MessageLook(4, "alice", {}), world)
+    assert lines == ["[4] bob in #general", "  🎤 voice message, 4.2 s (2.0 KiB)"]
 
 
 def test_an_edit_of_the_newest_block_is_redrawn_in_place_on_a_terminal() -> None:
