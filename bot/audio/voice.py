@@ -23,7 +23,7 @@ from collections.abc import Generator, Iterator
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 import av
 import av.filter
@@ -194,7 +194,25 @@ def _pcm_bytes(frame: av.AudioFrame) -> bytes:
     return bytes(frame.planes[0])[: frame.samples * frame.layout.nb_channels * 2]
 
 
-class PCMFrameStream:
+class _Stream:
+    """What the voice streams share: `close()`, and closing at the end of a `with` block."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class PCMFrameStream(_Stream):
     """3840-byte frames of s16le 48 kHz stereo PCM (20 ms each), decoded lazily from a file.
 
     Every frame is full length: the last one is padded with silence. `read()` returns
@@ -230,19 +248,8 @@ class PCMFrameStream:
         """Release the decoder and the file."""
         self._frames.close()
 
-    def __enter__(self) -> PCMFrameStream:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class OpusPacketStream:
+class OpusPacketStream(_Stream):
     """20 ms Opus packets (48 kHz stereo) encoded lazily from a file, one per `read()`.
 
     Exactly one packet per 960-sample frame of the source resampled to 48 kHz, so a source
@@ -301,17 +308,6 @@ class OpusPacketStream:
         self._packets.clear()
         self._frames.close()
 
-    def __enter__(self) -> OpusPacketStream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 def encode_opus(
     source: AudioInput, dest: Path, *, bitrate_kbps: int = DEFAULT_OPUS_BITRATE_KBPS
@@ -364,7 +360,7 @@ def _write_ogg_opus(frames: _VoiceFrames, file: BinaryIO, bitrate_kbps: int) -> 
         # Not drained, like OpusPacketStream: one packet per frame and no more.
 
 
-class StoredOpusStream:
+class StoredOpusStream(_Stream):
     """The packets of a voice copy made by `encode_opus`, sent as stored, one per `read()`.
 
     Nothing is decoded or encoded: each `read()` takes the next packet out of the Ogg
@@ -409,17 +405,6 @@ class StoredOpusStream:
         """Release the file; later reads return `b""`."""
         self._packets.close()
         self._container.close()
-
-    def __enter__(self) -> StoredOpusStream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _stored_packets(
