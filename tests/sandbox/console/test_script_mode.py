@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.sandbox.console.conftest import RunSandbox
 
 SCRIPTS = Path(__file__).resolve().parents[3] / "sandbox" / "scripts"
 SMOKE = SCRIPTS / "smoke.txt"
 TOUR = SCRIPTS / "tour.txt"
+ASSISTANTS = SCRIPTS / "assistants.txt"
 
 
 def test_a_script_with_about_and_a_song_passes_and_saves_the_mp3(
@@ -80,6 +83,18 @@ def test_the_tour_script_asks_by_voice_message_and_is_answered_aloud_and_in_kind
     result = run_sandbox(TOUR.read_text(encoding="utf-8"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("✓ heard 2.0 s of audio") == 2
+    assert list((tmp_path / "out" / "attachments").glob("*/voice-message.ogg"))
+
+
+def test_the_assistants_script_makes_the_song_and_answers_the_spoken_question(
+    run_sandbox: RunSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With live listening on, `assistants.txt` turns an /ask answer into a song and has
+    alice's spoken question answered aloud in Lounge and as a voice message."""
+    monkeypatch.setenv("VOICE_LIVE_LISTENING", "true")
+    result = run_sandbox(ASSISTANTS.read_text(encoding="utf-8"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "your song is ready" in result.stdout and "✓ heard 2.0 s of audio" in result.stdout
     assert list((tmp_path / "out" / "attachments").glob("*/voice-message.ogg"))
 
 
