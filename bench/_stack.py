@@ -10,15 +10,18 @@ from __future__ import annotations
 import itertools
 import re
 import socket
+import ssl
 import struct
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from sandbox.discord import LocalDiscord, Rules
 from sandbox.discord.state import JSON, Interaction
+from sandbox.discord.voice import VoiceServer
 from sandbox.soundverse import Job, SoundverseStandIn
 from sandbox.soundverse.endpoints import Endpoint
 from sandbox.soundverse.faults import Fault
@@ -212,3 +215,19 @@ class TimedSoundverse(SoundverseStandIn):
 
         job.publish = stamped  # type: ignore[method-assign]
         return job
+
+
+def stamped_discord(rules: Rules | None = None) -> tuple[ProbedDiscord, VoiceServer]:
+    """A probed local Discord whose voice server stamps each packet with the kernel's receive
+    time of its datagram and does not decode what it hears (only arrival times are read)."""
+    discord = ProbedDiscord(rules)
+    voice = VoiceServer(decode=False, kernel_timestamps=True)
+    discord.local.voice = voice
+    return discord, voice
+
+
+def write_authority(voice: VoiceServer, path: Path) -> Path:
+    """The voice gateway's certificate authority as a PEM file, for SSL_CERT_FILE."""
+    certificates = voice.client_ssl_context().get_ca_certs(binary_form=True)
+    path.write_text("".join(ssl.DER_cert_to_PEM_cert(der) for der in certificates))
+    return path

@@ -50,7 +50,6 @@ import math
 import os
 import platform
 import shutil
-import ssl
 import tempfile
 import time
 import wave
@@ -61,7 +60,13 @@ from pathlib import Path
 from typing import Any
 
 from _process import BotProcess, bot_environment
-from _stack import API_KEY, ProbedDiscord, TimedSoundverse
+from _stack import (
+    API_KEY,
+    ProbedDiscord,
+    TimedSoundverse,
+    stamped_discord,
+    write_authority,
+)
 from _voice_bots import VOLUME, libopus_loaded
 
 from bot.audio import transcode_to_mp3
@@ -145,21 +150,6 @@ def print_table(lines: list[str]) -> None:
 
 
 # --- the local stack -------------------------------------------------------------------------
-
-
-def stamped_discord() -> tuple[ProbedDiscord, VoiceServer]:
-    """A probed local Discord whose voice server stamps arrivals and does not decode."""
-    discord = ProbedDiscord()
-    voice = VoiceServer(decode=False, kernel_timestamps=True)
-    discord.local.voice = voice
-    return discord, voice
-
-
-def write_authority(voice: VoiceServer, path: Path) -> Path:
-    """The voice gateway's certificate authority as a PEM file, for SSL_CERT_FILE."""
-    certificates = voice.client_ssl_context().get_ca_certs(binary_form=True)
-    path.write_text("".join(ssl.DER_cert_to_PEM_cert(der) for der in certificates))
-    return path
 
 
 def write_clip(path: Path, seconds: int) -> Path:
