@@ -43,12 +43,8 @@ Prints one Markdown table per part, with the target and whether it was met.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import math
-import os
-import platform
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +55,7 @@ from _process import BotProcess, bot_environment
 from _stack import API_KEY, ProbedDiscord, stamped_discord, write_authority
 from aiohttp import web
 
+from bench._cli import run_benchmark
 from bot.voice.turns import TurnSettings
 from sandbox.console.voice_message import (
     CONTENT_TYPE,
@@ -793,27 +790,15 @@ async def run_all(plan: Plan, parts: str, workdir: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK.runs} runs each way")
-    parser.add_argument(
-        "--parts",
-        default="ab",
-        help="which parts to run: a (a voice message), b (a spoken turn, live listening)",
+    run_benchmark(
+        __doc__.splitlines()[0],
+        name="assistant",
+        parts="ab",
+        parts_help="which parts to run: a (a voice message), b (a spoken turn, live listening)",
+        quick_help=f"{QUICK.runs} runs each way",
+        plans=(Plan(), QUICK),
+        run_all=run_all,
     )
-    arguments = parser.parse_args()
-    unknown = set(arguments.parts) - set(PARTS)
-    if unknown:
-        parser.error(f"unknown parts {', '.join(sorted(unknown))}; parts: {', '.join(PARTS)}")
-    plan = QUICK if arguments.quick else Plan()
-    print(
-        f"Python {platform.python_version()} on {platform.machine()}, "
-        f"{os.cpu_count()} cores; plan: {'quick' if arguments.quick else 'full'}\n",
-        flush=True,
-    )
-    began = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="bench-assistant-") as workdir:
-        asyncio.run(run_all(plan, arguments.parts, Path(workdir)))
-    print(f"Finished in {time.monotonic() - began:.0f} s.")
 
 
 if __name__ == "__main__":

@@ -27,14 +27,10 @@ loop ran (harness loop lag).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import gc
 import math
-import os
-import platform
-import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +40,7 @@ from typing import Any
 from _process import BotProcess, Memory, SoundverseProcess, bot_environment
 from _stack import API_KEY, ProbedDiscord, TimedSoundverse
 
+from bench._cli import run_benchmark
 from sandbox.discord import Rules
 
 BENCH = Path(__file__).resolve().parent
@@ -642,20 +639,15 @@ def print_table(lines: list[str]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short run: smaller counts, no 1,000")
-    parser.add_argument("--parts", default="abcd", help="which parts to run, e.g. 'ad'")
-    arguments = parser.parse_args()
-    plan = QUICK if arguments.quick else Plan()
-    print(
-        f"Python {platform.python_version()} on {platform.machine()}, "
-        f"{os.cpu_count()} cores; plan: {'quick' if arguments.quick else 'full'}\n",
-        flush=True,
+    run_benchmark(
+        __doc__.splitlines()[0],
+        name="jobs",
+        parts="abcd",
+        parts_help="which parts to run, e.g. 'ad'",
+        quick_help="short run: smaller counts, no 1,000",
+        plans=(Plan(), QUICK),
+        run_all=run_all,
     )
-    began = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="bench-jobs-") as workdir:
-        asyncio.run(run_all(plan, arguments.parts, Path(workdir)))
-    print(f"Finished in {time.monotonic() - began:.0f} s.")
 
 
 if __name__ == "__main__":

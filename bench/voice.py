@@ -41,16 +41,13 @@ Prints one Markdown table per part, with the targets and whether they were met.
 
 from __future__ import annotations
 
-import argparse
 import array
 import asyncio
 import contextlib
 import json
 import math
 import os
-import platform
 import shutil
-import tempfile
 import time
 import wave
 from collections.abc import Callable, Sequence
@@ -69,6 +66,7 @@ from _stack import (
 )
 from _voice_bots import VOLUME, libopus_loaded
 
+from bench._cli import run_benchmark
 from bot.audio import transcode_to_mp3
 from sandbox.discord.state import Message
 from sandbox.discord.voice import VoiceServer
@@ -713,20 +711,15 @@ async def run_all(plan: Plan, parts: str, workdir: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short run: 1 and 10 streams")
-    parser.add_argument("--parts", default="abc", help="which parts to run, e.g. 'c' or 'bc'")
-    arguments = parser.parse_args()
-    plan = QUICK if arguments.quick else Plan()
-    print(
-        f"Python {platform.python_version()} on {platform.machine()}, "
-        f"{os.cpu_count()} cores; plan: {'quick' if arguments.quick else 'full'}\n",
-        flush=True,
+    run_benchmark(
+        __doc__.splitlines()[0],
+        name="voice",
+        parts="abc",
+        parts_help="which parts to run, e.g. 'c' or 'bc'",
+        quick_help="short run: 1 and 10 streams",
+        plans=(Plan(), QUICK),
+        run_all=run_all,
     )
-    began = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="bench-voice-") as workdir:
-        asyncio.run(run_all(plan, arguments.parts, Path(workdir)))
-    print(f"Finished in {time.monotonic() - began:.0f} s.")
 
 
 if __name__ == "__main__":
