@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.jobs.assistant import ChatAssistant
+from bot.jobs.contests import ContestService
 from bot.jobs.library import TrackLibrary
 from bot.jobs.limits import CallLimiter
 from bot.jobs.listening import LiveListening
@@ -30,7 +31,8 @@ from bot.storage.clock import Clock
 
 class Services:
     """Jobs, the track library, quota, lyrics, the chat and voice assistants, live listening's
-    consent, privacy and stored voice playback, over one database and one API client."""
+    consent, contests, privacy and stored voice playback, over one database and one API
+    client."""
 
     def __init__(
         self,
@@ -65,6 +67,7 @@ class Services:
         self.listening = LiveListening(
             ListeningRepository(database, clock), turned_on=settings.voice.live_listening
         )
+        self.contests = ContestService(database, clock)
         self.privacy = PrivacyService(database, settings.privacy, clock)
         self.voice_sessions = VoiceSessionRepository(database, clock)
 

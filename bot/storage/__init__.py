@@ -1,7 +1,21 @@
 """Persistence on SQLite (aiosqlite): connection, migrations, quota, jobs, tracks, voice
-playback, chat conversations, live-listening consent, privacy."""
+playback, chat conversations, live-listening consent, contests, privacy."""
 
 from bot.storage.clock import Clock, ManualClock, SystemClock
+from bot.storage.contests import (
+    AuditAction,
+    AuditRecord,
+    Contest,
+    ContestConflict,
+    ContestCounts,
+    ContestPhase,
+    ContestRepository,
+    Entry,
+    NewContest,
+    Transition,
+    Upload,
+    Vote,
+)
 from bot.storage.conversations import Conversation, ConversationRepository, NewTurn, Turn
 from bot.storage.database import (
     Database,
@@ -50,12 +64,20 @@ __all__ = [
     "LEGAL_TRANSITIONS",
     "RUNNING_STATES",
     "AudioFile",
+    "AuditAction",
+    "AuditRecord",
     "Clock",
+    "Contest",
+    "ContestConflict",
+    "ContestCounts",
+    "ContestPhase",
+    "ContestRepository",
     "Conversation",
     "ConversationRepository",
     "Database",
     "DatabaseTooNew",
     "DeletionReport",
+    "Entry",
     "IllegalTransition",
     "Job",
     "JobNotFound",
@@ -68,6 +90,7 @@ __all__ = [
     "ListeningRepository",
     "ManualClock",
     "MigrationReport",
+    "NewContest",
     "NewJob",
     "NewTrack",
     "NewTurn",
@@ -89,8 +112,11 @@ __all__ = [
     "TrackPage",
     "TrackRepository",
     "Transaction",
+    "Transition",
     "Turn",
+    "Upload",
     "VoiceSessionRepository",
+    "Vote",
     "delete_user_data",
     "period_bounds",
     "purge_guild",

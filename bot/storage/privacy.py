@@ -2,7 +2,9 @@
 about a guild the bot was removed from once its grace period has passed.
 
 A user's quota ledger rows are anonymised, not deleted: the units stay in the guild's totals
-and in the audit trail, but nothing links them to the person any more.
+and in the audit trail, but nothing links them to the person any more. Likewise the contests a
+user created stay with their server (other members' entries and votes live in them); only the
+link to their creator is forgotten.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.storage.clock import to_stored
+from bot.storage.contests import delete_user_contests, purge_guild_contests, user_contest_data
 from bot.storage.conversations import (
     delete_user_conversations,
     purge_guild_conversations,
@@ -37,6 +40,9 @@ class DeletionReport:
     policies_deleted: int = 0
     chat_turns_deleted: int = 0
     listening_consents_deleted: int = 0
+    contests_deleted: int = 0
+    contest_entries_deleted: int = 0
+    contest_votes_deleted: int = 0
     audio_files: tuple[Path, ...] = ()
 
     @property
@@ -52,17 +58,23 @@ class DeletionReport:
             + self.policies_deleted
             + self.chat_turns_deleted
             + self.listening_consents_deleted
+            + self.contests_deleted
+            + self.contest_entries_deleted
+            + self.contest_votes_deleted
         )
 
 
 async def delete_user_data(database: Database, user_id: int) -> DeletionReport:
-    """Delete a user's tracks, jobs, chat conversations, live-listening consents and DM quota
-    policy; anonymise their quota ledger rows.
+    """Delete a user's tracks, jobs, chat conversations, live-listening consents, contest
+    entries (with the votes cast for them) and contest votes, and DM quota policy; anonymise
+    their quota ledger rows and their part in contests they created or administered.
 
     The audio files of the deleted tracks are returned, for the caller to remove from disk.
     """
     async with database.transaction() as transaction:
         audio_files = await _audio_files(transaction, "user_id = ?", user_id)
+        # Before the tracks: deleting those would take their entries along uncounted.
+        entries, votes = await delete_user_contests(transaction, user_id)
         tracks = await transaction.execute("DELETE FROM tracks WHERE user_id = ?", (user_id,))
         jobs = await transaction.execute("DELETE FROM jobs WHERE user_id = ?", (user_id,))
         reservations = await transaction.execute(
@@ -86,18 +98,22 @@ async def delete_user_data(database: Database, user_id: int) -> DeletionReport:
         policies_deleted=policies,
         chat_turns_deleted=chat_turns,
         listening_consents_deleted=consents,
+        contest_entries_deleted=entries,
+        contest_votes_deleted=votes,
         audio_files=audio_files,
     )
 
 
 async def purge_guild(database: Database, guild_id: int) -> DeletionReport:
     """Delete everything stored about a guild: tracks, jobs, quota policy, reservations, ledger,
-    chat conversations, live-listening setting and consents.
+    chat conversations, live-listening setting and consents, contests (with their entries,
+    votes and audit) and its contest-manager role.
 
     The audio files of the deleted tracks are returned, for the caller to remove from disk.
     """
     async with database.transaction() as transaction:
         audio_files = await _audio_files(transaction, "guild_id = ?", guild_id)
+        contests, entries, votes = await purge_guild_contests(transaction, guild_id)
         tracks = await transaction.execute("DELETE FROM tracks WHERE guild_id = ?", (guild_id,))
         jobs = await transaction.execute("DELETE FROM jobs WHERE guild_id = ?", (guild_id,))
         ledger = await transaction.execute(
@@ -122,6 +138,9 @@ async def purge_guild(database: Database, guild_id: int) -> DeletionReport:
         policies_deleted=policies,
         chat_turns_deleted=chat_turns,
         listening_consents_deleted=consents,
+        contests_deleted=contests,
+        contest_entries_deleted=entries,
+        contest_votes_deleted=votes,
         audio_files=audio_files,
     )
 
@@ -161,6 +180,7 @@ async def reconcile_departures(database: Database, present: Collection[int], at:
             " UNION SELECT guild_id FROM conversations WHERE guild_id IS NOT NULL"
             " UNION SELECT guild_id FROM listening_guilds"
             " UNION SELECT guild_id FROM listening_consents"
+            " UNION SELECT guild_id FROM contests"
         )
         gone = {int(row[0]) for row in known} - set(present)
         await transaction.execute_many(
@@ -186,8 +206,8 @@ async def departed_before(database: Database, cutoff: datetime) -> tuple[int, ..
 async def user_data(database: Database, user_id: int) -> dict[str, Any]:
     """Everything stored about a user that is theirs to take away: their tracks (with prompts,
     lyrics, titles and links), the requests of their jobs, what they asked the chat
-    assistant (with its answers) and where they opted in to live listening, as JSON-ready
-    data."""
+    assistant (with its answers), where they opted in to live listening, and their contest
+    entries and votes, as JSON-ready data."""
     async with database.snapshot() as transaction:
         tracks = await transaction.fetch_all(
             "SELECT id, guild_id, channel_id, operation, prompt, lyrics, song_name, audio_url,"
@@ -201,12 +221,14 @@ async def user_data(database: Database, user_id: int) -> dict[str, Any]:
         )
         chat = await user_turns(transaction, user_id)
         listening = await user_consents(transaction, user_id)
+        contests = await user_contest_data(transaction, user_id)
     return {
         "user_id": user_id,
         "tracks": [dict(row) for row in tracks],
         "jobs": [_job_entry(dict(row)) for row in jobs],
         "chat": chat,
         "listening": listening,
+        "contests": contests,
     }
 
 
