@@ -18,6 +18,7 @@ import asyncio
 import math
 import os
 import secrets
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Generator, Iterator
 from fractions import Fraction
@@ -194,11 +195,12 @@ def _pcm_bytes(frame: av.AudioFrame) -> bytes:
     return bytes(frame.planes[0])[: frame.samples * frame.layout.nb_channels * 2]
 
 
-class _Stream:
+class _Stream(ABC):
     """What the voice streams share: `close()`, and closing at the end of a `with` block."""
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Release what the stream holds; later reads return `b""`."""
 
     def __enter__(self) -> Self:
         return self
