@@ -41,6 +41,7 @@ from _process import BotProcess, Memory, SoundverseProcess, bot_environment
 from _stack import API_KEY, ProbedDiscord, TimedSoundverse
 
 from bench._cli import run_benchmark
+from bench._sampling import WhileInside
 from sandbox.discord import Rules
 
 BENCH = Path(__file__).resolve().parent
@@ -114,23 +115,13 @@ def met(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
-class LoopLag:
+class LoopLag(WhileInside):
     """How late this process's own event loop wakes up: the harness's share of any latency."""
 
     def __init__(self, period: float = 0.01) -> None:
+        super().__init__()
         self.period = period
         self.samples: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> LoopLag:
-        self._task = asyncio.create_task(self._run())
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def _run(self) -> None:
         while True:

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import array
 import asyncio
-import contextlib
 import json
 import math
 import os
@@ -67,6 +66,7 @@ from _stack import (
 from _voice_bots import VOLUME, libopus_loaded
 
 from bench._cli import run_benchmark
+from bench._sampling import WhileInside
 from bot.audio import transcode_to_mp3
 from sandbox.discord.state import Message
 from sandbox.discord.voice import VoiceServer
@@ -225,23 +225,13 @@ class StreamFigures:
             row.intervals += [later - earlier for earlier, later in pairwise(times)]
 
 
-class CpuSampler:
+class CpuSampler(WhileInside):
     """This process's CPU time, sampled on its loop, to tell how busy the local Discord was."""
 
     def __init__(self, period: float = 0.1) -> None:
+        super().__init__()
         self.period = period
         self.samples: list[tuple[float, float]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> CpuSampler:
-        self._task = asyncio.create_task(self._run())
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def _run(self) -> None:
         while True:
