@@ -107,26 +107,7 @@ def _beat_expression(tune: Tune, beat: int) -> str:
 
 def _render_beat(tune: Tune, beat: int) -> bytes:
     """Signed 16-bit mono PCM for one beat of the tune, exactly BEAT_SAMPLES long."""
-    graph = Graph()
-    seconds = BEAT_SAMPLES / SAMPLE_RATE + 0.05
-    source = graph.add(
-        "aevalsrc",
-        f"exprs={_beat_expression(tune, beat)}:s={SAMPLE_RATE}:d={seconds:.6f}:c=mono:n=4096",
-    )
-    to_s16 = graph.add("aformat", "sample_fmts=s16")
-    sink = graph.add("abuffersink")
-    source.link_to(to_s16)
-    to_s16.link_to(sink)
-    graph.configure()
-    pcm = bytearray()
-    while len(pcm) < BEAT_SAMPLES * 2:
-        try:
-            frame = sink.pull()
-        except (av.error.EOFError, av.error.BlockingIOError):
-            break
-        if isinstance(frame, AudioFrame):
-            pcm += bytes(frame.planes[0])[: frame.samples * 2]
-    return bytes(pcm[: BEAT_SAMPLES * 2]).ljust(BEAT_SAMPLES * 2, b"\0")
+    return _render_expression(_beat_expression(tune, beat), BEAT_SAMPLES)
 
 
 @functools.lru_cache(maxsize=TUNE_COUNT)
