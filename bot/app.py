@@ -68,6 +68,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.help",
     "cogs.voice",
     "cogs.assistant",
+    "cogs.contests",
 )
 
 

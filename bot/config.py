@@ -408,6 +408,19 @@ class LogSettings(BaseModel):
         return level
 
 
+class ContestSettings(BaseModel):
+    """Community remix contests."""
+
+    enabled: bool = Field(
+        default=True, description="Offer /contest and Submit to contest under results"
+    )
+    card_refresh: float = Field(
+        default=5.0,
+        ge=1.0,
+        description="Fewest seconds between edits of a contest card's entry and vote counts",
+    )
+
+
 class Settings(BaseSettings):
     """All settings of one bot process."""
 
@@ -430,6 +443,7 @@ class Settings(BaseSettings):
     audio: AudioSettings = Field(default_factory=AudioSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
+    contests: ContestSettings = Field(default_factory=ContestSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
     log: LogSettings = Field(default_factory=LogSettings)

@@ -18,19 +18,22 @@ their best-placed entry in each closed contest of that season.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import logging
+import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
 from bot.errors import InvalidInput, UserFacingError
 from bot.jobs.models import Requester
 from bot.jobs.operations import Operation
-from bot.storage import Database, Track, TrackRepository
+from bot.storage import FINAL_STATES, Database, Track, TrackRepository
 from bot.storage.clock import Clock, SystemClock
 from bot.storage.contests import (
     RESULT_PHASES,
@@ -41,13 +44,17 @@ from bot.storage.contests import (
     ContestConflict,
     ContestCounts,
     ContestPhase,
+    ContestPost,
     ContestRepository,
     Entry,
     NewContest,
+    PostKind,
     Transition,
     Upload,
 )
 from bot.words import counted, listed
+
+log = logging.getLogger(__name__)
 
 TITLE_MAX = 100
 THEME_MAX = 300
@@ -57,6 +64,8 @@ REASON_MAX = 500
 WINDOW_MIN = timedelta(minutes=1)
 WINDOW_MAX = timedelta(days=90)
 OPENING_MAX_AHEAD = timedelta(days=365)
+SCHEDULER_RECHECK = 60.0
+"""Seconds between looks at the schedule when nothing wakes the scheduler sooner."""
 ARCHIVE_AFTER = timedelta(days=30)
 """How long a closed contest stays among the server's current ones before it is archived."""
 ENTRIES_MAX = 10
@@ -188,6 +197,9 @@ class ContestDraft:
     voters_joined_before_voting: bool = False
     season: str | None = None
     archive_after: timedelta = ARCHIVE_AFTER
+    stems_key: str | None = None
+    """The interaction key of the job making the source's stem pack, whose tracks then count
+    among the sources."""
 
 
 def windows(
@@ -318,6 +330,35 @@ def _check_window(what: str, start: datetime, end: datetime) -> None:
         raise InvalidInput(f"{what} must stay open for at least a minute.")
     if end - start > WINDOW_MAX:
         raise InvalidInput(f"{what} can stay open for at most {WINDOW_MAX.days} days.")
+
+
+_DURATION = re.compile(r"\s*(\d{1,4})\s*(w|d|h|m)\s*", re.IGNORECASE)
+_UNITS = {"w": timedelta(weeks=1), "d": timedelta(days=1), "h": timedelta(hours=1)}
+_DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+
+
+def moment(text: str, *, after: datetime, what: str) -> datetime:
+    """The instant `text` names, for the option `what`: a length of time after `after`
+    (`3d`, `1d 12h`, `90m`, `2w`) or a date in UTC (`2026-12-05 18:00`, `2026-12-05`)."""
+    typed = text.strip()
+    if not typed:
+        raise InvalidInput(f"Say when for `{what}`: a length such as `3d` or a UTC date.")
+    for form in _DATE_FORMATS:
+        try:
+            return datetime.strptime(typed, form).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    parts = list(_DURATION.finditer(typed))
+    if not parts or "".join(part[0] for part in parts) != typed:
+        raise InvalidInput(
+            f"`{what}: {typed}` is neither a length (such as `3d`, `1d 12h`, `90m`, `2w`) nor a "
+            "UTC date (`2026-12-05 18:00`)."
+        )
+    length = sum(
+        (int(part[1]) * _UNITS.get(part[2].lower(), timedelta(minutes=1)) for part in parts),
+        timedelta(0),
+    )
+    return after + length
 
 
 def when(instant: datetime) -> str:
@@ -502,6 +543,11 @@ class ContestService:
         self._tracks = TrackRepository(database, clock)
         self._clock = clock or SystemClock()
 
+    @property
+    def clock(self) -> Clock:
+        """The clock contests run on."""
+        return self._clock
+
     # --- the scheduler ------------------------------------------------------------------
 
     async def advance_due(self) -> tuple[Transition, ...]:
@@ -547,6 +593,7 @@ class ContestService:
                 votes_per_member=draft.votes_per_member,
                 voters_joined_before_voting=draft.voters_joined_before_voting,
                 season=None if draft.season is None else draft.season.strip(),
+                stems_key=draft.stems_key,
             ),
             now,
         )
@@ -717,7 +764,7 @@ class ContestService:
     ) -> str:
         """The closed contest as CSV: entries, authors, votes, ranks, points, disqualifications."""
         contest = await self._managed(actor, contest_id)
-        return results_csv(await self._results_of(contest), author_names or {})
+        return results_csv(await self.results_of(contest), author_names or {})
 
     async def set_manager_role(self, actor: Requester, role_id: int | None) -> None:
         """Let the members of `role_id` run the server's contests (None: only Manage Server);
@@ -852,7 +899,78 @@ class ContestService:
         votes = await self._contests.votes_of(contest.id, member.user_id)
         return tuple(n for vote in votes if (n := numbers.get(vote.entry_id)) is not None)
 
+    async def why_not_taking(self, member: Requester, contest_id: int) -> str | None:
+        """Why the contest takes no entries now, or None when it does."""
+        contest = await self._visible(member, contest_id)
+        return submission_refusal(contest, self._clock.now())
+
+    async def check_create(self, actor: Requester, draft: ContestDraft) -> None:
+        """Refuse, saying why, a contest `create` would refuse (nothing is written)."""
+        if actor.guild_id is None:
+            raise InvalidInput("Contests run in a server, not in direct messages.")
+        await self._require_manager(actor, actor.guild_id)
+        check_draft(draft, self._clock.now())
+        if draft.source_track_id is not None:
+            await self._server_track(draft.source_track_id, actor.guild_id)
+
+    async def entry_candidates(
+        self, member: Requester, contest_id: int, *, limit: int = 25
+    ) -> tuple[Track, ...]:
+        """The member's tracks that this contest would accept now, newest first (for a picker;
+        `submit` still checks every rule)."""
+        contest = await self._visible(member, contest_id)
+        if submission_refusal(contest, self._clock.now()) is not None:
+            return ()
+        sources = await self._contests.sources(contest.id)
+        found: list[Track] = []
+        for track in await self._tracks.user_history(member.user_id, contest.guild_id, limit=100):
+            if not contest.submissions_open_at <= track.created_at < contest.voting_opens_at:
+                continue
+            lineage = await self._tracks.lineage(track.id)
+            kind = descent(track, () if lineage is None else lineage.ancestors, sources)
+            if kind is Descent.DERIVED or (not contest.derived_only and kind is not Descent.SOURCE):
+                found.append(track)
+            if len(found) == limit:
+                break
+        return tuple(found)
+
     # --- anyone in the server -----------------------------------------------------------
+
+    async def taking_entries(self, guild_id: int) -> tuple[Contest, ...]:
+        """The server's contests taking entries now, the soonest to close first."""
+        now = self._clock.now()
+        running = await self._contests.in_guild(guild_id, (ContestPhase.SUBMISSIONS,))
+        open_now = [c for c in running if submission_refusal(c, now) is None]
+        return tuple(sorted(open_now, key=lambda contest: (contest.voting_opens_at, contest.id)))
+
+    def scheduler(
+        self, announce: Callable[[Sequence[Transition]], Awaitable[None]]
+    ) -> ContestScheduler:
+        """A scheduler of this service's contests that hands transitions to `announce`."""
+        return ContestScheduler(self, announce)
+
+    async def stems_settled(self, contest_id: int) -> bool:
+        """Whether the contest's stem pack will not change any more: its job has ended, or
+        there is none."""
+        state = await self._contests.stems_job_state(contest_id)
+        return state is None or state in {s.value for s in FINAL_STATES}
+
+    async def stems(self, contest_id: int) -> tuple[Track, ...]:
+        """The tracks of the contest's stem pack, once it is made."""
+        found = [await self._tracks.get(i) for i in await self._contests.stem_tracks(contest_id)]
+        return tuple(track for track in found if track is not None)
+
+    async def record_post(self, post: ContestPost) -> None:
+        """Remember a message posted for a contest, to edit it later (after a restart too)."""
+        await self._contests.record_post(post)
+
+    async def posts(self, contest_id: int, kind: PostKind) -> tuple[ContestPost, ...]:
+        """The messages of one kind posted for a contest."""
+        return await self._contests.posts(contest_id, kind)
+
+    async def find(self, contest_id: int) -> Contest | None:
+        """A contest by id, in any server (for the bot's own bookkeeping)."""
+        return await self._contests.get(contest_id)
 
     async def contest(self, viewer: Requester, contest_id: int) -> Contest:
         """A contest of the viewer's server."""
@@ -881,6 +999,10 @@ class ContestService:
                 f"The entries of contest #{contest.id} are shown when voting opens "
                 f"({when(contest.voting_opens_at)})."
             )
+        return await self.ballot_of(contest)
+
+    async def ballot_of(self, contest: Contest) -> tuple[BallotEntry, ...]:
+        """The numbered entries not disqualified, by number (for posting them)."""
         entries = [
             entry
             for entry in await self._contests.entries(contest.id)
@@ -889,10 +1011,14 @@ class ContestService:
         entries.sort(key=lambda entry: entry.number or 0)
         return tuple(BallotEntry(e.number or 0, e.track_id, e.upload) for e in entries)
 
+    async def counts_of(self, contest_id: int) -> ContestCounts:
+        """How many entries, voters and votes (for the contest card)."""
+        return await self._contests.counts(contest_id)
+
     async def results(self, viewer: Requester, contest_id: int) -> ContestResults:
         """A closed contest's ranked results with authors; refused before it closes."""
         contest = await self._visible(viewer, contest_id)
-        return await self._results_of(contest)
+        return await self.results_of(contest)
 
     async def seasons(self, guild_id: int) -> tuple[str, ...]:
         """The season names used in a server (for choosing a leaderboard)."""
@@ -905,7 +1031,8 @@ class ContestService:
 
     # --- helpers ------------------------------------------------------------------------
 
-    async def _results_of(self, contest: Contest) -> ContestResults:
+    async def results_of(self, contest: Contest) -> ContestResults:
+        """A closed contest's results (refused, saying why, before it closes)."""
         if contest.phase not in RESULT_PHASES:
             if contest.phase is ContestPhase.CANCELLED:
                 raise UserFacingError(f"Contest #{contest.id} was cancelled; it has no results.")
@@ -1068,6 +1195,84 @@ class ContestService:
         fresh = await self._contests.get(contest.id) or contest
         reason = voting_refusal(fresh, self._clock.now())
         return VoteRefused(VoteRule.NOT_VOTING, reason or str(ContestChanged(contest.id)))
+
+
+def latest_states(transitions: Iterable[Transition]) -> tuple[Transition, ...]:
+    """The last transition of each contest, in the order of those last transitions: after
+    downtime a contest that went through several phases is announced once, as it is now."""
+    latest: dict[int, Transition] = {}
+    for transition in transitions:
+        latest.pop(transition.contest.id, None)
+        latest[transition.contest.id] = transition
+    return tuple(latest.values())
+
+
+class ContestScheduler:
+    """Moves contests from phase to phase when their times come, and hands each batch of
+    transitions (the latest per contest) to `announce`.
+
+    It runs at start-up (applying what fell due while the bot was down), then wakes at the
+    next stored time, when `poke`d (a contest was created or rescheduled), when a clock moved
+    by hand is moved, and at least every `recheck` seconds (another process may have changed
+    the schedule). A transition is applied once however many processes run a scheduler.
+    """
+
+    def __init__(
+        self,
+        service: ContestService,
+        announce: Callable[[Sequence[Transition]], Awaitable[None]],
+        *,
+        recheck: float = SCHEDULER_RECHECK,
+    ) -> None:
+        self._service = service
+        self._announce = announce
+        self._recheck = recheck
+        self._poked = asyncio.Event()
+
+    def poke(self) -> None:
+        """Look at the schedule again now."""
+        self._poked.set()
+
+    async def tick(self) -> tuple[Transition, ...]:
+        """Apply what is due and announce it; returns what was announced."""
+        applied = latest_states(await self._service.advance_due())
+        if applied:
+            await self._announce(applied)
+        return applied
+
+    async def run(self) -> None:
+        """Tick, then wait for the next due time (or a poke, or the clock moving), forever.
+        A failed tick is logged and retried at the next wake."""
+        while True:
+            try:
+                await self.tick()
+                due = await self._service.next_due()
+            except Exception:
+                log.exception("contest scheduler: a tick failed")
+                due = None
+            await self._wait(due)
+
+    async def _wait(self, due: datetime | None) -> None:
+        clock = self._service.clock
+        delay = self._recheck
+        if due is not None:
+            delay = min(delay, max(0.0, (due - clock.now()).total_seconds()))
+        if delay <= 0 and not self._poked.is_set():
+            await asyncio.sleep(0)
+            return
+        waits = [
+            asyncio.ensure_future(self._poked.wait()),
+            asyncio.ensure_future(asyncio.sleep(delay)),
+        ]
+        moved = getattr(clock, "moved", None)
+        if moved is not None:
+            waits.append(asyncio.ensure_future(moved()))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        self._poked.clear()
 
 
 def _choose_entry(contest: Contest, mine: Sequence[Entry], entry_id: int | None) -> Entry:

@@ -1,7 +1,7 @@
 """Persistence on SQLite (aiosqlite): connection, migrations, quota, jobs, tracks, voice
 playback, chat conversations, live-listening consent, contests, privacy."""
 
-from bot.storage.clock import Clock, ManualClock, SystemClock
+from bot.storage.clock import Clock, ManualClock, MovableClock, ShiftedClock, SystemClock
 from bot.storage.contests import (
     AuditAction,
     AuditRecord,
@@ -9,9 +9,11 @@ from bot.storage.contests import (
     ContestConflict,
     ContestCounts,
     ContestPhase,
+    ContestPost,
     ContestRepository,
     Entry,
     NewContest,
+    PostKind,
     Transition,
     Upload,
     Vote,
@@ -71,6 +73,7 @@ __all__ = [
     "ContestConflict",
     "ContestCounts",
     "ContestPhase",
+    "ContestPost",
     "ContestRepository",
     "Conversation",
     "ConversationRepository",
@@ -90,11 +93,13 @@ __all__ = [
     "ListeningRepository",
     "ManualClock",
     "MigrationReport",
+    "MovableClock",
     "NewContest",
     "NewJob",
     "NewTrack",
     "NewTurn",
     "OrderAlreadyDecided",
+    "PostKind",
     "QuotaCard",
     "QuotaError",
     "QuotaExceeded",
@@ -105,6 +110,7 @@ __all__ = [
     "ReservationClosed",
     "ReservationNotFound",
     "ReservationState",
+    "ShiftedClock",
     "StorageError",
     "StoredVoiceSession",
     "SystemClock",

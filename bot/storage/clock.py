@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -13,6 +14,15 @@ class Clock(Protocol):
 
     def now(self) -> datetime:
         """The current instant, timezone-aware, in UTC."""
+        ...
+
+
+class MovableClock(Clock, Protocol):
+    """A clock moved by hand (tests, the sandbox): whoever waits for a time to come also
+    waits for it to be moved."""
+
+    async def moved(self) -> None:
+        """Return when the clock is next moved."""
         ...
 
 
@@ -29,6 +39,7 @@ class ManualClock:
 
     def __init__(self, start: datetime) -> None:
         self._now = as_utc(start)
+        self._moved = asyncio.Event()
 
     def now(self) -> datetime:
         """The instant this clock was last set to."""
@@ -37,10 +48,20 @@ class ManualClock:
     def set(self, instant: datetime) -> None:
         """Jump to `instant`."""
         self._now = as_utc(instant)
+        self._wake()
 
     def advance(self, delta: timedelta) -> None:
         """Move forward by `delta`."""
         self._now += delta
+        self._wake()
+
+    async def moved(self) -> None:
+        """Return when the clock is next set or advanced."""
+        await self._moved.wait()
+
+    def _wake(self) -> None:
+        self._moved.set()
+        self._moved = asyncio.Event()
 
 
 def as_utc(instant: datetime) -> datetime:
@@ -63,3 +84,28 @@ def from_stored(text: str) -> datetime:
 def from_stored_or_none(text: str | None) -> datetime | None:
     """`from_stored` for a nullable column."""
     return None if text is None else from_stored(text)
+
+
+class ShiftedClock:
+    """The real clock moved on by whatever was added with `advance`: time passes as usual,
+    and the sandbox can jump ahead (past a contest's deadline) without waiting."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+        self._moved = asyncio.Event()
+
+    def now(self) -> datetime:
+        """The system's instant plus the offset added so far, in UTC."""
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, delta: timedelta) -> None:
+        """Jump forward by `delta`, waking whoever waits in `moved`."""
+        if delta < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        self._offset += delta
+        self._moved.set()
+        self._moved = asyncio.Event()
+
+    async def moved(self) -> None:
+        """Return when the clock is next moved by hand."""
+        await self._moved.wait()

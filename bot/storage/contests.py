@@ -72,6 +72,26 @@ class AuditAction(StrEnum):
     ADD_STEMS = "add_stems"
 
 
+class PostKind(StrEnum):
+    """What the bot posted for a contest (`ContestPost`)."""
+
+    CARD = "card"  # the contest card, edited as the contest moves on
+    THREAD = "thread"  # the thread or forum post its entries and results go to
+    ENTRY = "entry"  # an anonymous entry with its Vote button
+    RESULTS = "results"  # the results card
+
+
+@dataclass(frozen=True)
+class ContestPost:
+    """A message the bot posted for a contest; `number` is the entry's, 0 for other kinds."""
+
+    contest_id: int
+    kind: PostKind
+    number: int
+    channel_id: int
+    message_id: int
+
+
 class Conflict(StrEnum):
     """Why a write found the contest no longer allowing it."""
 
@@ -127,6 +147,8 @@ class NewContest:
     votes_per_member: int = 1
     voters_joined_before_voting: bool = False
     season: str | None = None
+    stems_key: str | None = None
+    """The interaction key of the job making the source's stem pack (its tracks are sources)."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +180,7 @@ class Contest:
     created_at: datetime
     updated_at: datetime
     ended_at: datetime | None
+    stems_key: str | None = None
     """When it closed or was cancelled."""
 
     @property
@@ -291,8 +314,8 @@ class ContestRepository:
                 " submissions_open_at, voting_opens_at, closes_at, archive_at,"
                 " entries_per_member, derived_only, uploads_allowed, winner_role_id,"
                 " votes_per_member, voters_joined_before_voting, season, shuffle_seed,"
-                " created_at, updated_at)"
-                f" VALUES ({', '.join('?' * 24)}) RETURNING *",
+                " created_at, updated_at, stems_key)"
+                f" VALUES ({', '.join('?' * 25)}) RETURNING *",
                 (
                     new.guild_id,
                     new.channel_id,
@@ -318,6 +341,7 @@ class ContestRepository:
                     new.shuffle_seed,
                     stamp,
                     stamp,
+                    new.stems_key,
                 ),
             )
             assert row is not None  # INSERT ... RETURNING always yields the new row
@@ -429,6 +453,53 @@ class ContestRepository:
         """The tracks entries may descend from: the source track and its recorded stems."""
         async with self._database.snapshot() as transaction:
             return await _sources(transaction, contest_id)
+
+    async def stem_tracks(self, contest_id: int) -> tuple[int, ...]:
+        """The tracks of the contest's stem pack, once made (none before, or if it failed)."""
+        async with self._database.snapshot() as transaction:
+            rows = await transaction.fetch_all(f"{_STEM_TRACKS} ORDER BY tracks.id", (contest_id,))
+        return tuple(int(row["id"]) for row in rows)
+
+    async def stems_job_state(self, contest_id: int) -> str | None:
+        """The state of the job making the contest's stem pack (None: no such job)."""
+        async with self._database.snapshot() as transaction:
+            state = await transaction.fetch_value(
+                "SELECT jobs.state FROM jobs JOIN contests"
+                " ON jobs.interaction_key = contests.stems_key WHERE contests.id = ?",
+                (contest_id,),
+            )
+        return None if state is None else str(state)
+
+    # --- what the bot posted --------------------------------------------------------------
+
+    async def record_post(self, post: ContestPost) -> None:
+        """Remember a message posted for a contest (replacing the one of the same kind and
+        number)."""
+        async with self._database.transaction() as transaction:
+            await transaction.execute(
+                "INSERT INTO contest_posts (contest_id, kind, number, channel_id, message_id)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (contest_id, kind, number) DO UPDATE SET"
+                " channel_id = excluded.channel_id, message_id = excluded.message_id",
+                (post.contest_id, post.kind.value, post.number, post.channel_id, post.message_id),
+            )
+
+    async def posts(self, contest_id: int, kind: PostKind) -> tuple[ContestPost, ...]:
+        """The messages of one kind posted for a contest, by number."""
+        async with self._database.snapshot() as transaction:
+            rows = await transaction.fetch_all(
+                "SELECT * FROM contest_posts WHERE contest_id = ? AND kind = ? ORDER BY number",
+                (contest_id, kind.value),
+            )
+        return tuple(
+            ContestPost(
+                row["contest_id"],
+                PostKind(row["kind"]),
+                row["number"],
+                row["channel_id"],
+                row["message_id"],
+            )
+            for row in rows
+        )
 
     # --- the scheduler --------------------------------------------------------------------
 
@@ -979,9 +1050,18 @@ async def _votes_of(transaction: Transaction, contest_id: int, voter_id: int) ->
 
 async def _sources(transaction: Transaction, contest_id: int) -> frozenset[int]:
     rows = await transaction.fetch_all(
-        "SELECT track_id FROM contest_sources WHERE contest_id = ?", (contest_id,)
+        "SELECT track_id FROM contest_sources WHERE contest_id = ?"
+        f" UNION SELECT id FROM ({_STEM_TRACKS})",
+        (contest_id, contest_id),
     )
     return frozenset(int(row["track_id"]) for row in rows)
+
+
+# The tracks of the job that made a contest's stem pack (named by its interaction key).
+_STEM_TRACKS = (
+    "SELECT tracks.id FROM tracks JOIN jobs ON tracks.job_id = jobs.id"
+    " JOIN contests ON jobs.interaction_key = contests.stems_key WHERE contests.id = ?"
+)
 
 
 def _upload(url: str | None, filename: str | None) -> Upload | None:
@@ -1015,6 +1095,7 @@ def _contest(row: Row) -> Contest:
         created_at=from_stored(row["created_at"]),
         updated_at=from_stored(row["updated_at"]),
         ended_at=from_stored_or_none(row["ended_at"]),
+        stems_key=row["stems_key"],
     )
 
 

@@ -14,8 +14,9 @@ from discord.ext import commands
 from bot.ui.feature import FeatureCog
 
 HELP_COLOUR = discord.Colour.from_rgb(120, 86, 255)
-# Discord's limit on an embed field's value.
+# Discord's limit on an embed field's value, and on all of a message's embed text.
 FIELD_VALUE_LIMIT = 1024
+EMBED_TEXT_LIMIT = 6000
 
 
 def usage(command: app_commands.Command[Any, ..., Any]) -> str:
@@ -32,11 +33,15 @@ def example_of(item: app_commands.Command[Any, ..., Any] | app_commands.ContextM
     return str(item.extras.get("example", ""))
 
 
-def feature_lines(cog: FeatureCog) -> list[str]:
-    """One entry per slash command and message menu of `cog`."""
+def feature_lines(cog: FeatureCog, *, brief: bool = False) -> list[str]:
+    """One entry per slash command and message menu of `cog`; `brief`: the command and what it
+    does on one line, without its options and example."""
     lines = []
     for command in cog.walk_app_commands():
         if isinstance(command, app_commands.Command):
+            if brief:
+                lines.append(f"`/{command.qualified_name}` {command.description}")
+                continue
             lines.append(
                 f"`{usage(command)}`\n{command.description}\n*e.g.* `{example_of(command)}`"
             )
@@ -76,8 +81,22 @@ def help_embed(cogs: Iterable[commands.Cog]) -> discord.Embed:
         ),
         colour=HELP_COLOUR,
     )
-    for cog in features(cogs):
-        for index, text in enumerate(packed(feature_lines(cog), FIELD_VALUE_LIMIT)):
+    shown = features(cogs)
+    brief: set[str] = set()
+    # Within Discord's limit on a message's embed text, the features with the most commands
+    # are listed briefly (their topic buttons give examples), the biggest first.
+    by_size = sorted(shown, key=lambda cog: -sum(map(len, feature_lines(cog))))
+    while len(_filled(embed, shown, brief)) > EMBED_TEXT_LIMIT and len(brief) < len(shown):
+        brief.add(by_size[len(brief)].qualified_name)
+    return _filled(embed, shown, brief)
+
+
+def _filled(embed: discord.Embed, shown: list[FeatureCog], brief: set[str]) -> discord.Embed:
+    embed = embed.copy()
+    embed.clear_fields()
+    for cog in shown:
+        lines = feature_lines(cog, brief=cog.qualified_name in brief)
+        for index, text in enumerate(packed(lines, FIELD_VALUE_LIMIT)):
             name = cog.qualified_name if index == 0 else f"{cog.qualified_name} (more)"
             embed.add_field(name=name, value=text, inline=False)
     return embed

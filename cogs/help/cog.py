@@ -42,6 +42,21 @@ VOICE_TOPIC = (
 )
 
 
+CONTESTS_TOPIC = (
+    "An admin (Manage Server, or the role set with `/contest managers`) starts a contest from "
+    "a track or a file: `/contest create title: Rain remix theme: Make it dance submissions: "
+    "3d voting: 2d source_track: #12`. The bot shows what the source's stem pack costs, makes "
+    "it on **Create contest** and posts the contest card. Members remix the source or its "
+    "stems (Extend, Loop, Variation under their results) and enter with **Submit an entry** "
+    "on the card, **Submit to contest** under a result, or `/contest submit`. When voting "
+    "opens, the entries are posted without their authors, each with a Vote button; your vote "
+    "is private and can be changed until the close. Then the results name the authors and the "
+    "winner; `/contest results`, `/contest leaderboard` and `/contest play` (every entry in "
+    "your voice channel) follow. Admins can `/contest extend`, `close`, `disqualify`, "
+    "`cancel`, `edit`, `export` and `audit`."
+)
+
+
 class QuotaTopic(MemberSubject, RestartProofButton[Requester], prefix="help:quota"):
     """How units work, and this server's policy."""
 
@@ -92,7 +107,18 @@ class VoiceTopic(MemberSubject, RestartProofButton[Requester], prefix="help:voic
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
-TOPICS = (QuotaTopic, HistoryTopic, VoiceTopic)
+class ContestsTopic(MemberSubject, RestartProofButton[Requester], prefix="help:contests"):
+    """How remix contests work."""
+
+    label = "Contests"
+    emoji = "🏆"
+
+    async def act(self, interaction: discord.Interaction[Any], member: Requester) -> None:
+        embed = discord.Embed(title="Contests", description=CONTESTS_TOPIC, colour=HELP_COLOUR)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+TOPICS = (QuotaTopic, HistoryTopic, VoiceTopic, ContestsTopic)
 
 
 class Help(FeatureCog):
@@ -108,7 +134,10 @@ class Help(FeatureCog):
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         view = discord.ui.View(timeout=None)
         for topic in TOPICS:
-            if topic is not VoiceTopic or self.app.settings.voice.enabled:
+            turned_off = (topic is VoiceTopic and not self.app.settings.voice.enabled) or (
+                topic is ContestsTopic and not self.app.settings.contests.enabled
+            )
+            if not turned_off:
                 view.add_item(topic(""))
         await interaction.response.send_message(
             embed=help_embed(self.app.client.cogs.values()), view=view, ephemeral=True

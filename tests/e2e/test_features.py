@@ -57,10 +57,18 @@ async def test_the_bot_loads_exactly_the_feature_packages_on_disk(stack: Sandbox
 
 
 async def test_a_song_offers_every_follow_up_in_the_documented_order(stack: SandboxStack) -> None:
-    """Under a song: Extend, Loop, Variation, Lyrics, Play in voice, Delete, then the stems
-    menu, then the second take's menu."""
+    """Under a song: Extend, Loop, Variation, Lyrics, Play in voice, Submit to contest, Delete,
+    then the stems menu, then the second take's menu."""
     result = await result_of(stack, "song", prompt="lofi rain", duration=15)
-    assert labels(result) == ["Extend", "Loop", "Variation", "Lyrics", "Play in voice", "Delete"]
+    assert labels(result) == [
+        "Extend",
+        "Loop",
+        "Variation",
+        "Lyrics",
+        "Play in voice",
+        "Submit to contest",
+        "Delete",
+    ]
     assert [menu["placeholder"] for menu in menus(result)] == [
         "Separate stems…",
         "Take 2: Extend, Loop, Variation…",
@@ -70,15 +78,29 @@ async def test_a_song_offers_every_follow_up_in_the_documented_order(stack: Sand
 async def test_an_instrumental_offers_no_lyrics(stack: SandboxStack) -> None:
     """An instrumental has nothing to sing, so its result has no Lyrics button."""
     result = await result_of(stack, "music", prompt="calm piano", duration=15)
-    assert labels(result) == ["Extend", "Loop", "Variation", "Play in voice", "Delete"]
+    assert labels(result) == [
+        "Extend",
+        "Loop",
+        "Variation",
+        "Play in voice",
+        "Submit to contest",
+        "Delete",
+    ]
 
 
 async def test_stems_offer_neither_lyrics_nor_stems_again(stack: SandboxStack) -> None:
-    """A stems result can be extended, looped, varied, played or deleted; no Lyrics, no stems
-    menu."""
+    """A stems result can be extended, looped, varied, played, entered or deleted; no Lyrics,
+    no stems menu."""
     await result_of(stack, "song", prompt="lofi rain", duration=15)
     result = await result_of(stack, "stems", kind="vocals")
-    assert labels(result) == ["Extend", "Loop", "Variation", "Play in voice", "Delete"]
+    assert labels(result) == [
+        "Extend",
+        "Loop",
+        "Variation",
+        "Play in voice",
+        "Submit to contest",
+        "Delete",
+    ]
     assert menus(result) == []
 
 

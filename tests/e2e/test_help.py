@@ -85,3 +85,11 @@ async def test_the_voice_topic_says_when_the_bot_leaves(stack: SandboxStack) -> 
         lambda m: m.interaction_id == click.id and m.ephemeral
     )
     assert "It leaves after 300 seconds" in embed_text(reply)
+
+
+async def test_the_contests_topic_explains_how_to_run_one(stack: SandboxStack) -> None:
+    """The Contests button explains creating, entering and voting, with an example."""
+    card = await help_card(stack)
+    pressed = await stack.discord.click(card, "Contests", user="bob")
+    reply = await stack.discord.wait_for_message(lambda m: m.interaction_id == pressed.id)
+    assert "/contest create title: Rain remix" in embed_text(reply)

@@ -117,4 +117,12 @@ async def test_a_result_posted_by_the_worker_offers_the_follow_ups(
     await stack.discord.slash("song", user="alice", prompt="lofi rain", duration=20)
     result = await stack.discord.wait_for_message(result_for(alice.id), timeout=30)
     buttons = [c["label"] for c in result.all_components() if c.get("type") == 2]
-    assert buttons == ["Extend", "Loop", "Variation", "Lyrics", "Play in voice", "Delete"]
+    assert buttons == [
+        "Extend",
+        "Loop",
+        "Variation",
+        "Lyrics",
+        "Play in voice",
+        "Submit to contest",
+        "Delete",
+    ]
