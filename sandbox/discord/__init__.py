@@ -8,7 +8,17 @@ from sandbox.discord.clock import Clock
 from sandbox.discord.local import InteractionHandle, LocalDiscord
 from sandbox.discord.openapi import OpenAPIValidator, Violation
 from sandbox.discord.rules import Rules
-from sandbox.discord.state import Attachment, Channel, Guild, Message, RequestRecord, User
+from sandbox.discord.state import (
+    Attachment,
+    Channel,
+    Guild,
+    Message,
+    RequestRecord,
+    Role,
+    ScheduledEvent,
+    Thread,
+    User,
+)
 
 __all__ = [
     "Attachment",
@@ -20,7 +30,10 @@ __all__ = [
     "Message",
     "OpenAPIValidator",
     "RequestRecord",
+    "Role",
     "Rules",
+    "ScheduledEvent",
+    "Thread",
     "User",
     "Violation",
 ]

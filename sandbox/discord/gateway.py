@@ -117,7 +117,7 @@ class Gateway:
             },
         )
         for guild in self.world.guilds.values():
-            await self.dispatch("GUILD_CREATE", guild.gateway_create())
+            await self.dispatch("GUILD_CREATE", guild.gateway_create(self.world.bot.id))
         self.ready.set()
 
     async def _resume(self, ws: web.WebSocketResponse, data: JSON) -> None:

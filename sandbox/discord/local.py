@@ -6,6 +6,7 @@ Waiting methods take a `timeout` (the harness API promised to tests), hence the 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import secrets
 import socket
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +20,7 @@ from sandbox.discord.openapi import OpenAPIValidator, Violation
 from sandbox.discord.rules import Rules
 from sandbox.discord.server import API, RestApi, attachment_url
 from sandbox.discord.state import (
+    FORUM_CHANNEL,
     JSON,
     MEMBER_OVERWRITE,
     ROLE_OVERWRITE,
@@ -30,14 +32,17 @@ from sandbox.discord.state import (
     Command,
     Guild,
     Interaction,
+    Member,
     Message,
     Overwrite,
     RequestRecord,
     Role,
+    ScheduledEvent,
     User,
     VoiceStateRecord,
     World,
     new_token,
+    role_rank,
 )
 from sandbox.discord.voice import DISCONNECTED, FRAME_SECONDS, VoiceServer, opus_tone
 from sandbox.holds import Hold, HoldPoint
@@ -185,10 +190,23 @@ class LocalDiscord:
     # -- the world ----------------------------------------------------------------------------
 
     def channel(self, name: str, guild: Guild | None = None) -> Channel:
-        for channel in (guild or self.guild).channels:
+        """A channel of `guild` (the default guild) by name, or else a thread (a `Thread`) by
+        name, or else either by id."""
+        place = guild or self.guild
+        for channel in [*place.channels, *place.threads]:
             if channel.name == name:
                 return channel
-        raise KeyError(f"no channel named {name!r}")
+        found = place.channel_by_id(name)
+        if found is None:
+            raise KeyError(f"no channel or thread named {name!r}")
+        return found
+
+    def messages_in(self, channel: str | Channel) -> list[Message]:
+        """The messages in a channel or thread (its name or id, as `channel` finds it, or the
+        object), oldest first, without deleted ones; ephemeral answers are there too
+        (`.ephemeral`)."""
+        place = self._channel(channel)
+        return [m for m in self.messages if m.channel_id == place.id and not m.deleted]
 
     def user(self, name: str) -> User:
         return self.world.user_named(name)
@@ -196,12 +214,102 @@ class LocalDiscord:
     def role(self, name: str, guild: Guild | None = None) -> Role:
         return next(r for r in (guild or self.guild).roles if r.name == name)
 
+    async def add_role(
+        self,
+        name: str,
+        *,
+        position: int = 1,
+        permissions: int = 0,
+        guild: Guild | None = None,
+    ) -> Role:
+        """An admin makes a role at `position` (1, just above @everyone, as Discord makes new
+        roles; roles at or above it move up one); the bot gets GUILD_ROLE_CREATE, and
+        GUILD_ROLE_UPDATE for each role moved."""
+        if position < 1:
+            raise ValueError("only @everyone is at position 0")
+        guild = guild or self.guild
+        moved = [r for r in guild.roles if r.id != guild.id and r.position >= position]
+        for shifted in moved:
+            shifted.position += 1
+        role = Role(self.world.ids.next(), name, permissions, position)
+        guild.roles.append(role)
+        if self.gateway.session is not None:
+            await self.gateway.dispatch(
+                "GUILD_ROLE_CREATE", {"guild_id": guild.id, "role": role.to_dict()}
+            )
+            for shifted in moved:
+                await self.gateway.dispatch(
+                    "GUILD_ROLE_UPDATE", {"guild_id": guild.id, "role": shifted.to_dict()}
+                )
+        self._notify()
+        return role
+
+    async def give_role(
+        self, user: str | User, role: str | Role, *, guild: Guild | None = None
+    ) -> None:
+        """An admin gives a member (`bot` for the bot itself) a role; GUILD_MEMBER_UPDATE goes
+        out as Discord sends it (about others only with the Guild Members intent)."""
+        guild = guild or self.guild
+        member, role_id = self._member_and_role(user, role, guild)
+        if role_id not in member.roles:
+            member.roles.append(role_id)
+            await self.rest.member_updated(guild, member)
+        self._notify()
+
+    async def take_role(
+        self, user: str | User, role: str | Role, *, guild: Guild | None = None
+    ) -> None:
+        """An admin takes a role from a member (`bot` for the bot itself)."""
+        guild = guild or self.guild
+        member, role_id = self._member_and_role(user, role, guild)
+        if role_id in member.roles:
+            member.roles.remove(role_id)
+            await self.rest.member_updated(guild, member)
+        self._notify()
+
+    def roles_of(self, user: str | User, guild: Guild | None = None) -> list[str]:
+        """The names of a member's roles (`bot` for the bot), lowest first, without @everyone."""
+        guild = guild or self.guild
+        member = self._member(user, guild)
+        held = [r for r in guild.roles if r.id in member.roles]
+        return [r.name for r in sorted(held, key=role_rank)]
+
+    def set_joined_at(
+        self, user: str | User, instant: datetime.datetime, guild: Guild | None = None
+    ) -> None:
+        """The member joined `guild` at `instant` (an aware datetime): what GET member, the
+        member object of interactions and GUILD_CREATE say from now on. No event is sent."""
+        if instant.tzinfo is None:
+            raise ValueError("give an aware datetime, e.g. datetime.now(UTC)")
+        member = self._member(user, guild or self.guild)
+        member.joined_at = instant.astimezone(datetime.UTC).isoformat()
+
+    def scheduled_events(self, guild: Guild | None = None) -> list[ScheduledEvent]:
+        """The guild's scheduled events, in the order they were made."""
+        return list((guild or self.guild).scheduled_events)
+
+    def _member(self, user: str | User, guild: Guild) -> Member:
+        who = self.world.bot if user == "bot" else self._user(user)
+        member = guild.member(who.id)
+        if member is None:
+            raise LookupError(f"{who.username} is not a member of {guild.name}")
+        return member
+
+    def _member_and_role(
+        self, user: str | User, role: str | Role, guild: Guild
+    ) -> tuple[Member, str]:
+        member = self._member(user, guild)
+        found = role if isinstance(role, Role) else self.role(role, guild)
+        if found.id == guild.id:
+            raise ValueError("every member has @everyone")
+        return member, found.id
+
     def add_guild(self, name: str, premium_tier: int = 0) -> Guild:
         guild = self.world.add_guild(name, premium_tier)
         if self.gateway.session is not None:
             # A guild joined after READY comes without `unavailable`, which discord.py reads as
             # a join (on_guild_join) rather than an outage ending (on_guild_available).
-            joined = guild.gateway_create()
+            joined = guild.gateway_create(self.world.bot.id)
             joined.pop("unavailable")
             self._spawn(self.gateway.dispatch("GUILD_CREATE", joined))
         return guild
@@ -219,7 +327,7 @@ class LocalDiscord:
         self._left_guilds.pop(guild.id, None)
         self.world.guilds[guild.id] = guild
         if self.gateway.session is not None:
-            joined = guild.gateway_create()
+            joined = guild.gateway_create(self.world.bot.id)
             joined.pop("unavailable")
             self._spawn(self.gateway.dispatch("GUILD_CREATE", joined))
 
@@ -235,16 +343,27 @@ class LocalDiscord:
         *,
         voice: bool = False,
         stage: bool = False,
+        forum: bool = False,
         guild: Guild | None = None,
         user_limit: int = 0,
     ) -> Channel:
         """An admin makes a text channel, a voice channel (`voice`, with `user_limit` places,
-        0 for no limit) or a stage channel (`stage`), at the end of `guild`'s list; the bot
-        gets CHANNEL_CREATE."""
+        0 for no limit), a stage channel (`stage`) or a forum channel (`forum`), at the end of
+        `guild`'s list; the bot gets CHANNEL_CREATE."""
         if user_limit and not (voice or stage):
             raise ValueError("only a voice or stage channel has a user limit")
+        if voice + stage + forum > 1:
+            raise ValueError("a channel is one of voice, stage or forum")
         guild = guild or self.guild
-        kind = STAGE_CHANNEL if stage else VOICE_CHANNEL if voice else TEXT_CHANNEL
+        kind = (
+            STAGE_CHANNEL
+            if stage
+            else VOICE_CHANNEL
+            if voice
+            else FORUM_CHANNEL
+            if forum
+            else TEXT_CHANNEL
+        )
         channel = Channel(self.world.ids.next(), guild.id, name, kind, len(guild.channels))
         channel.user_limit = user_limit
         guild.channels.append(channel)

@@ -189,15 +189,17 @@ def _as_discord_reads(body: Any) -> Any:
       the placeholder index of its `files[n]` part, and both Discord's docs ("Uploading Files")
       and discord.py send it as an integer. Integers are turned into strings; anything else
       (a float, a negative number) is left for the schema to reject.
-    * `allowed_mentions.users` / `.roles`, and `recipient_id` of a new DM channel: discord.py
-      sends the snowflakes as JSON integers, which Discord accepts (it parses snowflakes from
-      either form); the spec wants strings.
+    * `allowed_mentions.users` / `.roles`, `recipient_id` of a new DM channel and `channel_id`
+      of a scheduled event: discord.py sends the snowflakes as JSON integers, which Discord
+      accepts (it parses snowflakes from either form); the spec wants strings.
+    * The same inside `data` (a callback's message) and `message` (a forum post's first one).
     """
     if not isinstance(body, dict):
         return body
     fixed = dict(body)
-    if isinstance(body.get("data"), dict):
-        fixed["data"] = _as_discord_reads(body["data"])
+    for nested in ("data", "message"):
+        if isinstance(body.get(nested), dict):
+            fixed[nested] = _as_discord_reads(body[nested])
     mentions = body.get("allowed_mentions")
     if isinstance(mentions, dict):
         fixed["allowed_mentions"] = {
@@ -206,8 +208,9 @@ def _as_discord_reads(body: Any) -> Any:
             else value
             for key, value in mentions.items()
         }
-    if isinstance(body.get("recipient_id"), int) and body["recipient_id"] >= 0:
-        fixed["recipient_id"] = str(body["recipient_id"])
+    for key in ("recipient_id", "channel_id"):
+        if isinstance(body.get(key), int) and body[key] >= 0:
+            fixed[key] = str(body[key])
     if isinstance(body.get("attachments"), list):
         fixed["attachments"] = [
             {**item, "id": str(item["id"])}

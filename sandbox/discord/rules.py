@@ -1,4 +1,5 @@
-"""Discord's limits as the local Discord enforces them, and its per-route rate-limit buckets.
+"""Discord's limits as the local Discord enforces them, and its per-route rate-limit buckets;
+also the form checks of thread creates and scheduled events.
 
 The numbers default to what Discord documents or is observed to do; tests change them on
 `LocalDiscord.rules` (e.g. `rules.token_ttl = 0.5`, `rules.edit_limit = (2, 5.0)`).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import hashlib
 import math
 import time
@@ -20,6 +22,7 @@ from sandbox.discord.clock import Clock
 
 MIB = 1024 * 1024
 SUPPRESS_EMBEDS = 1 << 2
+HAS_THREAD = 1 << 5
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 SUPPRESS_NOTIFICATIONS = 1 << 12
@@ -37,6 +40,20 @@ VOICE_NOT_EDITABLE = (50162, "Voice messages cannot be edited.")
 VOICE_NOT_HERE = (50173, "You cannot send voice messages in this channel.")
 
 JSON = dict[str, Any]
+# How long a thread stays in the channel list without activity, in minutes: Discord's choices.
+AUTO_ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
+MAX_SLOWMODE = 21600
+# Scheduled events (guild scheduled event docs): entity types, the one privacy level, statuses
+# and the status changes Discord allows.
+STAGE_EVENT, VOICE_EVENT, EXTERNAL_EVENT = 1, 2, 3
+GUILD_ONLY = 2
+EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_COMPLETED, EVENT_CANCELED = 1, 2, 3, 4
+EVENT_TRANSITIONS = {
+    (EVENT_SCHEDULED, EVENT_ACTIVE),
+    (EVENT_ACTIVE, EVENT_COMPLETED),
+    (EVENT_SCHEDULED, EVENT_CANCELED),
+}
+MAX_OPEN_EVENTS = 100
 
 
 def default_tier_limits() -> dict[int, int]:
@@ -480,3 +497,110 @@ def _headers(bucket: str, limit: int, remaining: int, reset_after: float) -> dic
         "X-RateLimit-Reset-After": f"{reset_after:.3f}",
         "X-RateLimit-Bucket": hashlib.sha1(bucket.encode()).hexdigest()[:32],
     }
+
+
+def _required(errors: FormErrors, path: Sequence[str | int]) -> None:
+    errors.add(path, "BASE_TYPE_REQUIRED", "This field is required")
+
+
+def _length(
+    errors: FormErrors, path: Sequence[str | int], value: object, low: int, high: int
+) -> None:
+    if not isinstance(value, str) or not low <= len(value) <= high:
+        errors.add(path, "BASE_TYPE_BAD_LENGTH", f"Must be between {low} and {high} in length.")
+
+
+def check_thread(payload: Mapping[str, Any], errors: FormErrors) -> None:
+    """The thread fields of a thread create: a 1-100 character name, an archive duration among
+    Discord's four and a slow mode of at most six hours."""
+    if payload.get("name") is None:
+        _required(errors, ["name"])
+    else:
+        _length(errors, ["name"], payload.get("name"), 1, 100)
+    duration = payload.get("auto_archive_duration")
+    if duration is not None and duration not in AUTO_ARCHIVE_DURATIONS:
+        choices = ", ".join(map(str, AUTO_ARCHIVE_DURATIONS))
+        errors.add(
+            ["auto_archive_duration"], "BASE_TYPE_CHOICES", f"Value must be one of {{{choices}}}."
+        )
+    slowmode = payload.get("rate_limit_per_user")
+    if slowmode is not None and not (isinstance(slowmode, int) and 0 <= slowmode <= MAX_SLOWMODE):
+        errors.add(
+            ["rate_limit_per_user"],
+            "NUMBER_TYPE_MAX",
+            f"int value should be less than or equal to {MAX_SLOWMODE}.",
+        )
+
+
+def parse_timestamp(value: object) -> datetime.datetime | None:
+    """An ISO 8601 timestamp with its offset, or None if `value` is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def check_scheduled_event(
+    event: Mapping[str, Any], errors: FormErrors, *, start_changed: bool
+) -> None:
+    """A scheduled event as a create or an edit leaves it, by Discord's field requirements: a
+    stage or voice event has a channel; an external one has no channel, a 1-100 character
+    location and an end; a new start lies in the future and the end after the start."""
+    if event.get("name") is None:
+        _required(errors, ["name"])
+    else:
+        _length(errors, ["name"], event.get("name"), 1, 100)
+    description = event.get("description")
+    if description is not None:
+        _length(errors, ["description"], description, 0, 1000)
+    if event.get("privacy_level") != GUILD_ONLY:
+        errors.add(
+            ["privacy_level"], "BASE_TYPE_CHOICES", f"Value must be one of {{{GUILD_ONLY}}}."
+        )
+    _check_event_times(event, errors, start_changed=start_changed)
+    _check_event_place(event, errors)
+
+
+def _check_event_times(
+    event: Mapping[str, Any], errors: FormErrors, *, start_changed: bool
+) -> None:
+    start = parse_timestamp(event.get("scheduled_start_time"))
+    end = parse_timestamp(event.get("scheduled_end_time"))
+    if start is None:
+        _required(errors, ["scheduled_start_time"])
+    elif start_changed and start <= datetime.datetime.now(datetime.UTC):
+        errors.add(
+            ["scheduled_start_time"],
+            "GUILD_SCHEDULED_EVENT_SCHEDULE_PAST",
+            "Cannot schedule event in the past.",
+        )
+    if event.get("scheduled_end_time") is not None and end is None:
+        errors.add(
+            ["scheduled_end_time"], "DATE_TYPE_INVALID", "Could not interpret the value as a date."
+        )
+    if start is not None and end is not None and end <= start:
+        errors.add(
+            ["scheduled_end_time"],
+            "GUILD_SCHEDULED_EVENT_END_BEFORE_START",
+            "Cannot schedule an event to end before it starts.",
+        )
+
+
+def _check_event_place(event: Mapping[str, Any], errors: FormErrors) -> None:
+    kind = event.get("entity_type")
+    if kind not in (STAGE_EVENT, VOICE_EVENT, EXTERNAL_EVENT):
+        errors.add(["entity_type"], "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3}.")
+    elif kind == EXTERNAL_EVENT:
+        if event.get("channel_id") is not None:
+            errors.add(["channel_id"], "BASE_TYPE_BAD_VALUE", "Must be null for an external event.")
+        if event.get("location") is None:
+            _required(errors, ["entity_metadata", "location"])
+        else:
+            _length(errors, ["entity_metadata", "location"], event.get("location"), 1, 100)
+        if event.get("scheduled_end_time") is None:
+            _required(errors, ["scheduled_end_time"])
+    elif event.get("channel_id") is None:
+        _required(errors, ["channel_id"])

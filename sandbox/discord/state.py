@@ -14,15 +14,30 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.discord.rules import EPHEMERAL, IS_VOICE_MESSAGE, LOADING
+from sandbox.discord.rules import (
+    EPHEMERAL,
+    EVENT_CANCELED,
+    EVENT_COMPLETED,
+    EVENT_SCHEDULED,
+    EXTERNAL_EVENT,
+    GUILD_ONLY,
+    IS_VOICE_MESSAGE,
+    LOADING,
+)
 
 JSON = dict[str, Any]
 DISCORD_EPOCH_MS = 1420070400000
 # Channel types.
 TEXT_CHANNEL = 0
 VOICE_CHANNEL = 2
+ANNOUNCEMENT_THREAD = 10
+PUBLIC_THREAD = 11
+PRIVATE_THREAD = 12
 STAGE_CHANNEL = 13
+FORUM_CHANNEL = 15
+THREAD_TYPES = (ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
 ADMINISTRATOR = 1 << 3
+MANAGE_CHANNELS = 1 << 4
 MANAGE_GUILD = 1 << 5
 ADD_REACTIONS = 1 << 6
 VIEW_CHANNEL = 1 << 10
@@ -33,10 +48,20 @@ EMBED_LINKS = 1 << 14
 ATTACH_FILES = 1 << 15
 READ_MESSAGE_HISTORY = 1 << 16
 MENTION_EVERYONE = 1 << 17
+CONNECT = 1 << 20
+MUTE_MEMBERS = 1 << 22
+MOVE_MEMBERS = 1 << 24
+MANAGE_ROLES = 1 << 28
+MANAGE_EVENTS = 1 << 33
+MANAGE_THREADS = 1 << 34
+CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
+SEND_MESSAGES_IN_THREADS = 1 << 38
+CREATE_EVENTS = 1 << 44
 SEND_VOICE_MESSAGES = 1 << 46
 ALL_PERMISSIONS = (1 << 53) - 1
-# What a member who may not send messages in a channel may not do there either (Discord's
-# "implicit permissions").
+# What a member who may not send messages in a channel (in a thread: Send Messages in Threads)
+# may not do there either (Discord's "implicit permissions").
 NEEDS_SEND_MESSAGES = SEND_TTS_MESSAGES | EMBED_LINKS | ATTACH_FILES | MENTION_EVERYONE
 DEFAULT_PERMISSIONS = 2248473465835073
 MENTION = re.compile(r"<@(!|&)?(\d+)>")
@@ -141,6 +166,14 @@ class Channel:
         """A channel members speak in: a voice channel or a stage channel."""
         return self.type in (VOICE_CHANNEL, STAGE_CHANNEL)
 
+    @property
+    def is_thread(self) -> bool:
+        return self.type in THREAD_TYPES
+
+    @property
+    def is_forum(self) -> bool:
+        return self.type == FORUM_CHANNEL
+
     def overwrite_for(self, target_id: str) -> Overwrite | None:
         return next((o for o in self.overwrites if o.id == target_id), None)
 
@@ -162,6 +195,73 @@ class Channel:
             data.update(bitrate=64000, user_limit=self.user_limit, rtc_region=None)
         else:
             data["topic"] = None
+        if self.is_forum:
+            data.update(
+                available_tags=[],
+                default_reaction_emoji=None,
+                default_sort_order=None,
+                default_forum_layout=0,
+                default_thread_rate_limit_per_user=0,
+            )
+        return data
+
+
+@dataclass
+class Thread(Channel):
+    """A thread: in a text channel (public or private), or a forum channel's post (public,
+    its starter message sharing the thread's id)."""
+
+    parent_id: str = ""
+    owner_id: str = ""
+    auto_archive_duration: int = 1440
+    rate_limit_per_user: int = 0
+    invitable: bool = True
+    applied_tags: list[str] = field(default_factory=list)
+    created_at: str = field(default_factory=iso_now)
+    members: dict[str, str] = field(default_factory=dict)
+    """Who has joined the thread (its creator, whoever posted in it): user id -> when."""
+    message_count: int = 0
+    """Messages in the thread, neither a forum post's starter message nor deleted ones."""
+    total_message_sent: int = 0
+    last_message_id: str | None = None
+
+    def join(self, user_id: str) -> None:
+        self.members.setdefault(user_id, iso_now())
+
+    def member_dict(self, user_id: str) -> JSON | None:
+        """The thread member object of `user_id`, if they joined."""
+        joined = self.members.get(user_id)
+        if joined is None:
+            return None
+        return {"id": self.id, "user_id": user_id, "join_timestamp": joined, "flags": 0}
+
+    def to_dict(self) -> JSON:
+        metadata: JSON = {
+            "archived": False,
+            "archive_timestamp": self.created_at,
+            "auto_archive_duration": self.auto_archive_duration,
+            "locked": False,
+            "create_timestamp": self.created_at,
+        }
+        if self.type == PRIVATE_THREAD:
+            metadata["invitable"] = self.invitable
+        data: JSON = {
+            "id": self.id,
+            "guild_id": self.guild_id,
+            "parent_id": self.parent_id,
+            "owner_id": self.owner_id,
+            "name": self.name,
+            "type": self.type,
+            "last_message_id": self.last_message_id,
+            "message_count": self.message_count,
+            "member_count": min(len(self.members), 50),
+            "total_message_sent": self.total_message_sent,
+            "rate_limit_per_user": self.rate_limit_per_user,
+            "flags": 0,
+            "thread_metadata": metadata,
+        }
+        if self.applied_tags:
+            data["applied_tags"] = list(self.applied_tags)
         return data
 
 
@@ -217,9 +317,26 @@ class Guild:
     members: list[Member] = field(default_factory=list)
     voice_channels: dict[str, str] = field(default_factory=dict)
     """Who is in which voice channel: user id -> channel id."""
+    threads: list[Thread] = field(default_factory=list)
+    scheduled_events: list[ScheduledEvent] = field(default_factory=list)
 
     def member(self, user_id: str) -> Member | None:
         return next((m for m in self.members if m.user.id == user_id), None)
+
+    def channel_by_id(self, channel_id: str) -> Channel | None:
+        """A channel or a thread of the guild."""
+        for channel in itertools.chain(self.channels, self.threads):
+            if channel.id == channel_id:
+                return channel
+        return None
+
+    def role_by_id(self, role_id: str) -> Role | None:
+        return next((r for r in self.roles if r.id == role_id), None)
+
+    def top_role(self, member: Member) -> Role:
+        """The member's highest role (@everyone, whose id is the guild's, if none)."""
+        held = [r for r in self.roles if r.id == self.id or r.id in member.roles]
+        return max(held, key=role_rank)
 
     def permissions_of(self, member: Member) -> int:
         """Effective guild permissions: @everyone (same id as the guild) plus every member role."""
@@ -235,10 +352,32 @@ class Guild:
         """Permissions in `channel`, as Discord documents them: the guild permissions, then the
         @everyone overwrite, then the member's roles' overwrites together, then the member's
         own; administrators and the owner keep everything. Without View Channel nothing else
-        holds, and without Send Messages neither do files, embeds, TTS or @everyone."""
+        holds, and without Send Messages neither do files, embeds, TTS or @everyone.
+
+        A thread has its parent channel's permissions, but there Send Messages in Threads takes
+        the place of Send Messages, and a private thread is seen only by its members and by
+        those who may manage threads."""
         value = self.permissions_of(member)
         if value == ALL_PERMISSIONS:
             return value
+        parent = self.channel_by_id(channel.parent_id) if isinstance(channel, Thread) else channel
+        if parent is None:
+            return 0
+        value = self._overwritten(value, member, parent)
+        if not value & VIEW_CHANNEL:
+            return 0
+        sender = SEND_MESSAGES
+        if isinstance(channel, Thread):
+            sender = SEND_MESSAGES_IN_THREADS
+            hidden = channel.type == PRIVATE_THREAD and member.user.id not in channel.members
+            if hidden and not value & MANAGE_THREADS:
+                return 0
+        if not value & sender:
+            value &= ~NEEDS_SEND_MESSAGES
+        return value
+
+    def _overwritten(self, value: int, member: Member, channel: Channel) -> int:
+        """Guild permissions `value` after `channel`'s overwrites for `member`."""
         everyone = channel.overwrite_for(self.id)
         if everyone is not None:
             value = (value & ~everyone.deny) | everyone.allow
@@ -251,10 +390,6 @@ class Guild:
         own = channel.overwrite_for(member.user.id)
         if own is not None and own.type == MEMBER_OVERWRITE:
             value = (value & ~own.deny) | own.allow
-        if not value & VIEW_CHANNEL:
-            return 0
-        if not value & SEND_MESSAGES:
-            value &= ~NEEDS_SEND_MESSAGES
         return value
 
     def summary(self) -> JSON:
@@ -303,7 +438,9 @@ class Guild:
             "request_to_speak_timestamp": None,
         }
 
-    def gateway_create(self) -> JSON:
+    def gateway_create(self, viewer_id: str | None = None) -> JSON:
+        """GUILD_CREATE for `viewer_id` (the bot): its `threads` are the active threads it can
+        see, each with its own thread member object (without `id` and `user_id`) if it joined."""
         data = self.summary()
         data.update(
             unavailable=False,
@@ -312,15 +449,82 @@ class Guild:
             joined_at=iso_now(),
             channels=[channel.to_dict() for channel in self.channels],
             members=[member.to_dict() for member in self.members],
-            threads=[],
+            threads=self.visible_threads(viewer_id),
             voice_states=[
                 self.voice_state(user_id, session_id="") for user_id in self.voice_channels
             ],
             presences=[],
             stage_instances=[],
-            guild_scheduled_events=[],
+            guild_scheduled_events=[event.to_dict() for event in self.scheduled_events],
             soundboard_sounds=[],
         )
+        return data
+
+    def visible_threads(self, viewer_id: str | None) -> list[JSON]:
+        viewer = None if viewer_id is None else self.member(viewer_id)
+        shown = []
+        for thread in self.threads:
+            if viewer is not None and not self.permissions_in(viewer, thread) & VIEW_CHANNEL:
+                continue
+            data = thread.to_dict()
+            joined = None if viewer is None else thread.member_dict(viewer.user.id)
+            if joined is not None:
+                data["member"] = {k: v for k, v in joined.items() if k not in ("id", "user_id")}
+            shown.append(data)
+        return shown
+
+
+def role_rank(role: Role) -> tuple[int, int]:
+    """How high a role is: by position, and at equal positions the older (smaller id) one higher."""
+    return role.position, -int(role.id)
+
+
+@dataclass
+class ScheduledEvent:
+    """A guild scheduled event: in a stage or voice channel, or somewhere else (`location`)."""
+
+    id: str
+    guild_id: str
+    name: str
+    creator: User
+    entity_type: int
+    scheduled_start_time: str
+    scheduled_end_time: str | None = None
+    channel_id: str | None = None
+    location: str | None = None
+    description: str | None = None
+    privacy_level: int = GUILD_ONLY
+    status: int = EVENT_SCHEDULED
+    image: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (EVENT_COMPLETED, EVENT_CANCELED)
+
+    def to_dict(self, *, with_user_count: bool = False) -> JSON:
+        data: JSON = {
+            "id": self.id,
+            "guild_id": self.guild_id,
+            "channel_id": self.channel_id,
+            "creator_id": self.creator.id,
+            "creator": self.creator.to_dict(),
+            "name": self.name,
+            "description": self.description,
+            "scheduled_start_time": self.scheduled_start_time,
+            "scheduled_end_time": self.scheduled_end_time,
+            "privacy_level": self.privacy_level,
+            "status": self.status,
+            "entity_type": self.entity_type,
+            "entity_id": None,
+            "entity_metadata": (
+                {"location": self.location} if self.entity_type == EXTERNAL_EVENT else None
+            ),
+            "image": self.image,
+            "recurrence_rule": None,
+            "guild_scheduled_event_exceptions": [],
+        }
+        if with_user_count:
+            data["user_count"] = 0
         return data
 
 
@@ -635,10 +839,11 @@ class World:
         return guild
 
     def channel(self, channel_id: str) -> Channel | None:
+        """A guild channel or thread by id."""
         for guild in self.guilds.values():
-            for channel in guild.channels:
-                if channel.id == channel_id:
-                    return channel
+            channel = guild.channel_by_id(channel_id)
+            if channel is not None:
+                return channel
         return None
 
     def dm_with(self, user: User) -> DMChannel:

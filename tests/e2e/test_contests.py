@@ -5,12 +5,13 @@ deadline, results with the winner; restarts, downtime and the admin controls."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.storage import ContestRepository, ManualClock
 from sandbox.discord.state import Message
 from sandbox.stack import SandboxStack
 from tests.e2e.conftest import StackFactory, embed_text, stored_tracks
-from tests.e2e.test_tools import a_song, finished_result, private_reply
+from tests.e2e.test_tools import a_song, finished_result, mp3_upload, private_reply
 
 DAY = timedelta(days=1)
 
@@ -35,14 +36,14 @@ async def reply_to(stack: SandboxStack, interaction_id: str) -> Message:
     )
 
 
-def card_of(stack: SandboxStack) -> Message | None:
-    """The newest contest card posted in a channel."""
+def card_of(stack: SandboxStack, title: str = "") -> Message | None:
+    """The newest contest card posted in a channel (whose title has `title`)."""
     cards = [
         m
         for m in stack.discord.messages
         if not m.deleted
         and m.embeds
-        and str(m.embeds[0].get("title", "")).startswith("🏆 ")
+        and str(m.embeds[0].get("title", "")).startswith(f"🏆 {title}")
         and "Contest #" in str(m.embeds[0].get("footer", {}).get("text", ""))
         and m.interaction_id is None
     ]
@@ -50,7 +51,7 @@ def card_of(stack: SandboxStack) -> Message | None:
 
 
 async def create_contest(
-    stack: SandboxStack, source_track: int, *, user: str = "alice", **options: object
+    stack: SandboxStack, source_track: int, *, user: str = "alice", **options: Any
 ) -> Message:
     """alice creates a contest from `source_track` and confirms; returns its card once the
     stem pack is on it."""
@@ -63,13 +64,12 @@ async def create_contest(
     )
     shown = await reply_to(stack, summary.id)
     await stack.discord.click(shown, "Create contest", user=user)
-    await finished_result(stack, user, "stem")
-    return await stack.discord.wait_until(
-        lambda: (
-            ((card := card_of(stack)) and "being made" not in embed_text(card) and card) or None
-        ),
-        timeout=20,
-    )
+
+    def ready() -> Message | None:
+        card = card_of(stack, str(options["title"]))
+        return card if card is not None and "being made" not in embed_text(card) else None
+
+    return await stack.discord.wait_until(ready, timeout=20)
 
 
 async def derived_track(stack: SandboxStack, user: str, parent: int) -> int:
@@ -177,3 +177,138 @@ async def test_the_whole_lifecycle_ends_with_a_winner(make_stack: StackFactory) 
     text = embed_text(results)
     assert f"<@{stack.discord.user('alice').id}> wins" in text
     assert f"Entry {numbers['alice']}** by <@{stack.discord.user('alice').id}>: 2 votes" in text
+
+
+async def voting_contest(
+    make_stack: StackFactory, **options: Any
+) -> tuple[SandboxStack, ManualClock, dict[str, int]]:
+    """A contest from alice's song whose three entries (alice's, bob's, carol's loops of the
+    source) are posted for voting; the entry number of each author."""
+    stack, clock = await contest_stack(make_stack)
+    _, song = await a_song(stack)
+    await create_contest(stack, song, **options)
+    for user in ("alice", "bob", "carol"):
+        track = await derived_track(stack, user, song)
+        entered = await stack.discord.slash("contest submit", user=user, track=f"#{track}")
+        assert "Entered track" in await private_reply(stack, entered.id)
+    clock.advance(DAY)
+    await stack.discord.wait_until(lambda: len(entry_posts(stack)) == 3 or None, timeout=20)
+    return stack, clock, await numbers_by_author(stack, 1)
+
+
+async def stored_counts(stack: SandboxStack) -> tuple[int, int]:
+    counts = await ContestRepository(stack.bot.database).counts(1)
+    return counts.voters, counts.votes
+
+
+async def test_a_changed_vote_is_counted_once(make_stack: StackFactory) -> None:
+    """bob votes for alice's entry, then carol's: one vote, for carol's, and he is told so."""
+    stack, _, numbers = await voting_contest(make_stack)
+    await vote(stack, "bob", numbers["alice"])
+    changed = await vote(stack, "bob", numbers["carol"])
+    assert changed == f"Your vote: Entry {numbers['carol']} (instead of Entry {numbers['alice']})."
+    assert await stored_counts(stack) == (1, 1)
+
+
+async def test_several_votes_per_member_when_the_contest_allows(make_stack: StackFactory) -> None:
+    """With two votes each, carol votes for alice's and bob's entries and both count."""
+    stack, _, numbers = await voting_contest(make_stack, votes_per_member=2)
+    assert await vote(stack, "carol", numbers["alice"]) == f"Your vote: Entry {numbers['alice']}."
+    assert await vote(stack, "carol", numbers["bob"]) == f"Your vote: Entry {numbers['bob']}."
+    assert await stored_counts(stack) == (1, 2)
+
+
+async def test_a_tie_shares_first_place(make_stack: StackFactory) -> None:
+    """Each entry gets one vote: all three share rank 1, and the card says the tie rule."""
+    stack, clock, numbers = await voting_contest(make_stack)
+    await vote(stack, "alice", numbers["bob"])
+    await vote(stack, "bob", numbers["carol"])
+    await vote(stack, "carol", numbers["alice"])
+    clock.advance(DAY)
+    results = await stack.discord.wait_until(lambda: results_card(stack), timeout=20)
+    text = embed_text(results)
+    assert text.count("🥇") == 3 and "share first place" in text
+    assert "Equal votes share a rank (1, 1, 3)" in str(results.embeds[0]["footer"])
+
+
+async def test_a_disqualified_entry_is_struck_and_its_author_told(make_stack: StackFactory) -> None:
+    """alice disqualifies bob's entry: bob gets the reason by DM, its post loses its Vote
+    button, and the vote it had goes back to carol."""
+    stack, _, numbers = await voting_contest(make_stack)
+    await vote(stack, "carol", numbers["bob"])
+    entries = await ContestRepository(stack.bot.database).entries(1)
+    bobs = next(e for e in entries if e.user_id == int(stack.discord.user("bob").id))
+    done = await stack.discord.slash(
+        "contest disqualify", user="alice", entry=bobs.id, reason="Not made from the source"
+    )
+    assert "told privately" in await private_reply(stack, done.id)
+    dm = await stack.discord.wait_until(lambda: stack.discord.dms_of("bob") or None)
+    assert "Reason: Not made from the source" in dm[-1].content
+    await stack.discord.wait_until(lambda: numbers["bob"] not in entry_posts(stack) or None)
+    struck = next(m for m in stack.discord.messages if "(disqualified)" in embed_text(m))
+    assert not list(struck.all_components())
+    assert await stored_counts(stack) == (0, 0)
+
+
+async def test_a_restart_between_phases_keeps_the_vote_buttons_working(
+    make_stack: StackFactory,
+) -> None:
+    """After a restart during voting, the entries are not posted again, the Vote buttons
+    still vote, and the contest closes on time."""
+    stack, clock, numbers = await voting_contest(make_stack)
+    await stack.stop_bot()
+    await stack.start_bot()
+    assert await vote(stack, "bob", numbers["alice"]) == f"Your vote: Entry {numbers['alice']}."
+    clock.advance(DAY)
+    await stack.discord.wait_until(lambda: results_card(stack), timeout=20)
+    assert len(entry_posts(stack)) == 3
+
+
+async def test_deadlines_passed_while_down_post_only_the_latest_state(
+    make_stack: StackFactory,
+) -> None:
+    """Down through both deadlines, the bot comes back and posts the results at start-up,
+    without posting entries for a vote that is over."""
+    stack, clock = await contest_stack(make_stack)
+    _, song = await a_song(stack)
+    await create_contest(stack, song)
+    track = await derived_track(stack, "bob", song)
+    await stack.discord.slash("contest submit", user="bob", track=f"#{track}")
+    await stack.stop_bot()
+    clock.advance(3 * DAY)
+    await stack.start_bot()
+    text = embed_text(await stack.discord.wait_until(lambda: results_card(stack), timeout=20))
+    assert "No entry got a vote" in text
+    assert entry_posts(stack) == {}
+    card = card_of(stack)
+    assert card is not None and "Closed" in embed_text(card)
+
+
+async def test_an_entry_not_made_from_the_source_is_refused(make_stack: StackFactory) -> None:
+    """bob's own song, unrelated to the source, is refused with the rule it breaks."""
+    stack, _ = await contest_stack(make_stack)
+    _, song = await a_song(stack)
+    await create_contest(stack, song)
+    await stack.discord.slash("song", user="bob", prompt="something else", duration=20)
+    await finished_result(stack, "bob", "something else")
+    tracks = await stored_tracks(stack).user_history(int(stack.discord.user("bob").id))
+    refused = await stack.discord.slash("contest submit", user="bob", track=f"#{tracks[0].id}")
+    assert "does not come from this contest's source" in await private_reply(stack, refused.id)
+
+
+async def test_an_upload_is_refused_unless_the_contest_accepts_them(
+    make_stack: StackFactory,
+) -> None:
+    """A file is refused by a contest without uploads, and entered in one that takes them."""
+    stack, _ = await contest_stack(make_stack)
+    _, song = await a_song(stack)
+    await create_contest(stack, song, title="No files")
+    refused = await stack.discord.slash(
+        "contest submit", user="bob", contest=1, audio=mp3_upload(stack)
+    )
+    assert "does not accept uploads" in await private_reply(stack, refused.id)
+    await create_contest(stack, song, title="Files welcome", uploads_allowed=True)
+    taken = await stack.discord.slash(
+        "contest submit", user="bob", contest=2, audio=mp3_upload(stack)
+    )
+    assert "Entered your upload" in await private_reply(stack, taken.id)

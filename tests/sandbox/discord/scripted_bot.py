@@ -62,9 +62,11 @@ class LyricsModal(discord.ui.Modal, title="Lyrics"):
 class ScriptedBot(commands.Bot):
     """A `commands.Bot` with a few app commands whose bodies are test-provided scripts."""
 
-    def __init__(self) -> None:
+    def __init__(self, intents: discord.Intents | None = None) -> None:
         super().__init__(
-            command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05
+            command_prefix="!",
+            intents=intents or discord.Intents.default(),
+            guild_ready_timeout=0.05,
         )
         self.scripts: dict[str, Script] = {}
         self.errors: list[BaseException] = []
