@@ -4,6 +4,7 @@ deadline, results with the winner; restarts, downtime and the admin controls."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -180,11 +181,17 @@ async def test_the_whole_lifecycle_ends_with_a_winner(make_stack: StackFactory) 
 
 
 async def voting_contest(
-    make_stack: StackFactory, **options: Any
+    make_stack: StackFactory,
+    prepare: Callable[[SandboxStack], Awaitable[None]] | None = None,
+    **options: Any,
 ) -> tuple[SandboxStack, ManualClock, dict[str, int]]:
     """A contest from alice's song whose three entries (alice's, bob's, carol's loops of the
-    source) are posted for voting; the entry number of each author."""
+    source) are posted for voting; the entry number of each author. `prepare` runs first."""
     stack, clock = await contest_stack(make_stack)
+    if prepare is not None:
+        await prepare(stack)
+    if isinstance(options.get("winner_role"), str):
+        options["winner_role"] = stack.discord.role(options["winner_role"])
     _, song = await a_song(stack)
     await create_contest(stack, song, **options)
     for user in ("alice", "bob", "carol"):
@@ -312,3 +319,42 @@ async def test_an_upload_is_refused_unless_the_contest_accepts_them(
         "contest submit", user="bob", contest=2, audio=mp3_upload(stack)
     )
     assert "Entered your upload" in await private_reply(stack, taken.id)
+
+
+MANAGE_ROLES = 1 << 28
+
+
+async def test_the_winner_gets_the_winner_role(make_stack: StackFactory) -> None:
+    """With a winner role set, the winner holds it after the close and the results say so."""
+
+    async def bot_manages_roles(stack: SandboxStack) -> None:
+        await stack.discord.add_role("Contest bot", position=3, permissions=MANAGE_ROLES)
+        await stack.discord.give_role("bot", "Contest bot")
+
+    stack, clock, numbers = await voting_contest(make_stack, bot_manages_roles, winner_role="DJ")
+    await vote(stack, "bob", numbers["carol"])
+    clock.advance(DAY)
+    results = await stack.discord.wait_until(lambda: results_card(stack), timeout=20)
+    assert "DJ" in stack.discord.roles_of("carol")
+    assert "now has" in embed_text(results)
+
+
+async def test_a_member_who_joined_after_voting_opened_may_not_vote(
+    make_stack: StackFactory,
+) -> None:
+    """With the joined-before-voting rule, carol (who joined after voting opened) is refused."""
+    stack, clock, numbers = await voting_contest(make_stack, joined_before_voting=True)
+    stack.discord.set_joined_at("carol", clock.now() + timedelta(hours=1))
+    refused = await vote(stack, "carol", numbers["alice"])
+    assert "Only members who joined this server before voting opened" in refused
+    assert await stored_counts(stack) == (0, 0)
+
+
+async def test_a_forum_gets_a_post_per_contest(make_stack: StackFactory) -> None:
+    """Created in a forum, the contest is a forum post whose first message is its card."""
+    stack, _ = await contest_stack(make_stack)
+    forum = await stack.discord.add_channel("contests", forum=True)
+    _, song = await a_song(stack)
+    card = await create_contest(stack, song, channel=forum)
+    post = stack.discord.channel("Rain remix")
+    assert card.channel_id == post.id and card.id == post.id
