@@ -6,8 +6,8 @@ edited), the anonymous entries with their Vote buttons while voting, the results
 (`bot.storage.contests.ContestPost`), so a sync after a restart edits instead of posting
 again, and posts what a crash interrupted. Syncs of one contest run one at a time.
 
-A text channel gets the card, and a thread under it for the entries; a forum channel gets a
-post per contest, with the entries and results in it.
+A text channel gets the card and the results, and a thread under the card for the entries; a
+forum channel gets a post per contest, with the entries and results in it.
 """
 
 from __future__ import annotations
@@ -122,11 +122,13 @@ class Announcer:
             else None
         )
         winners = [s.entry.user_id for s in results.winners] if results is not None else []
+        stems = await self._service.stems(contest.id)
         embed = contest_embed(
             contest,
             await self._service.counts_of(contest.id),
             source=source,
-            stems=await self._service.stems(contest.id),
+            stems=stems,
+            stems_settled=not stems and await self._service.stems_settled(contest.id),
             winners=winners,
         )
         view = discord.ui.View(timeout=None)
@@ -194,7 +196,7 @@ class Announcer:
             await self._edit(posted[0], embed=results_embed(results))
             return
         role_note = await self._give_winner_role(results)
-        where = await self._thread(contest, f"Results: {contest.title}", make=False)
+        where = await self._card_channel(contest)
         if where is None:
             return
         message = await where.send(embed=results_embed(results, role_note))
@@ -233,17 +235,15 @@ class Announcer:
 
     # --- plumbing --------------------------------------------------------------------
 
-    async def _thread(
-        self, contest: Contest, name: str, *, make: bool = True
-    ) -> discord.abc.Messageable | None:
-        """Where entries and results go: the contest's thread (made under the card in a text
-        channel when `make`, if the bot may), else its channel."""
+    async def _thread(self, contest: Contest, name: str) -> discord.abc.Messageable | None:
+        """Where entries go: the contest's thread (made under the card in a text channel, if
+        the bot may), else its channel."""
         threads = await self._service.posts(contest.id, PostKind.THREAD)
         if threads:
             return self.app.client.get_partial_messageable(threads[0].channel_id)
         cards = await self._service.posts(contest.id, PostKind.CARD)
         channel = self._channel(contest.channel_id)
-        if make and cards and isinstance(channel, discord.TextChannel):
+        if cards and isinstance(channel, discord.TextChannel):
             try:
                 thread = await channel.get_partial_message(cards[0].message_id).create_thread(
                     name=name[:100]
@@ -256,6 +256,14 @@ class Announcer:
         if channel is None or not isinstance(channel, discord.abc.Messageable):
             return None
         return channel
+
+    async def _card_channel(self, contest: Contest) -> discord.abc.Messageable | None:
+        """Where the card is: the contest's channel, or its forum post."""
+        cards = await self._service.posts(contest.id, PostKind.CARD)
+        if cards:
+            return self.app.client.get_partial_messageable(cards[0].channel_id)
+        channel = self._channel(contest.channel_id)
+        return channel if isinstance(channel, discord.abc.Messageable) else None
 
     def _channel(self, channel_id: int | None) -> Any:
         return None if channel_id is None else self.app.client.get_channel(channel_id)

@@ -65,7 +65,7 @@ def source_text(contest: Contest, source: Track | None) -> str:
     return f"[{name}]({link})" if link else name
 
 
-def stems_text(contest: Contest, stems: Sequence[Track]) -> str:
+def stems_text(contest: Contest, stems: Sequence[Track], *, settled: bool = False) -> str:
     if stems:
         names = []
         for track in stems[:STEMS_SHOWN]:
@@ -76,6 +76,8 @@ def stems_text(contest: Contest, stems: Sequence[Track]) -> str:
         return " · ".join(names) + (f" and {more} more" if more > 0 else "")
     if contest.stems_key is None:
         return "none"
+    if settled:
+        return "not made (the stem pack's job did not finish)"
     return "being made (they appear here when ready)"
 
 
@@ -85,6 +87,7 @@ def contest_embed(
     *,
     source: Track | None,
     stems: Sequence[Track],
+    stems_settled: bool = False,
     winners: Sequence[int] = (),
 ) -> discord.Embed:
     """The contest card: theme, rules, source and stems, deadlines, counts and phase."""
@@ -99,7 +102,9 @@ def contest_embed(
         )
     embed.add_field(name="How it works", value=rules_line(contest), inline=False)
     embed.add_field(name="Source", value=source_text(contest, source), inline=True)
-    embed.add_field(name="Stems", value=stems_text(contest, stems), inline=True)
+    embed.add_field(
+        name="Stems", value=stems_text(contest, stems, settled=stems_settled), inline=True
+    )
     schedule = [
         f"Entries: {stamp(contest.submissions_open_at)} to {stamp(contest.voting_opens_at)}",
         f"Voting: until {stamp(contest.closes_at)}",

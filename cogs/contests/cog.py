@@ -151,10 +151,13 @@ class Contests(FeatureCog, name=CONTESTS_COG):
         await self.app.client.wait_until_ready()
         try:
             await self.scheduler.tick()
+            service = self.app.services.contests
             for guild in self.app.client.guilds:
-                service = self.app.services.contests
-                for contest in (*await service.current(guild.id), *await service.past(guild.id)):
+                for contest in await service.current(guild.id):
                     await self._sync(contest.id)
+                for contest in await service.past(guild.id, limit=5):
+                    if not await service.posts(contest.id, PostKind.RESULTS):
+                        await self._sync(contest.id)  # closed just before a stop
         except Exception:
             log.exception("contests: catching up at start-up failed")
         await self.scheduler.run()

@@ -2,8 +2,9 @@
 
 Lines become member actions on the local Discord (slash commands, clicks, selects, modals,
 context menus, plain messages, voice messages, joining, leaving and speaking in voice
-channels); every message and edit the bot makes is shown as it happens, and so are moves in and
-out of voice channels and what the bot plays there; every file the bot posts is saved under
+channels), or move the bot's clock ahead (`clock +1d`: a contest's deadline passes); every
+message and edit the bot makes is shown as it happens, and so are moves in and out of voice
+channels and what the bot plays there; every file the bot posts is saved under
 `<output>/attachments/<message id>/`, and what was heard in a voice channel under
 `<output>/voice/` on request (`hear`).
 """
@@ -17,7 +18,9 @@ import mimetypes
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from sandbox.console.lines import (
     ACTIONS,
@@ -41,12 +44,14 @@ from sandbox.console.lines import (
     ListMembers,
     ListMessages,
     ModalSubmit,
+    MoveClock,
     NamedTarget,
     OptionValue,
     PostVoiceMessage,
     Quit,
     Say,
     Select,
+    ShowClock,
     Slash,
     Speak,
     Step,
@@ -99,10 +104,21 @@ JOB_RECHECK = 0.1
 ACK_WAIT = 5.0
 
 ComponentsOf = Callable[[Message], list[JSON]]
+# What a button or a select menu is named by in `click` and `select`, the shown name first.
+BUTTON_KEYS = ("label", "custom_id")
+MENU_KEYS = ("placeholder", "custom_id")
 
 
 class StepFailed(Exception):
     """A console step that ran but did not get what it waited for."""
+
+
+class HandClock(Protocol):
+    """The clock the bot stores and schedules by, which `clock +1d` moves forward."""
+
+    def now(self) -> datetime: ...
+
+    def advance(self, delta: timedelta) -> None: ...
 
 
 @dataclass
@@ -127,15 +143,25 @@ class ConsoleState:
     saved: dict[str, str] = field(default_factory=dict)
     started: list[InteractionHandle] = field(default_factory=list)
     modal: InteractionHandle | None = None
+    ahead: timedelta = timedelta(0)
+    """How far `clock` moved the bot's clock ahead of real time."""
 
 
 class Console:
     """Runs console lines against a running `SandboxStack` and shows what the bot does."""
 
     def __init__(
-        self, stack: SandboxStack, screen: Screen, output: Path, *, timeout: float = 60.0
+        self,
+        stack: SandboxStack,
+        screen: Screen,
+        output: Path,
+        *,
+        timeout: float = 60.0,
+        clock: HandClock | None = None,
     ) -> None:
+        """`clock` is the bot's storage clock, for `clock`; None when the bot runs on real time."""
         self.stack = stack
+        self.clock = clock
         self.screen = screen
         self.attachments_dir = output / "attachments"
         self.voice_dir = output / "voice"
@@ -241,6 +267,8 @@ class Console:
             await self._expect_attachment(step.suffix)
         elif isinstance(step, WaitJobs):
             await self._wait_jobs()
+        elif isinstance(step, ShowClock | MoveClock):
+            self._clock(step)
 
     # --- member actions ------------------------------------------------------------------
 
@@ -278,15 +306,40 @@ class Console:
         return self.discord.user(target.name)
 
     async def _click(self, step: Click) -> None:
-        message = self._message_for(step.message, buttons, "buttons")
+        if step.every:
+            await self._click_every(step.target)
+            return
+        message = self._message_for(step.message, buttons, "buttons", step.target, BUTTON_KEYS)
         pressable = buttons(message)
-        button = _pick(step.target, pressable, ("label", "custom_id"), "button")
+        button = _pick(step.target, pressable, BUTTON_KEYS, "button")
         handle = await self.discord.click(message, str(button["custom_id"]), self.state.member)
         await self._answered(handle, f"click {button.get('label') or button['custom_id']}")
 
+    async def _click_every(self, start: str) -> None:
+        """Presses, oldest first, every enabled button of the bot's messages here whose label
+        starts with `start`, each once its previous one was answered."""
+        wanted = start.casefold()
+        bot_id = self.discord.bot_user.id
+        found = [
+            (message, button)
+            for message in self._in_channel()
+            if message.author.id == bot_id
+            for button in buttons(message)
+            if not button.get("disabled")
+            and str(button.get("label") or "").casefold().startswith(wanted)
+        ]
+        if not found:
+            raise LineError(f"no button in #{self.state.channel} has a label starting {start!r}")
+        for message, button in found:
+            label = str(button.get("label"))
+            self.show_changes()
+            self.screen.note(f"{self.state.member} presses “{label}”")
+            handle = await self.discord.click(message, str(button["custom_id"]), self.state.member)
+            await self._answered(handle, f"click {label}")
+
     async def _select(self, step: Select) -> None:
-        message = self._message_for(step.message, menus, "select menus")
-        menu = _pick(step.target, menus(message), ("placeholder", "custom_id"), "menu")
+        message = self._message_for(step.message, menus, "select menus", step.target, MENU_KEYS)
+        menu = _pick(step.target, menus(message), MENU_KEYS, "menu")
         values = [self._menu_value(menu, value) for value in step.values]
         handle = await self.discord.select(
             message, str(menu["custom_id"]), values, self.state.member
@@ -299,7 +352,14 @@ class Console:
             for option in options:
                 if typed in (option.get("value"), option.get("label")):
                     return str(option["value"])
+            piece = typed.casefold()
+            holding = [o for o in options if piece in str(o.get("label") or "").casefold()]
+            if len(holding) == 1:
+                return str(holding[0]["value"])
             known = ", ".join(str(option.get("value")) for option in options)
+            if holding:
+                labels = ", ".join(f"“{o.get('label')}”" for o in holding)
+                raise LineError(f"{typed!r} is in several options' labels: {labels}")
             raise LineError(f"the menu has no option {typed!r}; options: {known}")
         kind = {5: USER, 6: ROLE, 7: CHANNEL, 8: MENTIONABLE}.get(int(menu.get("type") or 3))
         if kind is None:
@@ -399,9 +459,12 @@ class Console:
             raise LineError(f"no channel named {name!r}; channels: {known}") from None
 
     def _switch_channel(self, name: str) -> None:
-        text_channels = [c.name for c in self.discord.guild.channels if not c.is_voice]
-        if name not in text_channels:
-            raise LineError(f"no text channel named {name!r}; channels: {', '.join(text_channels)}")
+        guild = self.discord.guild
+        text_channels = [c.name for c in guild.channels if not c.is_voice]
+        threads = [thread.name for thread in guild.threads]
+        if name not in text_channels + threads:
+            known = ", ".join(text_channels) + "".join(f", thread “{t}”" for t in threads)
+            raise LineError(f"no text channel or thread named {name!r}; channels: {known}")
         self.state.channel = name
         self.screen.note(f"you are now in #{name}")
 
@@ -547,6 +610,19 @@ class Console:
         seconds = len(pcm) / BYTES_PER_SECOND
         self.screen.note(f"saved {seconds:.1f} s heard in {where} ({packets} packets) to {path}")
 
+    # --- the bot's clock -----------------------------------------------------------------------
+
+    def _clock(self, step: ShowClock | MoveClock) -> None:
+        """Shows the bot's clock, after moving it forward for `clock +…`."""
+        if self.clock is None:
+            raise LineError("this bot runs on the real clock; the console cannot move it")
+        if isinstance(step, MoveClock):
+            self.clock.advance(step.by)
+            self.state.ahead += step.by
+        now = self.clock.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        ahead = f"{length_text(self.state.ahead)} ahead of" if self.state.ahead else "on"
+        self.screen.note(f"🕒 the bot's clock is now {now} ({ahead} real time)")
+
     # --- messages ----------------------------------------------------------------------------
 
     def _visible(self, message: Message) -> bool:
@@ -580,18 +656,29 @@ class Console:
             raise LineError(f"there is no message in #{self.state.channel} yet")
         return shown[-1]
 
-    def _message_for(self, number: int | None, parts: ComponentsOf, what: str) -> Message:
-        """Message `number`, or the newest one in this channel with `what` on it."""
+    def _message_for(
+        self,
+        number: int | None,
+        parts: ComponentsOf,
+        what: str,
+        target: str = "",
+        keys: tuple[str, str] = BUTTON_KEYS,
+    ) -> Message:
+        """Message `number`; else the newest bot message in this channel with a part named
+        `target` (not a number) by one of `keys`; else the newest with `what` on it."""
         if number is not None:
             message = self._numbered(number)
             if not parts(message):
                 raise LineError(f"message {number} has no {what}")
             return message
         bot_id = self.discord.bot_user.id
-        for message in reversed(self._in_channel()):
-            if message.author.id == bot_id and parts(message):
-                return message
-        raise LineError(f"no bot message with {what} in #{self.state.channel}")
+        shown = [m for m in reversed(self._in_channel()) if m.author.id == bot_id and parts(m)]
+        if not shown:
+            raise LineError(f"no bot message with {what} in #{self.state.channel}")
+        if target and not target.isdigit():
+            named = (m for m in shown if _find(target, parts(m), keys) is not None)
+            return next(named, shown[0])
+        return shown[0]
 
     def _list(self, count: int) -> None:
         self.show_changes()
@@ -762,6 +849,15 @@ def cancel_requested() -> bool:
     return task is not None and task.cancelling() > 0
 
 
+def length_text(length: timedelta) -> str:
+    """`1d 12h 30m`: a length in days, hours and minutes, leaving out the zeros."""
+    minutes = int(length.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
+    return " ".join(parts) or "0m"
+
+
 def _still_thinking(handle: InteractionHandle) -> bool:
     if handle.response_type is None:
         return True
@@ -776,8 +872,19 @@ def _pick(target: str, components: list[JSON], keys: tuple[str, str], what: str)
         if 1 <= index <= len(components):
             return components[index - 1]
         raise LineError(f"there is no {what} {index}; there are {len(components)}")
-    for component in components:
-        if any(str(component.get(key) or "").casefold() == target.casefold() for key in keys):
-            return component
+    found = _find(target, components, keys)
+    if found is not None:
+        return found
     known = ", ".join(str(c.get(keys[0]) or c.get("custom_id")) for c in components)
     raise LineError(f"no {what} {target!r}; there are: {known}")
+
+
+def _find(target: str, components: list[JSON], keys: tuple[str, str]) -> JSON | None:
+    """The component one of `keys` names exactly (in any case), else the only one whose
+    `keys[0]` (its label or placeholder) starts with `target`."""
+    wanted = target.casefold()
+    for component in components:
+        if any(str(component.get(key) or "").casefold() == wanted for key in keys):
+            return component
+    starting = [c for c in components if str(c.get(keys[0]) or "").casefold().startswith(wanted)]
+    return starting[0] if len(starting) == 1 else None

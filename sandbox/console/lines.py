@@ -9,6 +9,7 @@ import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +89,14 @@ class Slash:
 
 @dataclass(frozen=True)
 class Click:
-    """`target` is a button number (as listed) or its label; `message` a listed message number."""
+    """`target` is a button number (as listed) or its label; `message` a listed message number.
+
+    With `every`, `target` is the start of a label: every such button here is pressed in turn.
+    """
 
     target: str
     message: int | None = None
+    every: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,18 @@ class PostVoiceMessage:
 
 
 @dataclass(frozen=True)
+class ShowClock:
+    """Print the bot's clock."""
+
+
+@dataclass(frozen=True)
+class MoveClock:
+    """Move the bot's clock forward by `by`, so deadlines pass without waiting."""
+
+    by: timedelta
+
+
+@dataclass(frozen=True)
 class Help:
     pass
 
@@ -223,19 +240,26 @@ Step = (
     | ExpectVoice
     | Hear
     | Speak
+    | ShowClock
+    | MoveClock
     | Help
     | Quit
 )
-ACTIONS = (Slash, Click, Select, ModalSubmit, ContextMenu, Say, PostVoiceMessage, Speak)
+ACTIONS = (Slash, Click, Select, ModalSubmit, ContextMenu, Say, PostVoiceMessage, Speak, MoveClock)
 VOICE_STEPS = (JoinVoice, LeaveVoice, ExpectVoice, Hear, Speak)
 
 HELP = """\
 /name opt: value ...      run a slash command (`/admin quota units: 50`); files: `audio: ./a.mp3`
-click N | click Label     press a button of the newest bot message with buttons (`... on M`)
-select N value ...        pick values in select menu N of the newest message with one (`... on M`)
+click N | click Label     press button N of the newest bot message with buttons, or the button
+                          Label (or the one label starting so) of the newest bot message with
+                          it (`... on M`: of message M)
+click every Label         press, oldest first, every button here whose label starts with Label
+select N value ...        pick values in select menu N of the newest message with one, or in
+                          the menu with that placeholder (`... on M`); a value is an option's
+                          value, its label, or a piece of only one label
 modal [field: value ...]  submit the modal the bot opened last (left-out fields keep their text)
 menu "Name" M             run a message context menu on message M (`last`: the newest here)
-as NAME | in CHANNEL      play another member (alice, bob, carol) | move to a channel
+as NAME | in CHANNEL      play another member (alice, bob, carol) | move to a channel or thread
 say text [attach: path]   post a plain message, optionally with a file
 voice-message PATH        post a sound file as your voice message (`voice-message ./q.wav`):
                           Ogg Opus, mono, 48 kHz, with its length and waveform
@@ -250,6 +274,8 @@ expect-voice SECONDS      wait until that much of the bot's audio was heard in y
 hear                      save what was heard in your voice channel as a WAV under <output>/voice/
 speak PATH                say a sound file (`speak ./question.wav`) in your voice channel, in real
                           time: the bot hears it as your voice
+clock [+1d]               show the bot's clock | move it forward (`+12h`, `+90m`, `+1d 12h`), so
+                          a contest's deadlines pass without waiting
 help | quit               this help | stop everything"""
 
 
@@ -277,6 +303,35 @@ def parse_line(line: str) -> Step | None:
     return parser(rest)
 
 
+CLOCK_UNITS = {
+    "w": timedelta(weeks=1),
+    "d": timedelta(days=1),
+    "h": timedelta(hours=1),
+    "m": timedelta(minutes=1),
+}
+CLOCK_PART = re.compile(r"\s*(\d{1,5})\s*([wdhm])\s*", re.IGNORECASE)
+
+
+def _clock(rest: str) -> ShowClock | MoveClock:
+    """`clock` shows the bot's clock; `clock +1d 12h` moves it forward (w, d, h, m)."""
+    if not rest:
+        return ShowClock()
+    wrong = LineError(
+        f"`clock` moves forward by a length such as `+1d`, `+12h`, `+90m` or `+1d 12h`,"
+        f" not {rest!r}"
+    )
+    if not rest.startswith("+"):
+        raise wrong
+    length = rest[1:].strip()
+    parts = list(CLOCK_PART.finditer(length))
+    if not parts or "".join(part[0] for part in parts) != length:
+        raise wrong
+    by = sum((int(part[1]) * CLOCK_UNITS[part[2].lower()] for part in parts), timedelta(0))
+    if by <= timedelta(0):
+        raise wrong
+    return MoveClock(by)
+
+
 def _list_messages(rest: str) -> ListMessages:
     if not rest:
         return ListMessages()
@@ -298,6 +353,7 @@ _OPTIONAL_ARGUMENT: dict[str, Callable[[str], Step]] = {
     "messages": _list_messages,
     "ls": _list_messages,
     "modal": ModalSubmit,
+    "clock": _clock,
 }
 
 
@@ -311,6 +367,11 @@ def _on_message(rest: str) -> tuple[str, int | None]:
 
 def _click(rest: str) -> Click:
     target, message = _on_message(rest)
+    word, _, label = target.partition(" ")
+    if word.lower() == "every" and label.strip():
+        if message is not None:
+            raise LineError("`click every` presses buttons on every message here: drop `on M`")
+        return Click(_unquote(label.strip()), every=True)
     return Click(_unquote(target), message)
 
 
@@ -361,7 +422,7 @@ _WITH_ARGUMENT: dict[str, Callable[[str], Step]] = {
     "select": _select,
     "menu": _menu,
     "as": lambda rest: SwitchMember(rest.lstrip("@")),
-    "in": lambda rest: SwitchChannel(rest.lstrip("#")),
+    "in": lambda rest: SwitchChannel(_unquote(rest).lstrip("#")),
     "say": _say,
     "expect": lambda rest: Expect(_unquote(rest)),
     "expect-attachment": _expect_attachment,

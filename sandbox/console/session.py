@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.redaction import RedactingFormatter
+from bot.storage.clock import ShiftedClock
 from sandbox.console.actions import Console, StepFailed, cancel_requested
 from sandbox.console.lines import LineError
 from sandbox.console.view import Screen
@@ -87,11 +88,17 @@ async def run_session(options: SessionOptions, stdout: TextIO = sys.stdout) -> i
     log_file = output / "sandbox.log"
     configure_logging(log_file)
     clear_saved_files(output)
-    stack = SandboxStack(fresh_data_dir(output), time_scale=options.time_scale)
+    # Real time that `clock +1d` moves ahead, so a contest's deadlines pass on request.
+    clock = ShiftedClock()
+    stack = SandboxStack(
+        fresh_data_dir(output),
+        time_scale=options.time_scale,
+        bot_options={"storage_clock": clock},
+    )
     interactive = options.script is None
     live = interactive and stdout.isatty() and sys.stdin.isatty()
     screen = Screen(stdout, live=live, quiet=options.quiet)
-    console = Console(stack, screen, output, timeout=options.timeout)
+    console = Console(stack, screen, output, timeout=options.timeout, clock=clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.storage import ShiftedClock
 from sandbox.console.actions import Console
 from sandbox.console.view import Screen
 from sandbox.stack import SandboxStack
@@ -98,11 +99,13 @@ def run_sandbox(tmp_path: Path) -> RunSandbox:
 
 @pytest.fixture
 async def console(tmp_path: Path) -> AsyncIterator[Console]:
-    """A console on a running stack, printing to a string; steps wait at most 10 s."""
-    stack = SandboxStack(tmp_path / "data", time_scale=0.01)
+    """A console on a running stack, printing to a string; steps wait at most 10 s. As in
+    `python -m sandbox`, the bot runs on a clock that `clock +1d` moves."""
+    clock = ShiftedClock()
+    stack = SandboxStack(tmp_path / "data", time_scale=0.01, bot_options={"storage_clock": clock})
     await stack.start()
     screen = Screen(io.StringIO(), live=False)
-    running = Console(stack, screen, tmp_path / "out", timeout=10)
+    running = Console(stack, screen, tmp_path / "out", timeout=10, clock=clock)
     try:
         yield running
     finally:

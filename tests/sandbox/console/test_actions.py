@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from sandbox.console.actions import Console, StepFailed
 from sandbox.console.lines import LineError
+from sandbox.console.view import Screen
+from sandbox.discord.state import Interaction
 
 
 def saved_mp3s(console: Console) -> list[Path]:
@@ -142,3 +145,74 @@ async def test_a_script_whose_job_outlasts_the_timeout_fails_at_its_end(console:
     console.timeout = 1.0
     assert await console.run_script(["/song prompt: rain duration: 5"]) == 1
     assert "✗ at the end of the script: after 1 s the bot still has a job" in shown(console)
+
+
+def component_presses(console: Console) -> list[Interaction]:
+    """The button presses and menu picks sent to the bot, oldest first."""
+    return [i for i in console.discord.world.interactions.values() if i.type == 3]
+
+
+async def two_results(console: Console) -> tuple[str, str]:
+    """alice's song result and, newer, her loop of it: the ids of both messages."""
+    await console.run_line("/song prompt: rain duration: 5")
+    await console.run_line("wait-jobs")
+    song = console.discord.messages[-1].id
+    await console.run_line("/loop audio count: 2")
+    await console.run_line("wait-jobs")
+    return song, console.discord.messages[-1].id
+
+
+async def test_clock_moves_the_bots_clock_forward_and_shows_it(console: Console) -> None:
+    """`clock +1d 12h` moves the clock the bot's contests run on 36 hours ahead of real time."""
+    assert console.clock is console.stack.bot.services.contests.clock
+    await console.run_line("clock +1d 12h")
+    assert console.clock is not None
+    assert console.clock.now() - datetime.now(UTC) > timedelta(hours=35, minutes=59)
+    assert "(1d 12h ahead of real time)" in shown(console)
+
+
+async def test_clock_without_a_clock_to_move_is_refused(console: Console, tmp_path: Path) -> None:
+    """A console given no clock says the bot runs on the real clock."""
+    plain = Console(console.stack, Screen(io.StringIO(), live=False), tmp_path / "plain")
+    with pytest.raises(LineError, match="runs on the real clock"):
+        await plain.run_line("clock +1d")
+
+
+async def test_click_by_label_presses_it_on_the_newest_message_that_has_it(
+    console: Console,
+) -> None:
+    """`click Lyrics` presses the song result's button though the loop result is newer."""
+    song, _ = await two_results(console)
+    await console.run_line("click Lyrics")
+    presses = component_presses(console)
+    assert [p.source_message.id for p in presses if p.source_message] == [song]
+
+
+async def test_click_every_presses_each_button_whose_label_starts_so(console: Console) -> None:
+    """`click every "Submit to"` presses Submit to contest on both results, oldest first."""
+    song, loop = await two_results(console)
+    await console.run_line('click every "Submit to"')
+    await console.run_line("expect No contest in this server is taking entries")
+    presses = component_presses(console)
+    assert [p.source_message.id for p in presses if p.source_message] == [song, loop]
+    assert shown(console).count("alice presses “Submit to contest”") == 2
+
+
+async def test_click_every_with_no_such_button_is_an_error(console: Console) -> None:
+    """`click every` that matches nothing here says so and presses nothing."""
+    await console.run_line("/song prompt: rain duration: 5")
+    await console.run_line("wait-jobs")
+    with pytest.raises(LineError, match="no button in #general has a label starting 'Vote'"):
+        await console.run_line("click every Vote")
+    assert component_presses(console) == []
+
+
+async def test_select_by_placeholder_start_and_a_piece_of_one_label(console: Console) -> None:
+    """`select Separate vocal` picks Vocals in the Separate stems… menu; a piece of several
+    labels is refused."""
+    await console.run_line("/song prompt: rain duration: 5")
+    await console.run_line("wait-jobs")
+    with pytest.raises(LineError, match="in several options' labels"):
+        await console.run_line("select Separate s")
+    await console.run_line("select Separate vocal")
+    assert [p.payload["data"]["values"] for p in component_presses(console)] == [["vocals"]]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sandbox.console.lines import (
+    HELP,
     Click,
     ContextMenu,
     Expect,
@@ -21,9 +23,11 @@ from sandbox.console.lines import (
     ListMembers,
     ListMessages,
     ModalSubmit,
+    MoveClock,
     NamedTarget,
     Say,
     Select,
+    ShowClock,
     Slash,
     SwitchChannel,
     SwitchMember,
@@ -193,6 +197,15 @@ def test_split_options_keeps_the_order_of_the_pairs() -> None:
         ("expect-voice 2", ExpectVoice(2.0)),
         ("expect-voice 0.5", ExpectVoice(0.5)),
         ("hear", Hear()),
+        ('click every "Vote for Entry"', Click("Vote for Entry", every=True)),
+        ("click every", Click("every")),
+        ('in "Entries: Rain remix"', SwitchChannel("Entries: Rain remix")),
+        ("clock", ShowClock()),
+        ("clock +1d", MoveClock(timedelta(days=1))),
+        ("clock +12h", MoveClock(timedelta(hours=12))),
+        ("clock +90m", MoveClock(timedelta(minutes=90))),
+        ("clock +1d 12h", MoveClock(timedelta(hours=36))),
+        ("clock + 2W", MoveClock(timedelta(weeks=2))),
     ],
 )
 def test_console_lines_become_steps(line: str, step: object) -> None:
@@ -211,6 +224,24 @@ def test_expect_voice_takes_seconds_above_zero(seconds: str) -> None:
     """`expect-voice` with anything but a positive number says what it takes."""
     with pytest.raises(LineError, match="`expect-voice` takes seconds above 0"):
         parse_line(f"expect-voice {seconds}")
+
+
+@pytest.mark.parametrize("length", ["1d", "+", "+1x", "+0m", "+soon", "-1d", "+1d later"])
+def test_clock_moves_only_forward_by_a_length(length: str) -> None:
+    """`clock` with anything but `+` and a length above zero says what it takes."""
+    with pytest.raises(LineError, match="`clock` moves forward by a length such as `\\+1d`"):
+        parse_line(f"clock {length}")
+
+
+def test_click_every_takes_no_message_number() -> None:
+    """`click every Label on 3` is refused: it presses buttons on every message here."""
+    with pytest.raises(LineError, match="drop `on M`"):
+        parse_line('click every "Vote for Entry" on 3')
+
+
+def test_clock_and_click_every_are_in_the_help() -> None:
+    """The help lists `clock [+1d]` and `click every Label`."""
+    assert "clock [+1d]" in HELP and "click every Label" in HELP
 
 
 def test_an_unknown_console_command_points_to_help() -> None:

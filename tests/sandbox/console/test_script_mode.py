@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ SCRIPTS = Path(__file__).resolve().parents[3] / "sandbox" / "scripts"
 SMOKE = SCRIPTS / "smoke.txt"
 TOUR = SCRIPTS / "tour.txt"
 ASSISTANTS = SCRIPTS / "assistants.txt"
+CONTEST = SCRIPTS / "contest.txt"
 
 
 def test_a_script_with_about_and_a_song_passes_and_saves_the_mp3(
@@ -96,6 +98,18 @@ def test_the_assistants_script_makes_the_song_and_answers_the_spoken_question(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "your song is ready" in result.stdout and "✓ heard 2.0 s of audio" in result.stdout
     assert list((tmp_path / "out" / "attachments").glob("*/voice-message.ogg"))
+
+
+def test_the_contest_script_runs_a_contest_from_song_to_winner(run_sandbox: RunSandbox) -> None:
+    """`sandbox/scripts/contest.txt` creates a contest, enters three remixes, refuses each
+    member's vote for their own entry, and the results card names one winner."""
+    result = run_sandbox(CONTEST.read_text(encoding="utf-8"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "✓ all steps passed" in result.stdout
+    assert result.stdout.count("Entered track #") == 3
+    assert result.stdout.count("you cannot vote for your own entry.") == 3
+    assert "(2d ahead of real time)" in result.stdout
+    assert re.search(r"Winner: @(alice|bob|carol) wins!", result.stdout)
 
 
 def test_a_second_run_leaves_only_its_own_files(run_sandbox: RunSandbox, tmp_path: Path) -> None:
