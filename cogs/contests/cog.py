@@ -585,7 +585,9 @@ class Contests(FeatureCog, name=CONTESTS_COG):
     )
     @app_commands.describe(season="Which season (default: the only one, or the latest)")
     async def leaderboard(
-        self, interaction: discord.Interaction[Any], season: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        season: app_commands.Range[str, 1, 50] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         service = self.app.services.contests
