@@ -5,10 +5,11 @@ and their audit, and closing a contest of 10,000 votes."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,6 +39,7 @@ from bot.storage import (
     NewTrack,
     Track,
     TrackRepository,
+    Transition,
     Upload,
 )
 
@@ -1204,3 +1206,104 @@ async def test_closing_a_contest_with_10000_votes_counts_every_vote(
     assert [s.votes for s in results.standings] == sorted(expected.values(), reverse=True) + [0] * (
         40 - len(expected)
     )
+
+
+# --- the scheduler and what the front end asks -----------------------------------------------
+
+
+class Announced:
+    """What a scheduler announced, batch by batch, with an event per batch."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[tuple[int, ContestPhase]]] = []
+        self.arrived = asyncio.Event()
+
+    async def __call__(self, transitions: Sequence[Transition]) -> None:
+        self.batches.append([(t.contest.id, t.after) for t in transitions])
+        self.arrived.set()
+
+    async def next_batch(self) -> list[tuple[int, ContestPhase]]:
+        await asyncio.wait_for(self.arrived.wait(), 5)
+        self.arrived.clear()
+        return self.batches[-1]
+
+
+async def test_a_tick_after_downtime_announces_each_contest_once_as_it_is_now(
+    service: ContestService, clock: ManualClock, source: Track
+) -> None:
+    """Three deadlines passed while down: one announcement, the contest's latest phase."""
+    contest = await service.create(ADMIN, draft(source))
+    announced = Announced()
+    clock.set(CLOSES + timedelta(minutes=1))
+    await service.scheduler(announced).tick()
+    assert announced.batches == [[(contest.id, ContestPhase.CLOSED)]]
+
+
+async def test_a_tick_with_nothing_due_announces_nothing(
+    service: ContestService, source: Track
+) -> None:
+    """Before any deadline, a tick neither changes nor announces anything."""
+    await service.create(ADMIN, draft(source))
+    announced = Announced()
+    assert await service.scheduler(announced).tick() == ()
+    assert announced.batches == []
+
+
+async def test_the_running_scheduler_wakes_when_the_clock_is_moved(
+    service: ContestService, clock: ManualClock, source: Track
+) -> None:
+    """A scheduler waiting for a deadline days away applies it as soon as the clock gets there."""
+    contest = await service.create(ADMIN, draft(source))
+    announced = Announced()
+    running = asyncio.create_task(service.scheduler(announced).run())
+    try:
+        clock.set(OPENS)
+        assert await announced.next_batch() == [(contest.id, ContestPhase.SUBMISSIONS)]
+        clock.set(VOTING)
+        assert await announced.next_batch() == [(contest.id, ContestPhase.VOTING)]
+    finally:
+        running.cancel()
+
+
+async def test_a_poke_makes_the_scheduler_look_again(
+    service: ContestService, clock: ManualClock, source: Track
+) -> None:
+    """A contest created while the scheduler sleeps is opened when the scheduler is poked."""
+    announced = Announced()
+    scheduler = service.scheduler(announced)
+    running = asyncio.create_task(scheduler.run())
+    try:
+        contest = await service.create(ADMIN, draft(source, submissions_open_at=None))
+        scheduler.poke()
+        assert await announced.next_batch() == [(contest.id, ContestPhase.SUBMISSIONS)]
+    finally:
+        running.cancel()
+
+
+async def test_entry_candidates_are_the_members_tracks_the_contest_accepts(
+    service: ContestService, clock: ManualClock, tracks: TrackRepository, source: Track
+) -> None:
+    """Only alice's remix made in the window is offered, not her unrelated song."""
+    contest = await open_contest(service, clock, source)
+    remix = await make(tracks, ALICE, source)
+    await make(tracks, ALICE)
+    found = await service.entry_candidates(ALICE, contest.id)
+    assert [track.id for track in found] == [remix.id]
+
+
+async def test_taking_entries_lists_only_contests_open_now(
+    service: ContestService, clock: ManualClock, source: Track
+) -> None:
+    """A contest whose submissions have not opened is not among those taking entries."""
+    open_now = await open_contest(service, clock, source)
+    await service.create(ADMIN, draft(source, submissions_open_at=VOTING - timedelta(hours=1)))
+    assert [c.id for c in await service.taking_entries(GUILD)] == [open_now.id]
+
+
+async def test_check_create_refuses_what_create_would_without_writing(
+    service: ContestService, source: Track
+) -> None:
+    """A member without Manage Server is refused by the check, and nothing is created."""
+    with pytest.raises(NotAllowed):
+        await service.check_create(ALICE, draft(source))
+    assert await service.current(GUILD) == ()

@@ -16,11 +16,15 @@ from bot.storage import (
     AuditAction,
     ContestConflict,
     ContestPhase,
+    ContestPost,
     ContestRepository,
     Database,
+    JobRepository,
     ManualClock,
     NewContest,
+    NewJob,
     NewTrack,
+    PostKind,
     Track,
     TrackRepository,
     Upload,
@@ -28,6 +32,7 @@ from bot.storage import (
     purge_guild,
 )
 from bot.storage.contests import Conflict, anonymous_numbers
+from bot.storage.jobs import interaction_key
 from bot.storage.privacy import departed_before, reconcile_departures, user_data
 from tests.integration.storage.conftest import START
 
@@ -582,3 +587,71 @@ async def test_the_manager_role_is_set_and_cleared(contests: ContestRepository) 
     chosen = await contests.manager_role(GUILD)
     await contests.set_manager_role(GUILD, None, actor_id=ADMIN, now=START)
     assert (chosen, await contests.manager_role(GUILD)) == (55, None)
+
+
+# --- the stem pack and what the bot posted ---------------------------------------------------
+
+
+async def stems_job(jobs: JobRepository, token: str) -> int:
+    job = await jobs.create(
+        NewJob(
+            channel_id=5,
+            user_id=ADMIN,
+            operation="stems",
+            request={},
+            guild_id=GUILD,
+            interaction_token=token,
+        )
+    )
+    return job.id
+
+
+async def test_the_stem_packs_tracks_count_among_the_sources(
+    contests: ContestRepository, tracks: TrackRepository, jobs: JobRepository
+) -> None:
+    """The tracks of the job named by `stems_key` are sources, beside the source track."""
+    source = await song(tracks, ADMIN)
+    contest = await contests.create(
+        new_contest(source_track_id=source.id, stems_key=interaction_key("tok")), START
+    )
+    job_id = await stems_job(jobs, "tok")
+    stem = await tracks.add(
+        NewTrack(channel_id=5, user_id=ADMIN, operation="stems", guild_id=GUILD, job_id=job_id)
+    )
+    assert await contests.sources(contest.id) == {source.id, stem.id}
+    assert await contests.stem_tracks(contest.id) == (stem.id,)
+
+
+async def test_another_jobs_tracks_are_not_sources(
+    contests: ContestRepository, tracks: TrackRepository, jobs: JobRepository
+) -> None:
+    """Tracks of a job with another interaction key are not the contest's stems."""
+    contest = await contests.create(new_contest(stems_key=interaction_key("tok")), START)
+    other = await stems_job(jobs, "another")
+    await tracks.add(
+        NewTrack(channel_id=5, user_id=ADMIN, operation="stems", guild_id=GUILD, job_id=other)
+    )
+    assert await contests.stem_tracks(contest.id) == ()
+
+
+async def test_the_stem_packs_job_state_is_read(
+    contests: ContestRepository, jobs: JobRepository
+) -> None:
+    """Before its job exists the state is None; then the job's state."""
+    contest = await contests.create(new_contest(stems_key=interaction_key("tok")), START)
+    assert await contests.stems_job_state(contest.id) is None
+    await stems_job(jobs, "tok")
+    assert await contests.stems_job_state(contest.id) == "queued"
+
+
+async def test_a_post_of_the_same_kind_and_number_replaces_the_old(
+    contests: ContestRepository,
+) -> None:
+    """Recording a contest's card twice keeps the latest message; entries stay by number."""
+    contest = await contests.create(new_contest(), START)
+    await contests.record_post(ContestPost(contest.id, PostKind.CARD, 0, 10, 11))
+    await contests.record_post(ContestPost(contest.id, PostKind.CARD, 0, 10, 12))
+    await contests.record_post(ContestPost(contest.id, PostKind.ENTRY, 2, 20, 22))
+    await contests.record_post(ContestPost(contest.id, PostKind.ENTRY, 1, 20, 21))
+    assert [p.message_id for p in await contests.posts(contest.id, PostKind.CARD)] == [12]
+    assert [p.number for p in await contests.posts(contest.id, PostKind.ENTRY)] == [1, 2]

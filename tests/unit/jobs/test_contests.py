@@ -20,7 +20,9 @@ from bot.jobs.contests import (
     check_draft,
     descent,
     joined_too_late,
+    latest_states,
     may_manage,
+    moment,
     points_for,
     rank,
     results_csv,
@@ -31,7 +33,7 @@ from bot.jobs.contests import (
     windows,
 )
 from bot.jobs.models import Requester
-from bot.storage import Contest, ContestPhase, Entry, Track, Upload
+from bot.storage import Contest, ContestPhase, Entry, Track, Transition, Upload
 
 NOW = datetime(2026, 3, 11, 12, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 1000, 2000
@@ -537,3 +539,67 @@ def test_the_csv_defuses_cells_a_spreadsheet_would_run() -> None:
     """An author named like a formula is written with a leading quote."""
     results = ContestResults(contest(ContestPhase.CLOSED), rank([entry(1, 1)]), ())
     assert exported(results, {1: "=HYPERLINK(1)"})[1][3] == "'=HYPERLINK(1)"
+
+
+# --- when a member types a time, and announcing after downtime --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "after"),
+    [
+        ("3d", timedelta(days=3)),
+        ("1d 12h", timedelta(days=1, hours=12)),
+        ("90m", timedelta(minutes=90)),
+        ("2w", timedelta(weeks=2)),
+        ("1D12H", timedelta(days=1, hours=12)),
+    ],
+)
+def test_a_length_is_read_after_the_given_instant(typed: str, after: timedelta) -> None:
+    """`3d`, `1d 12h`, `90m`, `2w` (any case) are lengths after the instant given."""
+    assert moment(typed, after=NOW, what="voting") == NOW + after
+
+
+@pytest.mark.parametrize(
+    ("typed", "instant"),
+    [
+        ("2026-12-05 18:00", datetime(2026, 12, 5, 18, 0, tzinfo=UTC)),
+        ("2026-12-05T18:00", datetime(2026, 12, 5, 18, 0, tzinfo=UTC)),
+        ("2026-12-05", datetime(2026, 12, 5, tzinfo=UTC)),
+    ],
+)
+def test_a_date_is_read_in_utc(typed: str, instant: datetime) -> None:
+    """A date, with or without a time, is an instant in UTC, whatever `after` is."""
+    assert moment(typed, after=NOW, what="voting") == instant
+
+
+@pytest.mark.parametrize("typed", ["soon", "3x", "3d tomorrow", "2026-13-01", "-3d"])
+def test_what_is_neither_a_length_nor_a_date_is_refused_by_name(typed: str) -> None:
+    """The refusal names the option and shows both accepted forms."""
+    with pytest.raises(InvalidInput, match=r"`voting: .*` is neither a length .* nor a UTC date"):
+        moment(typed, after=NOW, what="voting")
+
+
+def test_an_empty_time_is_refused() -> None:
+    """Nothing typed is refused with what to type."""
+    with pytest.raises(InvalidInput, match="Say when for `voting`"):
+        moment("  ", after=NOW, what="voting")
+
+
+def transition(contest_id: int, after: ContestPhase) -> Transition:
+    before = contest(id=contest_id)
+    return Transition(contest(id=contest_id), before.phase, after, NOW, NOW)
+
+
+def test_latest_states_keep_each_contests_last_transition() -> None:
+    """Contest 1 went to voting then closed, contest 2 opened: one each, the last of each."""
+    found = latest_states(
+        [
+            transition(1, ContestPhase.VOTING),
+            transition(2, ContestPhase.SUBMISSIONS),
+            transition(1, ContestPhase.CLOSED),
+        ]
+    )
+    assert [(t.contest.id, t.after) for t in found] == [
+        (2, ContestPhase.SUBMISSIONS),
+        (1, ContestPhase.CLOSED),
+    ]
