@@ -358,3 +358,31 @@ async def test_a_forum_gets_a_post_per_contest(make_stack: StackFactory) -> None
     card = await create_contest(stack, song, channel=forum)
     post = stack.discord.channel("Rain remix")
     assert card.channel_id == post.id and card.id == post.id
+
+
+async def test_the_listening_party_plays_every_entry_by_number(make_stack: StackFactory) -> None:
+    """/contest play in Lounge queues the three entries as "Entry N of 3" and is heard."""
+    stack, _, _ = await voting_contest(make_stack)
+    await stack.discord.move_to_voice("bob", "Lounge")
+    played = await stack.discord.slash("contest play", user="bob")
+    assert "Listening party" in await reply_text(stack, played.id)
+    heard = stack.discord.voice.heard_in(stack.discord.channel("Lounge").id)
+    await stack.discord.wait_until(lambda: len(heard.audio_packets) >= 5 or None, timeout=10)
+    session = stack.bot.voice.get(int(stack.discord.guild.id))
+    assert session is not None and session.queue.now is not None
+    names = [session.queue.now.name, *(item.name for item in session.queue.upcoming)]
+    assert names == [f"Entry {n} of 3 · Rain remix" for n in (1, 2, 3)]
+
+
+async def test_a_listening_party_event_is_scheduled_for_when_voting_opens(
+    make_stack: StackFactory,
+) -> None:
+    """With `party: Lounge`, a Discord event in Lounge starts when voting opens."""
+    stack, clock = await contest_stack(make_stack)
+    _, song = await a_song(stack)
+    await create_contest(stack, song, party=stack.discord.channel("Lounge"))
+    events = await stack.discord.wait_until(lambda: stack.discord.scheduled_events() or None)
+    assert events[0].name == "Listening party: Rain remix"
+    assert events[0].channel_id == stack.discord.channel("Lounge").id
+    starts = datetime.fromisoformat(events[0].scheduled_start_time)
+    assert abs(starts - (clock.now() + DAY)) < timedelta(seconds=1)
