@@ -64,6 +64,8 @@ REASON_MAX = 500
 WINDOW_MIN = timedelta(minutes=1)
 WINDOW_MAX = timedelta(days=90)
 OPENING_MAX_AHEAD = timedelta(days=365)
+STEMS_ADMISSION_GRACE = timedelta(minutes=2)
+"""How long after a contest is created its stem pack's job may take to be admitted."""
 SCHEDULER_RECHECK = 60.0
 """Seconds between looks at the schedule when nothing wakes the scheduler sooner."""
 ARCHIVE_AFTER = timedelta(days=30)
@@ -951,9 +953,13 @@ class ContestService:
 
     async def stems_settled(self, contest_id: int) -> bool:
         """Whether the contest's stem pack will not change any more: its job has ended, or
-        there is none."""
+        none was admitted within `STEMS_ADMISSION_GRACE` of the contest's creation (the job
+        worker admits jobs a moment after they are asked for)."""
         state = await self._contests.stems_job_state(contest_id)
-        return state is None or state in {s.value for s in FINAL_STATES}
+        if state is not None:
+            return state in {s.value for s in FINAL_STATES}
+        contest = await self._contests.get(contest_id)
+        return contest is None or self._clock.now() - contest.created_at > STEMS_ADMISSION_GRACE
 
     async def stems(self, contest_id: int) -> tuple[Track, ...]:
         """The tracks of the contest's stem pack, once it is made."""

@@ -1307,3 +1307,13 @@ async def test_check_create_refuses_what_create_would_without_writing(
     with pytest.raises(NotAllowed):
         await service.check_create(ALICE, draft(source))
     assert await service.current(GUILD) == ()
+
+
+async def test_a_stem_pack_not_yet_admitted_is_not_settled_at_first(
+    service: ContestService, clock: ManualClock, source: Track
+) -> None:
+    """With no job for its key yet, the stem pack is pending for two minutes, then settled."""
+    contest = await service.create(ADMIN, draft(source, stems_key="no such job"))
+    assert not await service.stems_settled(contest.id)
+    clock.advance(timedelta(minutes=3))
+    assert await service.stems_settled(contest.id)
