@@ -855,8 +855,16 @@ class ContestService:
         """Vote for "Entry `number`" while voting is open; `joined_at` is when the member
         joined the server. With one vote per member the vote replaces theirs; with more it
         takes a free vote, or replaces vote `slot` (0-based) when given."""
-        contest = await self._visible(member, contest_id)
         now = self._clock.now()
+        if slot is None:
+            # The common case in two statements; anything it does not allow goes through
+            # the checks below, which say which rule stands in the way.
+            quick = await self._contests.quick_vote(
+                contest_id, member.guild_id, member.user_id, number, joined_at=joined_at, now=now
+            )
+            if quick is not None:
+                return VoteReceipt(number, quick.vote.slot, quick.replaced_number, quick.unchanged)
+        contest = await self._visible(member, contest_id)
         refusal = voting_refusal(contest, now)
         if refusal is not None:
             raise VoteRefused(VoteRule.NOT_VOTING, refusal)

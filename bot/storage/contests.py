@@ -11,6 +11,7 @@ that finds the contest changed under it raises `ContestConflict` with the reason
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -235,6 +236,15 @@ class SubmitOutcome:
 
     entry: Entry
     replaced: Entry | None
+
+
+@dataclass(frozen=True)
+class QuickVote:
+    """A vote recorded by the quick path, with the number of the entry it replaced."""
+
+    vote: Vote
+    replaced_number: int | None
+    unchanged: bool
 
 
 @dataclass(frozen=True)
@@ -745,6 +755,95 @@ class ContestRepository:
             )
             assert row is not None  # an upsert with RETURNING always yields the row
         return VoteOutcome(_vote(row), replaced=replaced, unchanged=False)
+
+    async def quick_vote(
+        self,
+        contest_id: int,
+        guild_id: int | None,
+        voter_id: int,
+        number: int,
+        *,
+        joined_at: datetime | None,
+        now: datetime,
+    ) -> QuickVote | None:
+        """Record a vote for "Entry `number`" in two statements when every rule allows it;
+        None when one may not (or something changed meanwhile), for the caller to find out
+        which through the full checks.
+
+        The write checks all the rules in its own WHERE (the contest in `guild_id` is voting
+        at `now`, the entry is numbered, not disqualified and not the voter's, the voter
+        joined in time when that is required, the slot exists), so it needs no transaction.
+        """
+        async with self._database.statements() as statements:
+            rows = await statements.fetch_all(
+                "SELECT contests.votes_per_member, contest_votes.slot, contest_entries.number,"
+                " contest_votes.entry_id, contest_votes.cast_at FROM contests"
+                " LEFT JOIN contest_votes ON contest_votes.contest_id = contests.id"
+                " AND contest_votes.voter_id = ?"
+                " LEFT JOIN contest_entries ON contest_entries.id = contest_votes.entry_id"
+                " WHERE contests.id = ? AND contests.guild_id = ?",
+                (voter_id, contest_id, guild_id),
+            )
+            if not rows:
+                return None
+            allowed = int(rows[0]["votes_per_member"])
+            mine = {row["slot"]: row for row in rows if row["slot"] is not None}
+            same = next((row for row in mine.values() if row["number"] == number), None)
+            if same is not None:
+                vote = Vote(
+                    contest_id,
+                    voter_id,
+                    same["slot"],
+                    same["entry_id"],
+                    from_stored(same["cast_at"]),
+                )
+                return QuickVote(vote, replaced_number=None, unchanged=True)
+            free = [slot for slot in range(allowed) if slot not in mine]
+            if not free and allowed != 1:
+                return None  # every vote is used: the full checks say so
+            slot = free[0] if free else 0
+            stamp = to_stored(now)
+            joined = None if joined_at is None else to_stored(joined_at)
+            try:
+                row = await statements.fetch_one(
+                    "INSERT INTO contest_votes (contest_id, voter_id, slot, entry_id, cast_at)"
+                    " SELECT contests.id, ?, ?, contest_entries.id, ? FROM contests"
+                    " JOIN contest_entries ON contest_entries.contest_id = contests.id"
+                    " AND contest_entries.number = ?"
+                    " WHERE contests.id = ? AND contests.guild_id = ? AND contests.phase = ?"
+                    " AND contests.voting_opens_at <= ? AND contests.closes_at > ?"
+                    " AND contest_entries.disqualified_at IS NULL"
+                    " AND contest_entries.user_id <> ? AND ? < contests.votes_per_member"
+                    " AND (contests.voters_joined_before_voting = 0"
+                    " OR (? IS NOT NULL AND ? < contests.voting_opens_at))"
+                    " ON CONFLICT (contest_id, voter_id, slot) DO UPDATE SET"
+                    " entry_id = excluded.entry_id, cast_at = excluded.cast_at RETURNING *",
+                    (
+                        voter_id,
+                        slot,
+                        stamp,
+                        number,
+                        contest_id,
+                        guild_id,
+                        ContestPhase.VOTING.value,
+                        stamp,
+                        stamp,
+                        voter_id,
+                        slot,
+                        joined,
+                        joined,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                return None  # the same entry was voted for meanwhile
+        if row is None:
+            return None
+        replaced = mine.get(slot)
+        return QuickVote(
+            _vote(row),
+            replaced_number=None if replaced is None else replaced["number"],
+            unchanged=False,
+        )
 
     async def take_back_vote(
         self, contest_id: int, voter_id: int, entry_id: int, *, now: datetime

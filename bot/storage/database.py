@@ -228,8 +228,14 @@ class Database:
         """A read transaction: several queries that see one consistent state."""
         return self._begun("BEGIN")
 
+    def statements(self) -> AbstractAsyncContextManager[Transaction]:
+        """Statements each atomic on its own (no transaction around them), for a hot path
+        whose every write checks in its own WHERE what it depends on: two round trips to the
+        connection's thread fewer than a transaction."""
+        return self._begun(None)
+
     @asynccontextmanager
-    async def _begun(self, begin: str) -> AsyncIterator[Transaction]:
+    async def _begun(self, begin: str | None) -> AsyncIterator[Transaction]:
         task = asyncio.current_task()
         if task is not None and task is self._holder:
             # The lock is not re-entrant: waiting for it here would wait forever.
@@ -237,8 +243,11 @@ class Database:
         async with self._lock:
             self._holder = task
             try:
-                async with self._statements(begin) as transaction:
-                    yield transaction
+                if begin is None:
+                    yield Transaction(self._connection)
+                else:
+                    async with self._statements(begin) as transaction:
+                        yield transaction
             finally:
                 self._holder = None
 

@@ -178,8 +178,8 @@ class Contests(FeatureCog, name=CONTESTS_COG):
     async def after_submit(self, contest: Contest) -> None:
         self.announcer.refresh_soon(contest.id)
 
-    async def after_vote(self, contest: Contest) -> None:
-        self.announcer.refresh_soon(contest.id)
+    async def after_vote(self, contest_id: int) -> None:
+        self.announcer.refresh_soon(contest_id)
 
     def held_draft(self, key: str) -> HeldDraft:
         return self.drafts.get(key)

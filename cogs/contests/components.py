@@ -36,7 +36,7 @@ class ContestActions(Protocol):
     async def after_submit(self, contest: Contest) -> None:
         """An entry changed: the card's counts are refreshed (soon, coalesced)."""
 
-    async def after_vote(self, contest: Contest) -> None:
+    async def after_vote(self, contest_id: int) -> None:
         """A vote changed: the card's counts are refreshed (soon, coalesced)."""
 
     async def confirm_create(self, interaction: discord.Interaction[Any], held: HeldDraft) -> None:
@@ -173,10 +173,31 @@ class EntryPicker(ContestSubject, RestartProofSelect[ContestRef], prefix="contes
         await submit_track(interaction, subject.contest, int(self.chosen[0]))
 
 
-class VoteButton(ContestSubject, RestartProofButton[ContestRef], prefix="contest:vote"):
-    """Vote for one anonymous entry; the confirmation is private."""
+@dataclass(frozen=True)
+class Ballot:
+    """A Vote button's subject, read from its custom_id alone: votes come by the thousand, so
+    the contest is checked by the vote's own write (in the member's server, voting)."""
+
+    contest_id: int
+    guild_id: int | None
+    user_id: int = 0
+
+
+class BallotSubject(Restartable[Ballot]):
+    """A component about one entry of a contest: the key is `<contest id>:<number>`."""
 
     KEY = r"\d+:\d+"
+    access = Access.MEMBER
+
+    async def load(self, app: Application, interaction: discord.Interaction[Any]) -> Ballot:
+        if interaction.guild_id is None:
+            raise UserFacingError("Contests run in a server, not in direct messages.")
+        return Ballot(int(self.key.split(":")[0]), interaction.guild_id)
+
+
+class VoteButton(BallotSubject, RestartProofButton[Ballot], prefix="contest:vote"):
+    """Vote for one anonymous entry; the confirmation is private."""
+
     label = "Vote"
     emoji = "🗳️"
     style = discord.ButtonStyle.success
@@ -189,15 +210,15 @@ class VoteButton(ContestSubject, RestartProofButton[ContestRef], prefix="contest
     def number(self) -> int:
         return int(self.key.split(":")[1])
 
-    async def act(self, interaction: discord.Interaction[Any], subject: ContestRef) -> None:
+    async def act(self, interaction: discord.Interaction[Any], subject: Ballot) -> None:
         member = interaction.user
         joined = member.joined_at if isinstance(member, discord.Member) else None
         service = app_of(interaction).services.contests
         receipt = await service.vote(
-            requester_of(interaction), subject.contest.id, self.number, joined_at=joined
+            requester_of(interaction), subject.contest_id, self.number, joined_at=joined
         )
         await interaction.response.send_message(vote_text(receipt), ephemeral=True)
-        await actions(interaction).after_vote(subject.contest)
+        await actions(interaction).after_vote(subject.contest_id)
 
 
 def vote_button(contest_id: int, number: int) -> VoteButton:

@@ -1317,3 +1317,31 @@ async def test_a_stem_pack_not_yet_admitted_is_not_settled_at_first(
     assert not await service.stems_settled(contest.id)
     clock.advance(timedelta(minutes=3))
     assert await service.stems_settled(contest.id)
+
+
+async def test_simultaneous_votes_of_one_member_leave_one_vote(
+    service: ContestService, clock: ManualClock, tracks: TrackRepository, source: Track
+) -> None:
+    """Twenty clicks of bob's at once, on two entries, store exactly one vote of his."""
+    contest = await open_contest(service, clock, source)
+    for member in (ALICE, CAROL):
+        await enter_remix(service, tracks, contest, member)
+    await to_voting(service, clock)
+    receipts = await asyncio.gather(
+        *(service.vote(BOB, contest.id, 1 + n % 2, joined_at=OLD_MEMBER) for n in range(20))
+    )
+    assert len(receipts) == 20
+    assert len(await service.my_votes(BOB, contest.id)) == 1
+    assert (await service.counts(ADMIN, contest.id)).votes == 1
+
+
+async def test_a_vote_from_another_server_finds_no_contest(
+    service: ContestService, clock: ManualClock, tracks: TrackRepository, source: Track
+) -> None:
+    """A member of another server voting with a contest's id is told it does not exist."""
+    contest = await open_contest(service, clock, source)
+    await enter_remix(service, tracks, contest, ALICE)
+    await to_voting(service, clock)
+    stranger = Requester(9, OTHER_GUILD)
+    with pytest.raises(ContestNotFound):
+        await service.vote(stranger, contest.id, 1, joined_at=OLD_MEMBER)
