@@ -1,6 +1,7 @@
-"""The baselines of the job benchmark: `python bench/_baselines.py bare|naive`.
+"""The baselines of the job and contest benchmarks: `python bench/_baselines.py bare|naive`.
 
-bare:  a discord.py bot whose `/song` only defers: the floor of acknowledgement latency.
+bare:  a discord.py bot whose `/song` only defers, and which answers every button or select
+       at once with a private message (type 4, ephemeral): the floor of acknowledgement latency.
 naive: a discord.py + aiohttp bot that streams the generation and edits its response on
        every SSE event, then posts the takes; what a first version often looks like.
 Both read the same environment variables as the real bot (DISCORD_TOKEN, DISCORD_API_BASE,
@@ -59,6 +60,12 @@ class BaselineBot(discord.Client):
 
     async def on_ready(self) -> None:
         log.info("Ready as %s", self.user)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """A button or select answered at once, privately (a contest's Vote, say)."""
+        if interaction.type is discord.InteractionType.component and not self.naive:
+            custom_id = (interaction.data or {}).get("custom_id", "")
+            await interaction.response.send_message(f"Noted: {custom_id}", ephemeral=True)
 
     async def song(
         self, interaction: discord.Interaction[Any], prompt: str, duration: int | None = None

@@ -32,7 +32,7 @@ import contextlib
 import gc
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,11 +155,13 @@ async def running(
     rules: Rules | None = None,
     *,
     soundverse_apart: bool = False,
+    prepare: Callable[[ProbedDiscord, Path], Awaitable[None]] | None = None,
 ) -> AsyncIterator[Run]:
     """Start the stand-ins and the bot; stop all three, whatever happens.
 
     `soundverse_apart`: the local Soundverse runs as its own process, leaving this one to the
-    local Discord, whose stamps are the measurement.
+    local Discord, whose stamps are the measurement. `prepare(discord, data_dir)` runs before
+    the bot starts (members to add, the bot's database to fill).
     """
     soundverse: TimedSoundverse | SoundverseProcess = (
         SoundverseProcess(time_scale, API_KEY) if soundverse_apart else TimedSoundverse(time_scale)
@@ -169,6 +171,8 @@ async def running(
     await discord.start()
     bot = BotProcess(args, bot_environment(discord, soundverse.url, data_dir), data_dir)
     try:
+        if prepare is not None:
+            await prepare(discord, data_dir)
         await bot.start()
         timed = soundverse if isinstance(soundverse, TimedSoundverse) else None
         yield Run(discord, timed, bot)
@@ -192,6 +196,17 @@ def collector_paused() -> Iterator[None]:
         gc.unfreeze()
 
 
+async def on_schedule(count: int, rate: float) -> AsyncIterator[int]:
+    """0, 1, … `count` − 1, each at its instant of a fixed schedule of `rate` per second (one
+    that comes late, at once)."""
+    began = time.monotonic()
+    for index in range(count):
+        delay = began + index / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        yield index
+
+
 async def send_songs(
     discord: ProbedDiscord,
     count: int,
@@ -201,11 +216,7 @@ async def send_songs(
 ) -> list[str]:
     """`count` members' `/song` at `rate` per second on a fixed schedule; their interaction ids."""
     ids: list[str] = []
-    began = time.monotonic()
-    for index in range(count):
-        delay = began + index / rate - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+    async for index in on_schedule(count, rate):
         handle = await discord.local.slash(
             "song", user=USERS[index % len(USERS)], prompt=f"bench {index}", duration=take_seconds
         )

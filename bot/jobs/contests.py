@@ -863,7 +863,7 @@ class ContestService:
                 contest_id, member.guild_id, member.user_id, number, joined_at=joined_at, now=now
             )
             if quick is not None:
-                return VoteReceipt(number, quick.vote.slot, quick.replaced_number, quick.unchanged)
+                return VoteReceipt(number, quick.slot, quick.replaced_number, quick.unchanged)
         contest = await self._visible(member, contest_id)
         refusal = voting_refusal(contest, now)
         if refusal is not None:

@@ -10,6 +10,7 @@ that finds the contest changed under it raises `ContestConflict` with the reason
 
 from __future__ import annotations
 
+import asyncio
 import random
 import sqlite3
 from collections.abc import Collection, Iterable, Sequence
@@ -240,9 +241,10 @@ class SubmitOutcome:
 
 @dataclass(frozen=True)
 class QuickVote:
-    """A vote recorded by the quick path, with the number of the entry it replaced."""
+    """A vote recorded by the quick path: its slot, the number of the entry it replaced, and
+    whether it was already cast as is."""
 
-    vote: Vote
+    slot: int
     replaced_number: int | None
     unchanged: bool
 
@@ -290,6 +292,120 @@ class AuditRecord:
     at: datetime
 
 
+# What a vote must meet, in terms of the contest and entry rows joined to it, with parameters
+# (guild id, the voting phase, now, now, voter id, joined at, joined at).
+_VOTE_RULES = (
+    "contests.guild_id = ? AND contests.phase = ?"
+    " AND contests.voting_opens_at <= ? AND contests.closes_at > ?"
+    " AND contest_entries.disqualified_at IS NULL AND contest_entries.user_id <> ?"
+    " AND (contests.voters_joined_before_voting = 0"
+    " OR (? IS NOT NULL AND ? < contests.voting_opens_at))"
+)
+BATCH_MOST = 200
+"""The most votes one statement writes (each takes 6 of SQLite's 32,766 parameters)."""
+
+
+@dataclass(frozen=True)
+class _Ballot:
+    """A vote waiting to be written: times as stored text."""
+
+    contest_id: int
+    guild_id: int | None
+    voter_id: int
+    number: int
+    joined: str | None
+    stamp: str
+
+
+class _VoteBatches:
+    """Writes the one-vote-per-member votes that arrive together in one statement: while one
+    batch is being written, the next gathers, so under load each write carries many votes and
+    the database commits once for them all. A voter's second vote in a contest waits for the
+    next batch, so the last click counts."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._waiting: list[tuple[_Ballot, asyncio.Future[QuickVote | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def cast(self, ballot: _Ballot) -> QuickVote | None:
+        """The vote as written, or None when a rule (or votes per member) stands in the way."""
+        done: asyncio.Future[QuickVote | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((ballot, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_all(), name="contest-votes")
+        return await done
+
+    async def _write_all(self) -> None:
+        try:
+            while self._waiting:
+                batch: list[tuple[_Ballot, asyncio.Future[QuickVote | None]]] = []
+                later: list[tuple[_Ballot, asyncio.Future[QuickVote | None]]] = []
+                seen: set[tuple[int, int]] = set()
+                for waiting in self._waiting:
+                    key = (waiting[0].contest_id, waiting[0].voter_id)
+                    if key in seen or len(batch) == BATCH_MOST:
+                        later.append(waiting)
+                    else:
+                        seen.add(key)
+                        batch.append(waiting)
+                self._waiting = later
+                try:
+                    written = await self._write([ballot for ballot, _ in batch])
+                except Exception as error:  # each voter is told; the next batch goes on
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(error)
+                    continue
+                for ballot, done in batch:
+                    if not done.done():
+                        done.set_result(written.get((ballot.contest_id, ballot.voter_id)))
+        finally:
+            self._writer = None
+            for _, done in self._waiting:  # only when cancelled (the bot closing)
+                done.cancel()
+            self._waiting = []
+
+    async def _write(self, batch: Sequence[_Ballot]) -> dict[tuple[int, int], QuickVote]:
+        rows = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in batch)
+        values = [
+            value
+            for b in batch
+            for value in (b.contest_id, b.guild_id, b.voter_id, b.number, b.joined, b.stamp)
+        ]
+        async with self._database.statements() as statements:
+            found = await statements.fetch_all(
+                f"WITH ballots(contest, guild, voter, number, joined, stamp) AS (VALUES {rows})"
+                " INSERT INTO contest_votes (contest_id, voter_id, slot, entry_id, cast_at)"
+                " SELECT contests.id, ballots.voter, 0, contest_entries.id, ballots.stamp"
+                " FROM ballots JOIN contests ON contests.id = ballots.contest"
+                " JOIN contest_entries ON contest_entries.contest_id = contests.id"
+                " AND contest_entries.number = ballots.number"
+                " WHERE contests.guild_id = ballots.guild AND contests.phase = ?"
+                " AND contests.voting_opens_at <= ballots.stamp"
+                " AND contests.closes_at > ballots.stamp"
+                " AND contest_entries.disqualified_at IS NULL"
+                " AND contest_entries.user_id <> ballots.voter"
+                " AND (contests.voters_joined_before_voting = 0"
+                " OR (ballots.joined IS NOT NULL AND ballots.joined < contests.voting_opens_at))"
+                " AND contests.votes_per_member = 1"
+                " ON CONFLICT (contest_id, voter_id, slot) DO UPDATE SET"
+                " replaced_number = (SELECT number FROM contest_entries"
+                " WHERE id = contest_votes.entry_id),"
+                " entry_id = excluded.entry_id, cast_at = excluded.cast_at"
+                " RETURNING contest_id, voter_id, replaced_number",
+                (*values, ContestPhase.VOTING.value),
+            )
+        numbers = {(b.contest_id, b.voter_id): b.number for b in batch}
+        written = {}
+        for row in found:
+            key = (row["contest_id"], row["voter_id"])
+            unchanged = row["replaced_number"] == numbers[key]
+            replaced = None if unchanged else row["replaced_number"]
+            written[key] = QuickVote(0, replaced, unchanged)
+        return written
+
+
 def anonymous_numbers(seed: int, entry_ids: Iterable[int]) -> dict[int, int]:
     """Entry numbers 1..n for `entry_ids`, shuffled by the contest's stored seed.
 
@@ -309,6 +425,7 @@ class ContestRepository:
 
     def __init__(self, database: Database) -> None:
         self._database = database
+        self._batches = _VoteBatches(database)
 
     # --- contests -------------------------------------------------------------------------
 
@@ -766,61 +883,55 @@ class ContestRepository:
         joined_at: datetime | None,
         now: datetime,
     ) -> QuickVote | None:
-        """Record a vote for "Entry `number`" in two statements when every rule allows it;
-        None when one may not (or something changed meanwhile), for the caller to find out
-        which through the full checks.
+        """Record a vote for "Entry `number`" when every rule allows it; None when a rule does
+        not (or something changed meanwhile), for the caller to find out which through the
+        full checks.
 
-        The write checks all the rules in its own WHERE (the contest in `guild_id` is voting
+        Each write checks all the rules in its own WHERE (the contest in `guild_id` is voting
         at `now`, the entry is numbered, not disqualified and not the voter's, the voter
         joined in time when that is required, the slot exists), so it needs no transaction.
+        With one vote per member (the default) the votes that arrive together are written by
+        one statement (`_VoteBatches`); with more, two or three statements choose the slot.
+        A slot free when read but taken when written (a second click at the same moment) is
+        left as it is: DO NOTHING, and the full checks run.
         """
+        stamp = to_stored(now)
+        joined = None if joined_at is None else to_stored(joined_at)
+        single = await self._batches.cast(
+            _Ballot(contest_id, guild_id, voter_id, number, joined, stamp)
+        )
+        if single is not None:
+            return single
         async with self._database.statements() as statements:
             rows = await statements.fetch_all(
-                "SELECT contests.votes_per_member, contest_votes.slot, contest_entries.number,"
-                " contest_votes.entry_id, contest_votes.cast_at FROM contests"
-                " LEFT JOIN contest_votes ON contest_votes.contest_id = contests.id"
-                " AND contest_votes.voter_id = ?"
+                "SELECT contests.votes_per_member, contest_votes.slot, contest_entries.number"
+                " FROM contests LEFT JOIN contest_votes"
+                " ON contest_votes.contest_id = contests.id AND contest_votes.voter_id = ?"
                 " LEFT JOIN contest_entries ON contest_entries.id = contest_votes.entry_id"
                 " WHERE contests.id = ? AND contests.guild_id = ?",
                 (voter_id, contest_id, guild_id),
             )
-            if not rows:
-                return None
+            if not rows or int(rows[0]["votes_per_member"]) == 1:
+                return None  # a rule stands in the way: the full checks say which
             allowed = int(rows[0]["votes_per_member"])
-            mine = {row["slot"]: row for row in rows if row["slot"] is not None}
-            same = next((row for row in mine.values() if row["number"] == number), None)
+            mine = {row["slot"]: row["number"] for row in rows if row["slot"] is not None}
+            same = next((slot for slot, chosen in mine.items() if chosen == number), None)
             if same is not None:
-                vote = Vote(
-                    contest_id,
-                    voter_id,
-                    same["slot"],
-                    same["entry_id"],
-                    from_stored(same["cast_at"]),
-                )
-                return QuickVote(vote, replaced_number=None, unchanged=True)
+                return QuickVote(same, None, unchanged=True)
             free = [slot for slot in range(allowed) if slot not in mine]
-            if not free and allowed != 1:
+            if not free:
                 return None  # every vote is used: the full checks say so
-            slot = free[0] if free else 0
-            stamp = to_stored(now)
-            joined = None if joined_at is None else to_stored(joined_at)
             try:
                 row = await statements.fetch_one(
                     "INSERT INTO contest_votes (contest_id, voter_id, slot, entry_id, cast_at)"
                     " SELECT contests.id, ?, ?, contest_entries.id, ? FROM contests"
                     " JOIN contest_entries ON contest_entries.contest_id = contests.id"
-                    " AND contest_entries.number = ?"
-                    " WHERE contests.id = ? AND contests.guild_id = ? AND contests.phase = ?"
-                    " AND contests.voting_opens_at <= ? AND contests.closes_at > ?"
-                    " AND contest_entries.disqualified_at IS NULL"
-                    " AND contest_entries.user_id <> ? AND ? < contests.votes_per_member"
-                    " AND (contests.voters_joined_before_voting = 0"
-                    " OR (? IS NOT NULL AND ? < contests.voting_opens_at))"
-                    " ON CONFLICT (contest_id, voter_id, slot) DO UPDATE SET"
-                    " entry_id = excluded.entry_id, cast_at = excluded.cast_at RETURNING *",
+                    " AND contest_entries.number = ? WHERE contests.id = ?"
+                    f" AND {_VOTE_RULES} AND ? < contests.votes_per_member"
+                    " ON CONFLICT (contest_id, voter_id, slot) DO NOTHING RETURNING slot",
                     (
                         voter_id,
-                        slot,
+                        free[0],
                         stamp,
                         number,
                         contest_id,
@@ -829,21 +940,14 @@ class ContestRepository:
                         stamp,
                         stamp,
                         voter_id,
-                        slot,
                         joined,
                         joined,
+                        free[0],
                     ),
                 )
             except sqlite3.IntegrityError:
                 return None  # the same entry was voted for meanwhile
-        if row is None:
-            return None
-        replaced = mine.get(slot)
-        return QuickVote(
-            _vote(row),
-            replaced_number=None if replaced is None else replaced["number"],
-            unchanged=False,
-        )
+        return None if row is None else QuickVote(free[0], None, unchanged=False)
 
     async def take_back_vote(
         self, contest_id: int, voter_id: int, entry_id: int, *, now: datetime

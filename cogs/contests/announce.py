@@ -167,7 +167,9 @@ class Announcer:
         if where is None:
             return
         for entry in missing:
-            message = await where.send(**await self._entry_parts(contest, entry))
+            parts = await self._entry_parts(contest, entry)
+            message = await where.send(**parts)
+            parts["view"].stop()  # its clicks are routed by `route_vote`, not by the view
             await self._record(
                 contest, PostKind.ENTRY, message.channel.id, message.id, entry.number
             )

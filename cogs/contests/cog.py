@@ -66,8 +66,8 @@ from cogs.contests.components import (
     EntryPicker,
     SubmitButton,
     SubmitToContest,
-    VoteButton,
     how_to_enter,
+    route_vote,
     submitted_text,
 )
 from cogs.contests.drafts import HeldDraft, HeldDrafts
@@ -106,10 +106,9 @@ class PostChannel(app_commands.Transformer):
 class Contests(FeatureCog, name=CONTESTS_COG):
     """Remix contests: create, enter, vote, results, leaderboard, listening party."""
 
-    components = (
+    components = (  # the Vote button is routed by `route_vote`
         SubmitButton,
         EntryPicker,
-        VoteButton,
         SubmitToContest,
         ContestChooser,
         CreateButton,
@@ -130,12 +129,14 @@ class Contests(FeatureCog, name=CONTESTS_COG):
 
     async def cog_load(self) -> None:
         await super().cog_load()
+        self.app.client.add_listener(route_vote, "on_interaction")
         if not self.app.is_job_worker:
             self._spawn(self._run_schedule())
 
     async def cog_unload(self) -> None:
         for task in self._tasks:
             task.cancel()
+        self.app.client.remove_listener(route_vote, "on_interaction")
         await super().cog_unload()
 
     def _spawn(self, work: Any) -> None:

@@ -4,8 +4,10 @@ chooser when several contests take entries), and Create/Cancel on a new contest'
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 import discord
 
@@ -196,7 +198,12 @@ class BallotSubject(Restartable[Ballot]):
 
 
 class VoteButton(BallotSubject, RestartProofButton[Ballot], prefix="contest:vote"):
-    """Vote for one anonymous entry; the confirmation is private."""
+    """Vote for one anonymous entry; the confirmation is private.
+
+    Votes come by the thousand when a contest is popular, so their clicks are routed by
+    `route_vote` straight from the interaction, not through discord.py's dynamic items (which
+    rebuild the whole message's view for every click).
+    """
 
     label = "Vote"
     emoji = "🗳️"
@@ -221,8 +228,23 @@ class VoteButton(BallotSubject, RestartProofButton[Ballot], prefix="contest:vote
         await actions(interaction).after_vote(subject.contest_id)
 
 
-def vote_button(contest_id: int, number: int) -> VoteButton:
-    return VoteButton(f"{contest_id}:{number}")
+def vote_button(contest_id: int, number: int) -> discord.ui.Button[Any]:
+    """The Vote button of "Entry `number`", to post: a plain button with the Vote custom_id
+    (a click on it is routed by `route_vote`, never by discord.py's views)."""
+    return VoteButton(f"{contest_id}:{number}").item
+
+
+VOTE_ID = re.compile(rf"{re.escape(VoteButton.prefix)}:(?P<key>{VoteButton.KEY})")
+
+
+async def route_vote(interaction: discord.Interaction[Any]) -> None:
+    """The `on_interaction` listener: a click on a Vote button votes."""
+    if interaction.type is not discord.InteractionType.component:
+        return
+    data = cast("Mapping[str, Any]", interaction.data or {})
+    match = VOTE_ID.fullmatch(str(data.get("custom_id", "")))
+    if match is not None:
+        await VoteButton(match["key"]).run(interaction)
 
 
 class SubmitToContest(TrackSubject, RestartProofButton[Track], prefix="track:contest"):

@@ -171,3 +171,17 @@ async def test_the_upgrade_keeps_rows_ids_and_links(database_path: Path) -> None
             await transaction.execute("DELETE FROM tracks WHERE id = 7")
             orphan = await transaction.fetch_value("SELECT parent_id FROM tracks WHERE id = 9")
         assert orphan is None
+
+
+async def test_statements_each_stand_alone(database: Database) -> None:
+    """In `statements()`, a failing statement does not undo the one before it."""
+    with pytest.raises(sqlite3.IntegrityError):
+        async with database.statements() as statements:
+            await statements.execute(
+                "INSERT INTO contest_managers (guild_id, role_id, set_at) VALUES (1, 2, 'x')"
+            )
+            await statements.execute(
+                "INSERT INTO contest_managers (guild_id, role_id, set_at) VALUES (1, 3, 'x')"
+            )
+    async with database.snapshot() as transaction:
+        assert await transaction.fetch_value("SELECT role_id FROM contest_managers") == 2
