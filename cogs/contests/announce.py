@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,12 @@ RESULT_PHASES = (ContestPhase.CLOSED, ContestPhase.ARCHIVED)
 class Announcer:
     """Shows contests in Discord (see the module's notes)."""
 
-    def __init__(self, app: Application) -> None:
+    def __init__(
+        self, app: Application, spawn: Callable[[Coroutine[Any, Any, None]], None]
+    ) -> None:
+        """`spawn` runs the delayed card edits (the feature cancels them when it unloads)."""
         self.app = app
+        self._spawn = spawn
         self._locks: dict[int, asyncio.Lock] = {}
         self._refreshing: set[int] = set()
         self._last_refresh: dict[int, float] = {}
@@ -70,7 +74,7 @@ class Announcer:
         if contest_id in self._refreshing:
             return
         self._refreshing.add(contest_id)
-        self.app.keep_task(self._refresh_later(contest_id))
+        self._spawn(self._refresh_later(contest_id))
 
     async def _refresh_later(self, contest_id: int) -> None:
         try:

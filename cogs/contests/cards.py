@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 import discord
 
@@ -42,7 +43,22 @@ def stamp(instant: datetime, style: str = "f") -> str:
     return f"<t:{int(instant.timestamp())}:{style}>"
 
 
-def rules_line(contest: Contest) -> str:
+class ContestRules(Protocol):
+    """What a contest allows, as a contest and the draft of one both say it."""
+
+    @property
+    def entries_per_member(self) -> int: ...
+    @property
+    def derived_only(self) -> bool: ...
+    @property
+    def uploads_allowed(self) -> bool: ...
+    @property
+    def votes_per_member(self) -> int: ...
+    @property
+    def voters_joined_before_voting(self) -> bool: ...
+
+
+def rules_line(contest: ContestRules) -> str:
     """`1 entry per member · made from the source · no uploads · 1 vote per member`."""
     parts = [
         counted(contest.entries_per_member, "entry", "entries") + " per member",

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -30,11 +30,11 @@ from bot.errors import InvalidInput, UserFacingError
 from bot.jobs.contests import (
     ContestDraft,
     Deadline,
-    check_draft,
     moment,
     when,
 )
 from bot.jobs.operations import Operation
+from bot.jobs.requests import stems_request
 from bot.soundverse.enums import StemKind
 from bot.storage import Contest, PostKind, Transition, Upload
 from bot.storage.jobs import interaction_key
@@ -50,13 +50,19 @@ from bot.ui.audio_input import (
 from bot.ui.errors import refuse, report_for
 from bot.ui.feature import FeatureCog
 from bot.ui.follow_ups import FollowUpEntry
-from bot.ui.launch import defer_card, launch_job, order_for
+from bot.ui.launch import JobPlan, defer_card, launch_job, order_for
 from bot.ui.text import shown
 from bot.ui.voice import session_for_member
 from bot.voice.queue import QueuedTrack
 from bot.words import counted
 from cogs.contests.announce import Announcer
-from cogs.contests.cards import CONTEST_COLOUR, leaderboard_embed, results_embed, stamp
+from cogs.contests.cards import (
+    CONTEST_COLOUR,
+    leaderboard_embed,
+    results_embed,
+    rules_line,
+    stamp,
+)
 from cogs.contests.components import (
     CONTESTS_COG,
     NO_CONTEST_OPEN,
@@ -71,7 +77,6 @@ from cogs.contests.components import (
     submitted_text,
 )
 from cogs.contests.drafts import HeldDraft, HeldDrafts
-from cogs.stems.pickers import stems_plan
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +128,7 @@ class Contests(FeatureCog, name=CONTESTS_COG):
     def __init__(self, app: Application) -> None:
         super().__init__(app)
         self.drafts = HeldDrafts()
-        self.announcer = Announcer(app)
+        self.announcer = Announcer(app, self._spawn)
         self.scheduler = app.services.contests.scheduler(self.announce)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -139,7 +144,7 @@ class Contests(FeatureCog, name=CONTESTS_COG):
         self.app.client.remove_listener(route_vote, "on_interaction")
         await super().cog_unload()
 
-    def _spawn(self, work: Any) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -208,8 +213,11 @@ class Contests(FeatureCog, name=CONTESTS_COG):
                 source = source_of_track(
                     await self.app.services.library.track(draft.source_track_id)
                 )
-            plan = stems_plan(source, StemKind.ALL_STEMS.value)
-            plan = replace(plan, note=f"The stem pack of contest #{contest.id}.")
+            plan = JobPlan(
+                Operation.STEMS,
+                stems_request(source, StemKind.ALL_STEMS.value),
+                note=f"The stem pack of contest #{contest.id}.",
+            ).made_from(source)
             await launch_job(
                 self.app, interaction, order_for(interaction, plan), card_id, note=plan.note
             )
@@ -220,7 +228,7 @@ class Contests(FeatureCog, name=CONTESTS_COG):
         self.scheduler.poke()
         self._spawn(self._watch_stems(contest.id))
         party = await self._schedule_party(contest, held.party_channel)
-        link = await self._card_link(contest.id)
+        link = await self._card_link(contest)
         text = f"✅ Created contest #{contest.id}" + (f": {link}" if link else ".") + party
         with contextlib.suppress(discord.HTTPException):
             await held.interaction.edit_original_response(content=text, embed=None, view=None)
@@ -256,16 +264,14 @@ class Contests(FeatureCog, name=CONTESTS_COG):
             return f" The listening party event could not be made ({error.text or error})."
         return f" Listening party: {event.url}"
 
-    async def _card_link(self, contest_id: int) -> str | None:
-        cards = await self.app.services.contests.posts(contest_id, PostKind.CARD)
+    async def _card_link(self, contest: Contest) -> str | None:
+        cards = await self.app.services.contests.posts(contest.id, PostKind.CARD)
         if not cards:
             return None
-        guild = ""
-        contest = await self.app.services.contests.find(contest_id)
-        if contest is not None:
-            guild = str(contest.guild_id)
-        card = cards[0]
-        return f"https://discord.com/channels/{guild}/{card.channel_id}/{card.message_id}"
+        channel = self.app.client.get_partial_messageable(
+            cards[0].channel_id, guild_id=contest.guild_id
+        )
+        return channel.get_partial_message(cards[0].message_id).jump_url
 
     # --- choosing a contest ----------------------------------------------------------
 
@@ -911,7 +917,6 @@ def summary_embed(
     now: Any,
 ) -> discord.Embed:
     """The contest as it will be created, for its creator to confirm."""
-    check_draft(draft, now)
     embed = discord.Embed(title=f"🏆 {draft.title}", description=draft.theme, colour=CONTEST_COLOUR)
     if draft.rules:
         embed.add_field(name="Rules", value=shown(draft.rules, 1024, one_line=False), inline=False)
@@ -932,16 +937,5 @@ def summary_embed(
     if draft.season:
         lines.append(f"Season: {draft.season}")
     embed.add_field(name="Set-up", value="\n".join(lines), inline=False)
-    embed.add_field(
-        name="How it works",
-        value=" · ".join(
-            [
-                counted(draft.entries_per_member, "entry", "entries") + " per member",
-                "made from the source" if draft.derived_only else "any track made here",
-                "uploads accepted" if draft.uploads_allowed else "no uploads",
-                counted(draft.votes_per_member, "vote") + " per member",
-            ]
-        ),
-        inline=False,
-    )
+    embed.add_field(name="How it works", value=rules_line(draft), inline=False)
     return embed

@@ -86,7 +86,7 @@ async def test_create_shows_the_stem_pack_cost_before_anything_is_made(
 ) -> None:
     """/contest create answers privately with the stem pack's cost and makes nothing yet."""
     stack, _ = await contest_stack(make_stack)
-    _, song = await a_song(stack)
+    _, song = await a_song(stack, 5)
     summary = await stack.discord.slash(
         "contest create",
         user="alice",
@@ -138,7 +138,7 @@ async def test_the_whole_lifecycle_ends_with_a_winner(make_stack: StackFactory) 
     """Three members enter derived tracks three ways, vote anonymously (a self-vote refused),
     and after the deadline the results card names the winner."""
     stack, clock = await contest_stack(make_stack)
-    _, song = await a_song(stack)
+    _, song = await a_song(stack, 5)
     card = await create_contest(stack, song)
     assert "Taking entries" in embed_text(card) and "stem" in embed_text(card).lower()
     contest_id = 1
@@ -192,7 +192,7 @@ async def voting_contest(
         await prepare(stack)
     if isinstance(options.get("winner_role"), str):
         options["winner_role"] = stack.discord.role(options["winner_role"])
-    _, song = await a_song(stack)
+    _, song = await a_song(stack, 5)
     await create_contest(stack, song, **options)
     for user in ("alice", "bob", "carol"):
         track = await derived_track(stack, user, song)
@@ -277,7 +277,7 @@ async def test_deadlines_passed_while_down_post_only_the_latest_state(
     """Down through both deadlines, the bot comes back and posts the results at start-up,
     without posting entries for a vote that is over."""
     stack, clock = await contest_stack(make_stack)
-    _, song = await a_song(stack)
+    _, song = await a_song(stack, 5)
     await create_contest(stack, song)
     track = await derived_track(stack, "bob", song)
     await stack.discord.slash("contest submit", user="bob", track=f"#{track}")
@@ -294,7 +294,7 @@ async def test_deadlines_passed_while_down_post_only_the_latest_state(
 async def test_an_entry_not_made_from_the_source_is_refused(make_stack: StackFactory) -> None:
     """bob's own song, unrelated to the source, is refused with the rule it breaks."""
     stack, _ = await contest_stack(make_stack)
-    _, song = await a_song(stack)
+    _, song = await a_song(stack, 5)
     await create_contest(stack, song)
     await stack.discord.slash("song", user="bob", prompt="something else", duration=20)
     await finished_result(stack, "bob", "something else")
@@ -308,7 +308,7 @@ async def test_an_upload_is_refused_unless_the_contest_accepts_them(
 ) -> None:
     """A file is refused by a contest without uploads, and entered in one that takes them."""
     stack, _ = await contest_stack(make_stack)
-    _, song = await a_song(stack)
+    _, song = await a_song(stack, 5)
     await create_contest(stack, song, title="No files")
     refused = await stack.discord.slash(
         "contest submit", user="bob", contest=1, audio=mp3_upload(stack)
@@ -354,7 +354,7 @@ async def test_a_forum_gets_a_post_per_contest(make_stack: StackFactory) -> None
     """Created in a forum, the contest is a forum post whose first message is its card."""
     stack, _ = await contest_stack(make_stack)
     forum = await stack.discord.add_channel("contests", forum=True)
-    _, song = await a_song(stack)
+    _, song = await a_song(stack, 5)
     card = await create_contest(stack, song, channel=forum)
     post = stack.discord.channel("Rain remix")
     assert card.channel_id == post.id and card.id == post.id
@@ -379,7 +379,7 @@ async def test_a_listening_party_event_is_scheduled_for_when_voting_opens(
 ) -> None:
     """With `party: Lounge`, a Discord event in Lounge starts when voting opens."""
     stack, clock = await contest_stack(make_stack)
-    _, song = await a_song(stack)
+    _, song = await a_song(stack, 5)
     await create_contest(stack, song, party=stack.discord.channel("Lounge"))
     events = await stack.discord.wait_until(lambda: stack.discord.scheduled_events() or None)
     assert events[0].name == "Listening party: Rain remix"

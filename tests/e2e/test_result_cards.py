@@ -88,6 +88,7 @@ async def test_take_menus_leave_out_what_acts_on_the_whole_result(stack: Sandbox
         "variation",
         "lyrics",
         "play",
+        "contest",
     ]
 
 
