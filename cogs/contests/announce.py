@@ -17,13 +17,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import discord
 
 from bot.jobs.contests import BallotEntry, ContestResults, ContestService
-from bot.storage import Contest, ContestPhase, ContestPost, PostKind, Track
+from bot.storage import Contest, ContestCounts, ContestPhase, ContestPost, PostKind, Track
 from bot.ui.application import Application
 from cogs.contests.cards import contest_embed, entry_embed, results_embed
 from cogs.contests.components import SubmitButton, vote_button
@@ -31,6 +32,33 @@ from cogs.contests.components import SubmitButton, vote_button
 log = logging.getLogger(__name__)
 
 RESULT_PHASES = (ContestPhase.CLOSED, ContestPhase.ARCHIVED)
+
+
+@dataclass(frozen=True)
+class _ShownCard:
+    """What a contest card was built from, but its counts."""
+
+    contest: Contest
+    source: Track | None
+    stems: Sequence[Track]
+    stems_settled: bool
+    winners: Sequence[int]
+    post: ContestPost | None
+
+    def parts_with(self, counts: ContestCounts) -> dict[str, Any]:
+        """The card's embed and buttons with these counts."""
+        embed = contest_embed(
+            self.contest,
+            counts,
+            source=self.source,
+            stems=self.stems,
+            stems_settled=self.stems_settled,
+            winners=self.winners,
+        )
+        view = discord.ui.View(timeout=None)
+        if self.contest.phase in (ContestPhase.DRAFT, ContestPhase.SUBMISSIONS):
+            view.add_item(SubmitButton(self.contest.id))
+        return {"embed": embed, "view": view}
 
 
 class Announcer:
@@ -45,6 +73,7 @@ class Announcer:
         self._locks: dict[int, asyncio.Lock] = {}
         self._refreshing: set[int] = set()
         self._last_refresh: dict[int, float] = {}
+        self._shown: dict[int, _ShownCard] = {}
 
     @property
     def _service(self) -> ContestService:
@@ -87,8 +116,15 @@ class Announcer:
         await self.refresh(contest_id)
 
     async def refresh(self, contest_id: int) -> None:
-        """Edit the card now (nothing is posted)."""
+        """Edit the card's counts now (nothing is posted). What else the card shows changes
+        only through `sync`, which rebuilds it; a card not built since the start is rebuilt
+        here."""
         self._last_refresh[contest_id] = time.monotonic()
+        shown = self._shown.get(contest_id)
+        if shown is not None and shown.post is not None:
+            counts = await self._service.counts_of(contest_id)
+            await self._edit(shown.post, **shown.parts_with(counts))
+            return
         contest = await self._service.find(contest_id)
         if contest is None:
             return
@@ -97,7 +133,7 @@ class Announcer:
             results = await self._service.results_of(contest)
         cards = await self._service.posts(contest.id, PostKind.CARD)
         if cards:
-            await self._edit(cards[0], **await self._card_parts(contest, results))
+            await self._edit(cards[0], **await self._card_parts(contest, results, cards[0]))
 
     async def card_parts(self, contest: Contest) -> dict[str, Any]:
         """The card's embed and buttons as the contest is now (to show it privately too)."""
@@ -118,31 +154,33 @@ class Announcer:
 
     # --- the card --------------------------------------------------------------------
 
-    async def _card_parts(self, contest: Contest, results: ContestResults | None) -> dict[str, Any]:
+    async def _card_parts(
+        self, contest: Contest, results: ContestResults | None, post: ContestPost | None = None
+    ) -> dict[str, Any]:
+        """The card as the contest is now; remembered with its message (`post`) so that the
+        counts alone can be brought up to date (`refresh`)."""
         library = self.app.services.library
         source = (
             await library.find(contest.source_track_id)
             if contest.source_track_id is not None
             else None
         )
-        winners = [s.entry.user_id for s in results.winners] if results is not None else []
         stems = await self._service.stems(contest.id)
-        embed = contest_embed(
+        shown = _ShownCard(
             contest,
-            await self._service.counts_of(contest.id),
-            source=source,
-            stems=stems,
+            source,
+            stems,
             stems_settled=not stems and await self._service.stems_settled(contest.id),
-            winners=winners,
+            winners=[s.entry.user_id for s in results.winners] if results is not None else [],
+            post=post,
         )
-        view = discord.ui.View(timeout=None)
-        if contest.phase in (ContestPhase.DRAFT, ContestPhase.SUBMISSIONS):
-            view.add_item(SubmitButton(contest.id))
-        return {"embed": embed, "view": view}
+        if post is not None:
+            self._shown[contest.id] = shown
+        return shown.parts_with(await self._service.counts_of(contest.id))
 
     async def _card(self, contest: Contest, results: ContestResults | None) -> None:
-        parts = await self._card_parts(contest, results)
         cards = await self._service.posts(contest.id, PostKind.CARD)
+        parts = await self._card_parts(contest, results, cards[0] if cards else None)
         if cards:
             await self._edit(cards[0], **parts)
             return

@@ -242,7 +242,7 @@ class Contests(FeatureCog, name=CONTESTS_COG):
             await asyncio.sleep(gap)
             waited += gap
             if await service.stems(contest_id) or await service.stems_settled(contest_id):
-                await self.announcer.refresh(contest_id)
+                await self._sync(contest_id)  # the card is rebuilt with its stems
                 return
             gap = min(gap * 2, longest)
 

@@ -386,3 +386,19 @@ async def test_a_listening_party_event_is_scheduled_for_when_voting_opens(
     assert events[0].channel_id == stack.discord.channel("Lounge").id
     starts = datetime.fromisoformat(events[0].scheduled_start_time)
     assert abs(starts - (clock.now() + DAY)) < timedelta(seconds=1)
+
+
+async def test_the_card_counts_entries_as_they_arrive(make_stack: StackFactory) -> None:
+    """bob's entry brings the card from 0 entries to 1, without another post."""
+    stack, _ = await contest_stack(make_stack)
+    _, song = await a_song(stack, 5)
+    card = await create_contest(stack, song)
+    assert "0 entries" in embed_text(card)
+    track = await derived_track(stack, "bob", song)
+    await stack.discord.slash("contest submit", user="bob", track=f"#{track}")
+
+    def counted_one() -> Message | None:
+        now = card_of(stack)
+        return now if now is not None and "1 entry" in embed_text(now) else None
+
+    assert (await stack.discord.wait_until(counted_one)).id == card.id
