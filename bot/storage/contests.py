@@ -292,15 +292,29 @@ class AuditRecord:
     at: datetime
 
 
-# What a vote must meet, in terms of the contest and entry rows joined to it, with parameters
-# (guild id, the voting phase, now, now, voter id, joined at, joined at).
-_VOTE_RULES = (
-    "contests.guild_id = ? AND contests.phase = ?"
-    " AND contests.voting_opens_at <= ? AND contests.closes_at > ?"
-    " AND contest_entries.disqualified_at IS NULL AND contest_entries.user_id <> ?"
-    " AND (contests.voters_joined_before_voting = 0"
-    " OR (? IS NOT NULL AND ? < contests.voting_opens_at))"
-)
+def _ballot_insert(count: int, slot: str) -> str:
+    """The start of an INSERT of `count` ballots (each a row of six parameters: contest id,
+    guild id, voter id, entry number, joined at, now) into vote `slot` (SQL), keeping only
+    those every rule allows; the voting phase follows as a parameter. Callers add the
+    votes-per-member condition, the conflict clause and RETURNING."""
+    rows = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in range(count))
+    return (
+        f"WITH ballots(contest, guild, voter, number, joined, stamp) AS (VALUES {rows})"
+        " INSERT INTO contest_votes (contest_id, voter_id, slot, entry_id, cast_at)"
+        f" SELECT contests.id, ballots.voter, {slot}, contest_entries.id, ballots.stamp"
+        " FROM ballots JOIN contests ON contests.id = ballots.contest"
+        " JOIN contest_entries ON contest_entries.contest_id = contests.id"
+        " AND contest_entries.number = ballots.number"
+        " WHERE contests.guild_id = ballots.guild AND contests.phase = ?"
+        " AND contests.voting_opens_at <= ballots.stamp"
+        " AND contests.closes_at > ballots.stamp"
+        " AND contest_entries.disqualified_at IS NULL"
+        " AND contest_entries.user_id <> ballots.voter"
+        " AND (contests.voters_joined_before_voting = 0"
+        " OR (ballots.joined IS NOT NULL AND ballots.joined < contests.voting_opens_at))"
+    )
+
+
 BATCH_MOST = 200
 """The most votes one statement writes (each takes 6 of SQLite's 32,766 parameters)."""
 
@@ -315,6 +329,11 @@ class _Ballot:
     number: int
     joined: str | None
     stamp: str
+
+    @property
+    def row(self) -> tuple[int | str | None, ...]:
+        """Its parameters in `_ballot_insert`."""
+        return (self.contest_id, self.guild_id, self.voter_id, self.number, self.joined, self.stamp)
 
 
 class _VoteBatches:
@@ -367,34 +386,15 @@ class _VoteBatches:
             self._waiting = []
 
     async def _write(self, batch: Sequence[_Ballot]) -> dict[tuple[int, int], QuickVote]:
-        rows = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in batch)
-        values = [
-            value
-            for b in batch
-            for value in (b.contest_id, b.guild_id, b.voter_id, b.number, b.joined, b.stamp)
-        ]
         async with self._database.statements() as statements:
             found = await statements.fetch_all(
-                f"WITH ballots(contest, guild, voter, number, joined, stamp) AS (VALUES {rows})"
-                " INSERT INTO contest_votes (contest_id, voter_id, slot, entry_id, cast_at)"
-                " SELECT contests.id, ballots.voter, 0, contest_entries.id, ballots.stamp"
-                " FROM ballots JOIN contests ON contests.id = ballots.contest"
-                " JOIN contest_entries ON contest_entries.contest_id = contests.id"
-                " AND contest_entries.number = ballots.number"
-                " WHERE contests.guild_id = ballots.guild AND contests.phase = ?"
-                " AND contests.voting_opens_at <= ballots.stamp"
-                " AND contests.closes_at > ballots.stamp"
-                " AND contest_entries.disqualified_at IS NULL"
-                " AND contest_entries.user_id <> ballots.voter"
-                " AND (contests.voters_joined_before_voting = 0"
-                " OR (ballots.joined IS NOT NULL AND ballots.joined < contests.voting_opens_at))"
-                " AND contests.votes_per_member = 1"
+                _ballot_insert(len(batch), "0") + " AND contests.votes_per_member = 1"
                 " ON CONFLICT (contest_id, voter_id, slot) DO UPDATE SET"
                 " replaced_number = (SELECT number FROM contest_entries"
                 " WHERE id = contest_votes.entry_id),"
                 " entry_id = excluded.entry_id, cast_at = excluded.cast_at"
                 " RETURNING contest_id, voter_id, replaced_number",
-                (*values, ContestPhase.VOTING.value),
+                (*(value for ballot in batch for value in ballot.row), ContestPhase.VOTING.value),
             )
         numbers = {(b.contest_id, b.voter_id): b.number for b in batch}
         written = {}
@@ -897,9 +897,8 @@ class ContestRepository:
         """
         stamp = to_stored(now)
         joined = None if joined_at is None else to_stored(joined_at)
-        single = await self._batches.cast(
-            _Ballot(contest_id, guild_id, voter_id, number, joined, stamp)
-        )
+        ballot = _Ballot(contest_id, guild_id, voter_id, number, joined, stamp)
+        single = await self._batches.cast(ballot)
         if single is not None:
             return single
         async with self._database.statements() as statements:
@@ -923,27 +922,9 @@ class ContestRepository:
                 return None  # every vote is used: the full checks say so
             try:
                 row = await statements.fetch_one(
-                    "INSERT INTO contest_votes (contest_id, voter_id, slot, entry_id, cast_at)"
-                    " SELECT contests.id, ?, ?, contest_entries.id, ? FROM contests"
-                    " JOIN contest_entries ON contest_entries.contest_id = contests.id"
-                    " AND contest_entries.number = ? WHERE contests.id = ?"
-                    f" AND {_VOTE_RULES} AND ? < contests.votes_per_member"
+                    _ballot_insert(1, "?") + " AND ? < contests.votes_per_member"
                     " ON CONFLICT (contest_id, voter_id, slot) DO NOTHING RETURNING slot",
-                    (
-                        voter_id,
-                        free[0],
-                        stamp,
-                        number,
-                        contest_id,
-                        guild_id,
-                        ContestPhase.VOTING.value,
-                        stamp,
-                        stamp,
-                        voter_id,
-                        joined,
-                        joined,
-                        free[0],
-                    ),
+                    (*ballot.row, free[0], ContestPhase.VOTING.value, free[0]),
                 )
             except sqlite3.IntegrityError:
                 return None  # the same entry was voted for meanwhile

@@ -1323,16 +1323,13 @@ async def test_a_stem_pack_not_yet_admitted_is_not_settled_at_first(
 async def test_simultaneous_votes_of_one_member_leave_one_vote(
     service: ContestService, clock: ManualClock, tracks: TrackRepository, source: Track
 ) -> None:
-    """Twenty clicks of bob's at once, on two entries, store exactly one vote of his."""
-    contest = await open_contest(service, clock, source)
-    for member in (ALICE, CAROL):
-        await enter_remix(service, tracks, contest, member)
-    await to_voting(service, clock)
+    """Twenty clicks of dave's at once, on two entries, store exactly one vote of his."""
+    contest = await voting_with_three(service, tracks, clock, source)
     receipts = await asyncio.gather(
-        *(service.vote(BOB, contest.id, 1 + n % 2, joined_at=OLD_MEMBER) for n in range(20))
+        *(service.vote(DAVE, contest.id, 1 + n % 2, joined_at=OLD_MEMBER) for n in range(20))
     )
     assert len(receipts) == 20
-    assert len(await service.my_votes(BOB, contest.id)) == 1
+    assert len(await service.my_votes(DAVE, contest.id)) == 1
     assert (await service.counts(ADMIN, contest.id)).votes == 1
 
 
@@ -1340,34 +1337,21 @@ async def test_a_vote_from_another_server_finds_no_contest(
     service: ContestService, clock: ManualClock, tracks: TrackRepository, source: Track
 ) -> None:
     """A member of another server voting with a contest's id is told it does not exist."""
-    contest = await open_contest(service, clock, source)
-    await enter_remix(service, tracks, contest, ALICE)
-    await to_voting(service, clock)
+    contest = await voting_with_three(service, tracks, clock, source)
     stranger = Requester(9, OTHER_GUILD)
     with pytest.raises(ContestNotFound):
         await service.vote(stranger, contest.id, 1, joined_at=OLD_MEMBER)
-
-
-async def voting_with_entries(
-    service: ContestService, clock: ManualClock, tracks: TrackRepository, source: Track
-) -> Contest:
-    """A voting contest with alice's and carol's entries (numbered 1 and 2 in some order)."""
-    contest = await open_contest(service, clock, source)
-    for member in (ALICE, CAROL):
-        await enter_remix(service, tracks, contest, member)
-    await to_voting(service, clock)
-    return contest
 
 
 async def test_votes_cast_together_are_each_counted_once(
     service: ContestService, clock: ManualClock, tracks: TrackRepository, source: Track
 ) -> None:
     """A hundred members voting at the same moment: a hundred votes, one each."""
-    contest = await voting_with_entries(service, clock, tracks, source)
+    contest = await voting_with_three(service, tracks, clock, source)
     voters = [Requester(1000 + n, GUILD) for n in range(100)]
     await asyncio.gather(
         *(
-            service.vote(v, contest.id, 1 + n % 2, joined_at=OLD_MEMBER)
+            service.vote(v, contest.id, 1 + n % 3, joined_at=OLD_MEMBER)
             for n, v in enumerate(voters)
         )
     )
@@ -1378,25 +1362,25 @@ async def test_votes_cast_together_are_each_counted_once(
 async def test_of_two_clicks_at_once_the_later_counts(
     service: ContestService, clock: ManualClock, tracks: TrackRepository, source: Track
 ) -> None:
-    """bob clicks Entry 1 then Entry 2 at the same moment: his vote is for Entry 2."""
-    contest = await voting_with_entries(service, clock, tracks, source)
+    """dave clicks Entry 1 then Entry 2 at the same moment: his vote is for Entry 2."""
+    contest = await voting_with_three(service, tracks, clock, source)
     first, second = await asyncio.gather(
-        service.vote(BOB, contest.id, 1, joined_at=OLD_MEMBER),
-        service.vote(BOB, contest.id, 2, joined_at=OLD_MEMBER),
+        service.vote(DAVE, contest.id, 1, joined_at=OLD_MEMBER),
+        service.vote(DAVE, contest.id, 2, joined_at=OLD_MEMBER),
     )
-    assert await service.my_votes(BOB, contest.id) == (2,)
+    assert await service.my_votes(DAVE, contest.id) == (2,)
     assert second.replaced_number == 1 and first.replaced_number is None
 
 
 async def test_a_self_vote_among_others_at_once_is_refused_alone(
     service: ContestService, clock: ManualClock, tracks: TrackRepository, source: Track
 ) -> None:
-    """alice's vote for her own entry is refused while bob's, cast with it, counts."""
-    contest = await voting_with_entries(service, clock, tracks, source)
-    mine = (await service.my_entries(ALICE, contest.id))[0].number or 0
+    """alice's vote for her own entry is refused while dave's, cast with it, counts."""
+    contest = await voting_with_three(service, tracks, clock, source)
+    mine = await number_of(service, contest, ALICE)
     refused, counted_vote = await asyncio.gather(
         service.vote(ALICE, contest.id, mine, joined_at=OLD_MEMBER),
-        service.vote(BOB, contest.id, mine, joined_at=OLD_MEMBER),
+        service.vote(DAVE, contest.id, mine, joined_at=OLD_MEMBER),
         return_exceptions=True,
     )
     assert isinstance(refused, VoteRefused) and refused.rule is VoteRule.SELF_VOTE

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import discord
 
 from bot.jobs.contests import BallotEntry, ContestResults, LeaderboardRow, rank
-from bot.storage import Contest, ContestCounts, ContestPhase, Entry
+from bot.storage import ContestCounts, ContestPhase, Entry
 from cogs.contests.cards import (
     contest_embed,
     entry_embed,
@@ -18,39 +18,9 @@ from cogs.contests.cards import (
     rules_line,
     stems_text,
 )
+from tests.unit.jobs.test_contests import contest
 
 NOW = datetime(2026, 3, 11, 12, 0, tzinfo=UTC)
-
-
-def contest(**changes: object) -> Contest:
-    base = Contest(
-        id=5,
-        guild_id=1000,
-        channel_id=10,
-        creator_id=1,
-        title="Rainy remix",
-        theme="Make it rain",
-        rules="",
-        source_track_id=None,
-        source_upload=None,
-        phase=ContestPhase.SUBMISSIONS,
-        submissions_open_at=NOW,
-        voting_opens_at=NOW + timedelta(days=1),
-        closes_at=NOW + timedelta(days=2),
-        archive_at=NOW + timedelta(days=32),
-        entries_per_member=1,
-        derived_only=True,
-        uploads_allowed=False,
-        winner_role_id=None,
-        votes_per_member=1,
-        voters_joined_before_voting=False,
-        season=None,
-        shuffle_seed=42,
-        created_at=NOW,
-        updated_at=NOW,
-        ended_at=None,
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def entry(entry_id: int, user_id: int, votes: int, number: int) -> Entry:
@@ -111,7 +81,7 @@ def test_the_card_shows_deadlines_as_discord_timestamps() -> None:
     """The deadlines are `<t:…>` timestamps each member reads in their own time zone."""
     embed = contest_embed(contest(), ContestCounts(2, 0, 0), source=None, stems=())
     text = text_of(embed)
-    assert f"<t:{int((NOW + timedelta(days=2)).timestamp())}:f>" in text
+    assert f"<t:{int(contest().closes_at.timestamp())}:f>" in text
     assert "2 entries" in text and "Taking entries" in text
 
 
