@@ -40,6 +40,15 @@ from bot.config import (
 from bot.logs import formatter_for
 
 EXIT_BAD_SETTINGS = 2
+# Discord's gateway close codes for a shard count it will not take, and what to do.
+SHARDING_REFUSED = {
+    4010: "DISCORD_SHARD_COUNT: Discord refused the shard (close code 4010, invalid shard). A "
+    "bot on large bot sharding must run a multiple of the shard number Discord gave it; leave "
+    "DISCORD_SHARD_COUNT unset to use the count Discord recommends.",
+    4011: "DISCORD_SHARD_COUNT: Discord requires more shards (close code 4011): a shard holds "
+    "at most 2,500 servers. Raise DISCORD_SHARD_COUNT, or leave it unset to use the count "
+    "Discord recommends.",
+}
 EXIT_FAILED = 1
 NO_TOKEN = 1
 
@@ -167,7 +176,9 @@ async def sync_commands(settings: Settings, guild_id: int | None) -> int:
 async def upgrade_database(settings: Settings) -> str:
     from bot.storage import upgrade_database as upgrade
 
-    report = await upgrade(settings.storage.path, busy_timeout_ms=settings.storage.busy_timeout_ms)
+    report = await upgrade(
+        settings.storage.target, busy_timeout_ms=settings.storage.busy_timeout_ms
+    )
     return report.describe()
 
 
@@ -252,6 +263,8 @@ def startup_failure(error: BaseException, settings: Settings) -> str | None:
             "DISCORD_TOKEN: Discord refused the token. Copy it again from the Developer "
             "Portal (your application, Bot, Reset Token)."
         )
+    if isinstance(error, discord.ConnectionClosed) and error.code in SHARDING_REFUSED:
+        return SHARDING_REFUSED[error.code]
     if isinstance(error, discord.PrivilegedIntentsRequired):
         return (
             "Discord refused the bot's intents: enable them for your application in the "
@@ -264,7 +277,7 @@ def startup_failure(error: BaseException, settings: Settings) -> str | None:
             "firewall, and DISCORD_API_BASE. LOG_LEVEL=DEBUG shows the details."
         )
     if isinstance(error, DatabaseTooNew):
-        return f"STORAGE_PATH: {error}"
+        return f"STORAGE_URL: {error}"
     return None
 
 

@@ -4,6 +4,10 @@
 client, the database, the core's services) and loads every feature package of `cogs/` by
 name; `close` releases them in reverse order. The bot is the `Application` that
 presentation sees (`bot.ui.application`); it imports no feature.
+
+The client is sharded: it runs the gateway shards DISCORD_SHARD_IDS of DISCORD_SHARD_COUNT
+(by default as many as Discord recommends, all of them), identifying them as fast as Discord's
+identify concurrency allows, and reports each shard's state in its heartbeat.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.config import CommandSync, Settings, WorkerMode, setting_names, settings_environment
-from bot.gateway import AddressedMessagesOnly, bot_intents
-from bot.health import HeartbeatWriter, WorkerState
+from bot.gateway import AddressedMessagesOnly, IdentifyPacing, bot_intents, shard_of
+from bot.health import HeartbeatWriter, ShardState, WorkerState, latency_ms
 from bot.jobs.link import STOP_TIMEOUT, WorkerLink
 from bot.jobs.models import CancelOutcome
 from bot.jobs.retention import prune_audio
@@ -93,8 +97,8 @@ class CommandTreeWithErrors(app_commands.CommandTree["SoundverseBot"]):
         await report_error(interaction, error)
 
 
-class SoundverseBot(commands.Bot):
-    """The Soundverse bot: settings, services and cogs on one discord.py client."""
+class SoundverseBot(commands.AutoShardedBot):
+    """The Soundverse bot: settings, services and cogs on one (sharded) discord.py client."""
 
     def __init__(
         self,
@@ -114,7 +118,10 @@ class SoundverseBot(commands.Bot):
             "tree_cls": CommandTreeWithErrors,
             "help_command": None,
             "allowed_mentions": discord.AllowedMentions.none(),
+            "shard_count": settings.discord.shard_count,
         }
+        if settings.discord.shard_ids is not None:
+            options["shard_ids"] = list(settings.discord.shard_ids)
         options.update(client_options)
         super().__init__(**options)
         self._settings = settings
@@ -127,12 +134,14 @@ class SoundverseBot(commands.Bot):
         self._resumed = False
         self._pruner: asyncio.Task[None] | None = None
         self._purger: asyncio.Task[None] | None = None
-        self._gateway_up = False
+        self._shards_up: dict[int, bool] = {}
+        self._identify_pacing = IdentifyPacing(1)
         self._heartbeat = HeartbeatWriter(
             settings.heartbeat_path,
             settings.health.interval,
             self.health_state,
             version=__version__,
+            shards=self.shard_states,
         )
         self.is_job_worker = job_worker
         self._job_link: WorkerLink | None = None
@@ -155,7 +164,7 @@ class SoundverseBot(commands.Bot):
     # --- the Application that presentation sees (bot.ui.application) -----------------------
 
     @property
-    def client(self) -> commands.Bot:
+    def client(self) -> commands.AutoShardedBot:
         return self
 
     @property
@@ -233,8 +242,9 @@ class SoundverseBot(commands.Bot):
         settings = self.settings
         self._soundverse = SoundverseClient(settings.soundverse, settings.endpoints)
         self._database = await Database.connect(
-            settings.storage.path,
+            settings.storage.target,
             busy_timeout_ms=settings.storage.busy_timeout_ms,
+            pool_size=settings.storage.pool_size,
             clock=self._storage_clock,
         )
         self._services = Services(
@@ -278,9 +288,17 @@ class SoundverseBot(commands.Bot):
 
     async def purge_departed_forever(self) -> None:
         """Purge the servers the bot left over PRIVACY_GUILD_GRACE_DAYS ago, at start (once the
-        guilds it is in are known) and every 6 hours."""
+        guilds it is in are known) and every 6 hours. Servers that removed the bot while it
+        was down are found at start by a process that runs every shard (it sees them all)."""
         privacy = self.services.privacy
-        await privacy.guilds_present([guild.id for guild in self.guilds])
+        if self.runs_every_shard():
+            await privacy.guilds_present([guild.id for guild in self.guilds])
+        else:
+            # This process sees only its shards' guilds: the others are not gone.
+            log.info(
+                "Servers that removed the bot while it was down are not looked for: other "
+                "processes run the other shards"
+            )
         while True:
             await privacy.purge_departed()
             await asyncio.sleep(PRUNE_INTERVAL)
@@ -297,26 +315,86 @@ class SoundverseBot(commands.Bot):
         self.dispatch("guild_departure_forgotten", guild.id)
 
     def health_state(self) -> tuple[bool, WorkerState]:
-        """What the heartbeat reports: connected to the gateway, and the job worker's state."""
+        """What the heartbeat reports: connected to the gateway (every shard this process
+        runs), and the job worker's state."""
         if self.runs_jobs:
             worker = WorkerState.INLINE
         elif self._job_link is not None and self._job_link.taking_jobs:
             worker = WorkerState.READY
         else:
             worker = WorkerState.DOWN
-        return self._gateway_up and not self.is_closed(), worker
+        shards = self.shard_states()
+        connected = bool(shards) and all(shard.connected for shard in shards)
+        return connected and not self.is_closed(), worker
+
+    # --- shards -----------------------------------------------------------------------------
+
+    def gateway_shards(self) -> tuple[int, ...]:
+        """The shards this process runs; none before it knows how many there are in all."""
+        if self.shard_count is None:
+            return ()
+        return tuple(self.shard_ids if self.shard_ids is not None else range(self.shard_count))
+
+    def runs_every_shard(self) -> bool:
+        """Whether this process runs every shard, so sees every guild the bot is in."""
+        count = self.shard_count or 1
+        return self.shard_ids is None or set(self.shard_ids) >= set(range(count))
+
+    def runs_guild(self, guild_id: int | None) -> bool:
+        """Whether this process receives the gateway events of `guild_id` (of DMs: None),
+        which reach only the shard of Discord's sharding formula (DMs: shard 0)."""
+        count = self.shard_count or 1
+        shard = 0 if guild_id is None else shard_of(guild_id, count)
+        return self.shard_ids is None or shard in self.shard_ids
+
+    def shard_states(self) -> tuple[ShardState, ...]:
+        """Each shard this process runs: connected (ready or resumed since it last went), and
+        its heartbeat latency."""
+        states = []
+        for shard_id in self.gateway_shards():
+            info = self.get_shard(shard_id)
+            connected = self._shards_up.get(shard_id, False) and not (
+                info is None or info.is_closed()
+            )
+            latency = latency_ms(info.latency) if info is not None and connected else None
+            states.append(ShardState(shard_id, connected, latency))
+        return tuple(states)
+
+    def _shard_is(self, shard_id: int, connected: bool) -> None:
+        self._shards_up[shard_id] = connected
+        self._heartbeat.poke()
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self._shard_is(shard_id, True)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self._shard_is(shard_id, True)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self._shard_is(shard_id, False)
+
+    async def launch_shards(self) -> None:
+        """Start the gateway shards, once Discord said how many may identify at once."""
+        recommended, _, limits = await self.http.get_bot_gateway()
+        self._identify_pacing = IdentifyPacing(limits["max_concurrency"])
+        count = self.shard_count or recommended
+        ids = self.shard_ids if self.shard_ids is not None else range(count)
+        log.info(
+            "Gateway: shards %s of %d in this process (Discord recommends %d; %d identify at once)",
+            ", ".join(map(str, ids)),
+            count,
+            recommended,
+            self._identify_pacing.max_concurrency,
+        )
+        await super().launch_shards()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for the shard's turn to identify (Discord's identify concurrency)."""
+        await self._identify_pacing.wait_turn(shard_id or 0)
 
     async def on_message(self, message: discord.Message) -> None:
         """No text commands: the messages the bot receives are for the chat assistant, whose
         listener answers them (commands.Bot would otherwise look each one up as a command)."""
-
-    async def on_resumed(self) -> None:
-        self._gateway_up = True
-        self._heartbeat.poke()
-
-    async def on_disconnect(self) -> None:
-        self._gateway_up = False
-        self._heartbeat.poke()
 
     async def close(self) -> None:
         for task in (self._pruner, self._purger):
@@ -353,7 +431,7 @@ class SoundverseBot(commands.Bot):
 
     def sync_stamp_path(self) -> Path:
         """Where the hash of the last synced command payload is kept."""
-        return self.settings.storage.path.parent / "command-sync.json"
+        return self.settings.storage.local_dir / "command-sync.json"
 
     async def sync_commands(self) -> int:
         """Push the commands to Discord now; returns how many were synced."""
@@ -391,7 +469,6 @@ class SoundverseBot(commands.Bot):
         await self.sync_commands()
 
     async def on_ready(self) -> None:
-        self._gateway_up = True
         self._heartbeat.poke()
         if not self._resumed:
             self._resumed = True
@@ -401,10 +478,12 @@ class SoundverseBot(commands.Bot):
             self._purger = asyncio.create_task(self.purge_departed_forever(), name="privacy-purger")
         user = self.user
         log.info(
-            "Ready as %s (%s) in %d guilds, version %s",
+            "Ready as %s (%s) in %d guilds on shards %s of %d, version %s",
             user,
             user.id if user else "?",
             len(self.guilds),
+            ", ".join(map(str, self.gateway_shards())),
+            self.shard_count or 1,
             __version__,
         )
 

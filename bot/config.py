@@ -9,6 +9,7 @@ is the group and the field joined by one underscore, upper-case:
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -21,6 +22,7 @@ from pydantic import (
     HttpUrl,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -120,6 +122,74 @@ class DiscordSettings(BaseModel):
     gateway_url: str | None = Field(
         default=None, description="Gateway websocket, e.g. ws://127.0.0.1:8900/gateway."
     )
+    shard_count: int | None = Field(
+        default=None,
+        ge=1,
+        description="Shards the servers are split over, in all processes (Discord allows "
+        "2,500 servers per shard); unset: as many as Discord recommends, all in this process",
+    )
+    shard_ids: Annotated[list[int] | None, NoDecode] = Field(
+        default=None,
+        description="Shards this process runs, e.g. 0,1 or 0-3 (needs DISCORD_SHARD_COUNT); "
+        "unset: every shard",
+    )
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shards_of_the_count(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return None
+        if "shard_count" not in info.data:
+            # DISCORD_SHARD_COUNT is invalid, and says so: only the form of the ids is checked.
+            for part in shard_parts(value):
+                shard_range(part)
+            return []
+        return shard_ids_within(value, info.data["shard_count"])
+
+
+def shard_parts(value: Any) -> list[Any]:
+    """The items of DISCORD_SHARD_IDS as written: a JSON array, or ids and ranges separated
+    by commas (`0,1`, `0-3,8`)."""
+    parts = list_from_text(value)
+    if not isinstance(parts, list):
+        raise ValueError("must be shard ids, e.g. 0,1 or 0-3")
+    if not parts:
+        raise ValueError("lists no shard; leave it unset to run every shard")
+    return parts
+
+
+def shard_ids_within(value: Any, count: int | None) -> list[int]:
+    """DISCORD_SHARD_IDS read as ids, each once and below `count`; a ValueError says what is
+    wrong."""
+    if count is None:
+        raise ValueError("needs DISCORD_SHARD_COUNT, the number of shards in all processes")
+    ids: list[int] = []
+    for part in shard_parts(value):
+        low, high = shard_range(part)
+        if high >= count:
+            raise ValueError(
+                f"shard {high} is out of range: DISCORD_SHARD_COUNT={count} has shards 0 to "
+                f"{count - 1}"
+            )
+        ids.extend(range(low, high + 1))
+    repeated = sorted(shard for shard, times in Counter(ids).items() if times > 1)
+    if repeated:
+        listed = ", ".join(map(str, repeated))
+        raise ValueError(f"{'shards' if len(repeated) > 1 else 'shard'} {listed} listed twice")
+    return ids
+
+
+def shard_range(part: Any) -> tuple[int, int]:
+    """The first and last id of one item of DISCORD_SHARD_IDS: `3`, or a range `0-3`."""
+    if isinstance(part, int) and not isinstance(part, bool) and part >= 0:
+        return part, part
+    first, dash, last = (text.strip() for text in str(part).partition("-"))
+    if not first.isdigit() or (dash and not last.isdigit()):
+        raise ValueError(f"{part!r} is not a shard id (0 or more) or a range such as 0-3")
+    low, high = int(first), int(last) if dash else int(first)
+    if high < low:
+        raise ValueError(f"the range {part!r} ends before it starts (write {high}-{low})")
+    return low, high
 
 
 class SoundverseSettings(BaseModel):
@@ -204,12 +274,62 @@ class EndpointSettings(BaseModel):
 
 
 class StorageSettings(BaseModel):
-    """Where the SQLite database lives."""
+    """Where the database lives: a SQLite file (the default) or a PostgreSQL server."""
 
-    path: Path = Field(default=Path("data/bot.db"), description="SQLite database file")
-    busy_timeout_ms: int = Field(
-        default=5000, ge=0, description="Milliseconds to wait for a locked database"
+    url: str | None = Field(
+        default=None,
+        description=(
+            "Database: sqlite:///path/to/bot.db, or postgresql://user:password@host:5432/db "
+            "for several bot and worker processes on any hosts (default: the STORAGE_PATH file)"
+        ),
     )
+    path: Path = Field(
+        default=Path("data/bot.db"),
+        description="SQLite database file when STORAGE_URL is unset; on PostgreSQL, its "
+        "folder holds the bot's local files (heartbeat, locks)",
+    )
+    busy_timeout_ms: int = Field(
+        default=5000,
+        ge=0,
+        description="Milliseconds to wait for a locked database (SQLite) or a connection "
+        "(PostgreSQL)",
+    )
+    pool_size: int = Field(
+        default=10, ge=1, le=100, description="Connections each process keeps to PostgreSQL"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.startswith(("postgresql://", "postgres://")):
+            return value
+        if value.startswith("sqlite:///") and len(value) > len("sqlite:///"):
+            return value
+        raise ValueError(
+            "must be sqlite:///path/to/bot.db or postgresql://user:password@host:port/database"
+        )
+
+    @property
+    def target(self) -> Path | str:
+        """The SQLite file, or the PostgreSQL URL, that the bot opens."""
+        if self.url is None:
+            return self.path
+        if self.url.startswith("sqlite:///"):
+            return Path(self.url.removeprefix("sqlite:///"))
+        return self.url
+
+    @property
+    def local_dir(self) -> Path:
+        """The folder of the bot's local files (heartbeat, locks): the SQLite file's."""
+        target = self.target
+        return target.parent if isinstance(target, Path) else self.path.parent
+
+    @property
+    def on_postgres(self) -> bool:
+        """Whether the data lives on a PostgreSQL server."""
+        return isinstance(self.target, str)
 
 
 class Period(StrEnum):
@@ -451,7 +571,7 @@ class Settings(BaseSettings):
     @property
     def heartbeat_path(self) -> Path:
         """Where the running bot writes its heartbeat."""
-        return self.health.file or self.storage.path.parent / "heartbeat.json"
+        return self.health.file or self.storage.local_dir / "heartbeat.json"
 
     @model_validator(mode="after")
     def _limits_agree(self) -> Settings:

@@ -1,8 +1,9 @@
 """`python -m bot doctor`: what an operator checks before (or instead of) starting the bot.
 
 Each check says ok or what is wrong in a line: the settings, the database, the Discord token,
-the Soundverse key, and what voice needs (PyNaCl, davey, the Opus library). Nothing is
-changed: the database is neither created nor upgraded, and no generation is started.
+the gateway shards, the Soundverse key, and what voice needs (PyNaCl, davey, the Opus
+library). Nothing is changed: the database is neither created nor upgraded, no generation is
+started, and the gateway is not connected to.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.config import Settings
 from bot.discord_rest import DiscordCallFailed, get_as_bot
 from bot.soundverse import SoundverseClient
 from bot.soundverse.health import check_api_health
 from bot.storage import Database, DatabaseTooNew
-from bot.storage.database import bundled_migrations
+from bot.storage.database import bundled_migrations, describe_target
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,25 +36,30 @@ async def run_checks(settings: Settings) -> list[Check]:
         Check("settings", True, "every setting is valid"),
         await check_database(settings),
         await check_discord(settings),
+        await check_shards(settings),
         await check_soundverse(settings),
         *check_voice(settings),
     ]
 
 
 async def check_database(settings: Settings) -> Check:
-    """The schema version of the database file, without creating or upgrading it."""
-    path = settings.storage.path
-    if not path.exists():
-        return Check("database", True, f"{path} does not exist yet; the bot creates it")
-    latest = bundled_migrations()[-1].version
+    """The schema version of the database, without creating or upgrading it."""
+    target = settings.storage.target
+    if isinstance(target, Path) and not target.exists():
+        return Check("database", True, f"{target} does not exist yet; the bot creates it")
     try:
         database = await Database.connect(
-            path, busy_timeout_ms=settings.storage.busy_timeout_ms, migrate=False
+            target,
+            busy_timeout_ms=settings.storage.busy_timeout_ms,
+            pool_size=1,
+            migrate=False,
         )
     except DatabaseTooNew as error:
         return Check("database", False, str(error))
     except Exception as error:
-        return Check("database", False, f"{path} cannot be opened: {error}")
+        return Check("database", False, f"{describe_target(target)} cannot be opened: {error}")
+    where = database.where
+    latest = bundled_migrations(database.dialect)[-1].version
     try:
         version = await database.schema_version()
     finally:
@@ -62,9 +69,9 @@ async def check_database(settings: Settings) -> Check:
         return Check(
             "database",
             True,
-            f"{path}: version {version}, {pending} migration(s) applied at the next start",
+            f"{where}: version {version}, {pending} migration(s) applied at the next start",
         )
-    return Check("database", True, f"{path}: up to date (version {version})")
+    return Check("database", True, f"{where}: up to date (version {version})")
 
 
 async def check_discord(settings: Settings) -> Check:
@@ -81,6 +88,49 @@ async def check_discord(settings: Settings) -> Check:
             return Check("discord", False, str(failed))
         return Check("discord", False, f"cannot reach {failed.base}: {failed}")
     return Check("discord", True, f"logged in as {me.get('username')} ({me.get('id')})")
+
+
+GUILDS_PER_SHARD = 2500
+"""The most servers one gateway shard may hold (Discord's gateway docs)."""
+
+
+async def check_shards(settings: Settings) -> Check:
+    """The shards the bot would run, against what Discord recommends (GET /gateway/bot) and
+    allows for the servers the application is in."""
+    token = settings.discord.token
+    if token is None:
+        return Check("shards", False, "not checked without DISCORD_TOKEN")
+    try:
+        gateway = await get_as_bot(settings, token, "/gateway/bot")
+        application = await get_as_bot(settings, token, "/applications/@me")
+    except DiscordCallFailed as failed:
+        return Check("shards", False, f"cannot ask Discord how to shard: {failed}")
+    recommended = int(gateway.get("shards", 1))
+    at_once = int(gateway.get("session_start_limit", {}).get("max_concurrency", 1))
+    count = int(application.get("approximate_guild_count") or 0)
+    servers = f"about {count:,} {'server' if count == 1 else 'servers'}"
+    ids = settings.discord.shard_ids
+    where = (
+        "all in this process" if ids is None else f"this process runs {', '.join(map(str, ids))}"
+    )
+    pace = f"{at_once} may identify at once"
+    shards = settings.discord.shard_count
+    if shards is None:
+        return Check(
+            "shards", True, f"{recommended}, as Discord recommends for {servers}, {where}; {pace}"
+        )
+    if count > shards * GUILDS_PER_SHARD:
+        return Check(
+            "shards",
+            False,
+            f"DISCORD_SHARD_COUNT={shards} is too few for {servers}: a shard holds at most "
+            f"{GUILDS_PER_SHARD:,} (Discord recommends {recommended})",
+        )
+    return Check(
+        "shards",
+        True,
+        f"{shards} (Discord recommends {recommended} for {servers}), {where}; {pace}",
+    )
 
 
 async def check_soundverse(settings: Settings) -> Check:

@@ -1,10 +1,11 @@
 """The heartbeat the running bot writes, and `python -m bot health`, which judges it.
 
 The bot writes a small JSON file every HEALTH_INTERVAL seconds and whenever its state
-changes: whether it is connected to Discord's gateway, whether its job worker takes jobs,
-and, once it stops, that it stopped. `python -m bot health` (a container's HEALTHCHECK) reads
-that file and exits 0 only when the bot is connected, its worker takes jobs and the
-heartbeat is fresh: no older than `STALE_AFTER` intervals.
+changes: whether it is connected to Discord's gateway (and each of its shards: connected
+since when, heartbeat latency), whether its job worker takes jobs, and, once it stops, that
+it stopped. `python -m bot health` (a container's HEALTHCHECK) reads that file and exits 0
+only when every shard of the bot is connected, its worker takes jobs and the heartbeat is
+fresh: no older than `STALE_AFTER` intervals.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -36,17 +38,39 @@ class WorkerState(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ShardState:
+    """One gateway shard of the bot as it is now: connected (READY or RESUMED, and not
+    disconnected since), and its heartbeat latency in milliseconds (None before the first
+    acknowledged heartbeat, or while disconnected)."""
+
+    id: int
+    connected: bool
+    latency_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShardBeat:
+    """A shard in a heartbeat: its state, and since when it has been (dis)connected."""
+
+    id: int
+    connected: bool
+    latency_ms: float | None
+    since: float
+
+
+@dataclass(frozen=True, slots=True)
 class Beat:
     """One heartbeat: what the bot was doing at `at` (seconds since the epoch)."""
 
     at: float
     every: float
-    discord: bool
+    discord: bool  # every shard of this process connected
     worker: WorkerState
     since: float  # when `discord` or `worker` last changed
     stopped: bool
     pid: int
     version: str
+    shards: tuple[ShardBeat, ...] = ()
 
     def same_state(self, other: Beat | None) -> bool:
         return other is not None and (self.discord, self.worker, self.stopped) == (
@@ -72,12 +96,29 @@ def write_beat(path: Path, beat: Beat) -> None:
     partial.replace(path)
 
 
+def latency_ms(seconds: float | None) -> float | None:
+    """A heartbeat latency in milliseconds; None when there is none yet (discord.py says
+    infinity or NaN then)."""
+    if seconds is None or not math.isfinite(seconds):
+        return None
+    return round(seconds * 1000, 1)
+
+
 def read_beat(path: Path) -> Beat:
     """The last heartbeat; raises OSError (missing) or ValueError (unreadable)."""
     fields = json.loads(path.read_text())
     if not isinstance(fields, dict):
         raise ValueError("not a JSON object")
     try:
+        shards = tuple(
+            ShardBeat(
+                id=int(shard["id"]),
+                connected=bool(shard["connected"]),
+                latency_ms=None if shard["latency_ms"] is None else float(shard["latency_ms"]),
+                since=float(shard["since"]),
+            )
+            for shard in fields.get("shards", [])
+        )
         return Beat(
             at=float(fields["at"]),
             every=float(fields["every"]),
@@ -87,6 +128,7 @@ def read_beat(path: Path) -> Beat:
             stopped=bool(fields["stopped"]),
             pid=int(fields["pid"]),
             version=str(fields["version"]),
+            shards=shards,
         )
     except (KeyError, TypeError) as error:
         raise ValueError(f"missing or wrong field: {error}") from None
@@ -117,13 +159,46 @@ def judge(path: Path, now: float) -> Verdict:
             f"the bot (pid {beat.pid}) is stuck or gone",
         )
     if not beat.discord:
-        return Verdict(False, f"not connected to Discord since {clock_time(beat.since)}")
+        return Verdict(False, disconnected_line(beat))
     if beat.worker is WorkerState.DOWN:
         return Verdict(False, f"the job worker has not taken jobs since {clock_time(beat.since)}")
     worker = "jobs run in the bot" if beat.worker is WorkerState.INLINE else "the worker is ready"
-    return Verdict(
-        True, f"ok: connected to Discord, {worker}, heartbeat {age:.0f} s old (pid {beat.pid})"
+    line = f"ok: connected to Discord, {worker}, heartbeat {age:.0f} s old (pid {beat.pid})"
+    if beat.shards:
+        line += f"; {shard_latencies(beat.shards)}"
+    return Verdict(True, line)
+
+
+def down_shards(beat: Beat) -> list[ShardBeat]:
+    """The shards of `beat` that are not connected, when some others are (else [])."""
+    down = [shard for shard in beat.shards if not shard.connected]
+    return down if len(down) < len(beat.shards) else []
+
+
+def disconnected_line(beat: Beat) -> str:
+    """What is not connected, and since when: the bot, or the shards that are down."""
+    down = down_shards(beat)
+    if not down:
+        return f"not connected to Discord since {clock_time(beat.since)}"
+    each = ", ".join(f"{shard.id} since {clock_time(shard.since)}" for shard in down)
+    running = ", ".join(str(shard.id) for shard in beat.shards)
+    return (
+        f"not connected to Discord on {plural('shard', len(down))} {each} "
+        f"(this process runs shards {running})"
     )
+
+
+def shard_latencies(shards: Sequence[ShardBeat]) -> str:
+    """`shards 0 (41 ms), 1 (39 ms)`: each shard's heartbeat latency."""
+    each = ", ".join(
+        f"{shard.id} ({'–' if shard.latency_ms is None else f'{shard.latency_ms:.0f} ms'})"
+        for shard in shards
+    )
+    return f"{plural('shard', len(shards))} {each}"
+
+
+def plural(word: str, count: int) -> str:
+    return word if count == 1 else f"{word}s"
 
 
 def summary(beat: Beat) -> str:
@@ -131,6 +206,10 @@ def summary(beat: Beat) -> str:
     if beat.stopped:
         return "stopped"
     if not beat.discord:
+        down = down_shards(beat)
+        if down:
+            ids = ", ".join(str(shard.id) for shard in down)
+            return f"not connected to Discord on {plural('shard', len(down))} {ids}"
         return "not connected to Discord"
     if beat.worker is WorkerState.DOWN:
         return "connected to Discord, but the job worker is not taking jobs"
@@ -139,7 +218,8 @@ def summary(beat: Beat) -> str:
 
 class HeartbeatWriter:
     """Writes the heartbeat every `every` seconds, at once after `poke()`, and a last one
-    saying the bot stopped on `stop()`. `state()` gives (connected to Discord, worker)."""
+    saying the bot stopped on `stop()`. `state()` gives (connected to Discord, worker);
+    `shards()`, if given, the state of each gateway shard."""
 
     def __init__(
         self,
@@ -149,10 +229,12 @@ class HeartbeatWriter:
         *,
         version: str,
         clock: Callable[[], float] = time.time,
+        shards: Callable[[], Sequence[ShardState]] = tuple,
     ) -> None:
         self.path = path
         self.every = every
         self._state = state
+        self._shards = shards
         self._version = version
         self._clock = clock
         self._wake = asyncio.Event()
@@ -199,6 +281,7 @@ class HeartbeatWriter:
             stopped=stopped,
             pid=os.getpid(),
             version=self._version,
+            shards=shard_beats(self._shards(), last, now),
         )
         if last is not None and beat.same_state(last):
             beat = replace(beat, since=last.since)
@@ -213,3 +296,17 @@ class HeartbeatWriter:
         if last is None or summary(beat) != summary(last):
             log.info("Health: %s", summary(beat))
         self._last = beat
+
+
+def shard_beats(
+    shards: Sequence[ShardState], last: Beat | None, now: float
+) -> tuple[ShardBeat, ...]:
+    """`shards` as they go in a heartbeat: each keeps the time of its last change."""
+    before = {shard.id: shard for shard in last.shards} if last is not None else {}
+    beats = []
+    for shard in shards:
+        previous = before.get(shard.id)
+        kept = previous is not None and previous.connected == shard.connected
+        since = previous.since if previous is not None and kept else now
+        beats.append(ShardBeat(shard.id, shard.connected, shard.latency_ms, since))
+    return tuple(beats)

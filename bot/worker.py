@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def lock_path(settings: Settings) -> Path:
-    return settings.storage.path.parent / "job-worker.lock"
+    return settings.storage.local_dir / "job-worker.lock"
 
 
 async def hold_worker_lock(path: Path) -> IO[bytes]:

@@ -40,6 +40,12 @@ def parse_arguments(argv: list[str] | None = None) -> SessionOptions:
     parser.add_argument(
         "--quiet", action="store_true", help="no banner and no messages: steps, results, files"
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="keep the bot's data in a throwaway PostgreSQL server (Debian's postgresql "
+        "package) instead of a SQLite file; removed at exit",
+    )
     arguments = parser.parse_args(argv)
     if arguments.script is not None and not arguments.script.is_file():
         parser.error(f"no script at {arguments.script}")
@@ -49,6 +55,7 @@ def parse_arguments(argv: list[str] | None = None) -> SessionOptions:
         time_scale=arguments.time_scale,
         timeout=arguments.timeout,
         quiet=arguments.quiet,
+        postgres=arguments.postgres,
     )
 
 

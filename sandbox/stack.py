@@ -60,7 +60,8 @@ def sandbox_settings(
 
 
 class SandboxStack:
-    """Starts and stops the stand-ins and the bot; the bot can be restarted on its own."""
+    """Starts and stops the stand-ins and the bot; the bot can be restarted on its own, and
+    other bots (other shards, say) can log in beside it."""
 
     def __init__(
         self,
@@ -71,16 +72,23 @@ class SandboxStack:
         rules: Rules | None = None,
         tweak: SettingsTweak | None = None,
         bot_options: dict[str, Any] | None = None,
+        prepare: Callable[[LocalDiscord], object] | None = None,
     ) -> None:
+        """`prepare` shapes the local Discord's world before anything starts (guilds the bot
+        finds when it logs in, for instance)."""
         self.data_dir = data_dir
         self.soundverse = SoundverseStandIn(api_keys={API_KEY}, time_scale=time_scale)
         self.discord = LocalDiscord(
             bot_token=BOT_TOKEN, validate_openapi=validate_openapi, rules=rules
         )
+        if prepare is not None:
+            prepare(self.discord)
         self.tweak = tweak
         self.bot_options = {"guild_ready_timeout": 0.05, **(bot_options or {})}
         self._bot: SoundverseBot | None = None
         self._bot_task: asyncio.Task[None] | None = None
+        self._restarting = False
+        self._others: list[tuple[SoundverseBot, asyncio.Task[None]]] = []
         self._saved_endpoints = (
             discord.http.Route.BASE,
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
@@ -101,25 +109,45 @@ class SandboxStack:
         await self.start_bot()
 
     async def start_bot(self) -> SoundverseBot:
-        """Build the bot from fresh settings and log it in; returns once it is ready."""
+        """Build the bot from fresh settings and log it in; returns once it is ready.
+
+        A restart comes at once here, where an operator's takes longer than Discord's 5 s
+        identify window; the local Discord lets that window pass rather than refuse it."""
         settings = sandbox_settings(self.data_dir, self.discord, self.soundverse)
         if self.tweak is not None:
             self.tweak(settings)
         self.settings = settings
+        if self._restarting:
+            self.discord.gateway.let_identify_window_pass()
+        self._restarting = True
+        bot = self._build(settings)
+        self._bot = bot
+        self._bot_task = asyncio.create_task(bot.start(BOT_TOKEN), name="sandbox-bot")
+        await until_ready(bot, self._bot_task)
+        return bot
+
+    async def start_other_bot(
+        self, data_dir: Path, tweak: SettingsTweak | None = None
+    ) -> SoundverseBot:
+        """Another bot process beside the bot (one running other shards, say), with its data
+        in `data_dir` and its settings changed by `tweak`; it stops with the stack."""
+        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+        settings = sandbox_settings(data_dir, self.discord, self.soundverse)
+        if tweak is not None:
+            tweak(settings)
+        bot = self._build(settings)
+        task = asyncio.create_task(bot.start(BOT_TOKEN), name="sandbox-other-bot")
+        self._others.append((bot, task))
+        await until_ready(bot, task)
+        return bot
+
+    def _build(self, settings: Settings) -> SoundverseBot:
         # The voice gateway is TLS with the local Discord's own authority: trusted here only.
         options = {
             "connector": aiohttp.TCPConnector(ssl=self.discord.voice.client_ssl_context()),
             **self.bot_options,
         }
-        bot = create_bot(settings, **options)
-        self._bot = bot
-        self._bot_task = asyncio.create_task(bot.start(BOT_TOKEN), name="sandbox-bot")
-        ready = asyncio.create_task(bot.wait_until_ready())
-        await asyncio.wait({ready, self._bot_task}, return_when=asyncio.FIRST_COMPLETED)
-        if not ready.done():
-            ready.cancel()
-            self._bot_task.result()  # the bot stopped before it was ready: raise its error
-        return bot
+        return create_bot(settings, **options)
 
     async def stop_bot(self) -> None:
         """Stop the bot the way SIGTERM does; unfinished jobs stay in its database."""
@@ -132,11 +160,25 @@ class SandboxStack:
         self._bot_task = None
 
     async def stop(self) -> None:
-        """Stop the bot, then both stand-ins, and undo the redirection of discord.py."""
+        """Stop the bots, then both stand-ins, and undo the redirection of discord.py."""
         try:
+            for bot, task in self._others:
+                await bot.close()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            self._others.clear()
             await self.stop_bot()
         finally:
             await self.discord.stop()
             await self.soundverse.stop()
             discord.http.Route.BASE, gateway = self._saved_endpoints
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+
+
+async def until_ready(bot: SoundverseBot, running: asyncio.Task[None]) -> None:
+    """Return once `bot` is ready; raise its error if it stopped before."""
+    ready = asyncio.create_task(bot.wait_until_ready())
+    await asyncio.wait({ready, running}, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():
+        ready.cancel()
+        running.result()  # the bot stopped before it was ready: raise its error

@@ -1,5 +1,5 @@
-"""Persistence on SQLite (aiosqlite): connection, migrations, quota, jobs, tracks, voice
-playback, chat conversations, live-listening consent, contests, privacy."""
+"""Persistence on SQLite (aiosqlite) or PostgreSQL (asyncpg): connection, migrations, quota,
+jobs, tracks, voice playback, chat conversations, live-listening consent, contests, privacy."""
 
 from bot.storage.clock import Clock, ManualClock, MovableClock, ShiftedClock, SystemClock
 from bot.storage.contests import (
@@ -20,6 +20,7 @@ from bot.storage.contests import (
 )
 from bot.storage.conversations import Conversation, ConversationRepository, NewTurn, Turn
 from bot.storage.database import (
+    ConstraintViolated,
     Database,
     DatabaseTooNew,
     MigrationReport,
@@ -69,6 +70,7 @@ __all__ = [
     "AuditAction",
     "AuditRecord",
     "Clock",
+    "ConstraintViolated",
     "Contest",
     "ContestConflict",
     "ContestCounts",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from bot.storage.clock import from_stored, from_stored_or_none, to_stored
-from bot.storage.database import Database, Row, Transaction
+from bot.storage.database import ConstraintViolated, Database, Row, Transaction
 from bot.storage.errors import StorageError
 
 
@@ -297,7 +296,9 @@ def _ballot_insert(count: int, slot: str) -> str:
     guild id, voter id, entry number, joined at, now) into vote `slot` (SQL), keeping only
     those every rule allows; the voting phase follows as a parameter. Callers add the
     votes-per-member condition, the conflict clause and RETURNING."""
-    rows = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in range(count))
+    # The first row's casts give the columns their types (PostgreSQL would take text).
+    first = "(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER), ?, ?)"
+    rows = ", ".join([first, *("(?, ?, ?, ?, ?, ?)" for _ in range(count - 1))])
     return (
         f"WITH ballots(contest, guild, voter, number, joined, stamp) AS (VALUES {rows})"
         " INSERT INTO contest_votes (contest_id, voter_id, slot, entry_id, cast_at)"
@@ -926,7 +927,7 @@ class ContestRepository:
                     " ON CONFLICT (contest_id, voter_id, slot) DO NOTHING RETURNING slot",
                     (*ballot.row, free[0], ContestPhase.VOTING.value, free[0]),
                 )
-            except sqlite3.IntegrityError:
+            except ConstraintViolated:
                 return None  # the same entry was voted for meanwhile
         return None if row is None else QuickVote(free[0], None, unchanged=False)
 
@@ -1234,8 +1235,7 @@ async def _votes_of(transaction: Transaction, contest_id: int, voter_id: int) ->
 
 async def _sources(transaction: Transaction, contest_id: int) -> frozenset[int]:
     rows = await transaction.fetch_all(
-        "SELECT track_id FROM contest_sources WHERE contest_id = ?"
-        f" UNION SELECT id FROM ({_STEM_TRACKS})",
+        f"SELECT track_id FROM contest_sources WHERE contest_id = ? UNION {_STEM_TRACKS}",
         (contest_id, contest_id),
     )
     return frozenset(int(row["track_id"]) for row in rows)

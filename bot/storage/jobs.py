@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.storage.clock import Clock, SystemClock, from_stored, from_stored_or_none, to_stored
-from bot.storage.database import Database, Row, Transaction, guild_filter
+from bot.storage.database import ConstraintViolated, Database, Row, Transaction, guild_filter
 from bot.storage.errors import StorageError
 
 
@@ -391,7 +390,7 @@ async def insert_job(
     """
     try:
         return await _insert_job(transaction, job, now, state, error)
-    except sqlite3.IntegrityError as failure:
+    except ConstraintViolated as failure:
         if job.interaction_token is not None and "interaction_key" in str(failure):
             raise OrderAlreadyDecided() from None
         raise

@@ -27,7 +27,7 @@ class Application(Protocol):
     """The running bot as presentation sees it."""
 
     @property
-    def client(self) -> commands.Bot:
+    def client(self) -> commands.AutoShardedBot:
         """The discord.py client: channels, the command tree, dynamic items."""
 
     @property
@@ -66,6 +66,10 @@ class Application(Protocol):
     def uploads(self) -> HeldUploads:
         """Uploads a member picked through a message menu, held while they fill in the rest."""
 
+    def runs_guild(self, guild_id: int | None) -> bool:
+        """Whether this process runs the gateway shard of `guild_id` (of DMs: None), so sees
+        that server: other shards may run in other processes."""
+
     def keep_task(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` in the background; the bot lets it finish (briefly) when it closes."""
 
@@ -79,7 +83,7 @@ def app_of(interaction: discord.Interaction[Any]) -> Application:
     return cast("Application", interaction.client)
 
 
-def application(bot: commands.Bot) -> Application:
+def application(bot: commands.Bot | commands.AutoShardedBot) -> Application:
     """The application a cog is being loaded into."""
     return cast("Application", bot)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import timedelta
 from typing import Any
@@ -62,9 +63,17 @@ class About(FeatureCog):
         embed.add_field(name="Uptime", value=format_uptime(time.monotonic() - self.app.started_at))
         embed.add_field(name="Servers", value=str(len(client.guilds)))
         embed.add_field(name="Soundverse API", value=health_line(health), inline=False)
-        latency = client.latency
-        embed.add_field(
-            name="Gateway latency",
-            value=f"{latency * 1000:.0f} ms" if latency == latency else "–",
-        )
+        embed.add_field(name="Gateway latency", value=gateway_latency(interaction))
         await interaction.followup.send(embed=embed, ephemeral=True)
+
+
+def gateway_latency(interaction: discord.Interaction[Any]) -> str:
+    """The heartbeat latency of the shard this server's events come through (DMs: shard 0),
+    and which shard it is when there are several."""
+    client = interaction.client
+    count = client.shard_count or 1
+    shard_id = 0 if interaction.guild_id is None else (interaction.guild_id >> 22) % count
+    shard = client.get_shard(shard_id) if isinstance(client, discord.AutoShardedClient) else None
+    latency = shard.latency if shard is not None else client.latency
+    shown = f"{latency * 1000:.0f} ms" if math.isfinite(latency) else "–"
+    return f"{shown} (shard {shard_id} of {count})" if count > 1 else shown

@@ -170,11 +170,14 @@ class VoiceCog(FeatureCog):
 
     async def rejoin_stored(self) -> None:
         """After a restart: rejoin where members still listen, bring the card back, and go
-        on from the stored second; forget playback no one is left to hear."""
+        on from the stored second; forget playback no one is left to hear. Servers of shards
+        another process runs are left to that process."""
         client = self.app.client
         await client.wait_until_ready()
         store = self.app.services.voice_sessions
         for stored in await store.all():
+            if not self.app.runs_guild(stored.guild_id):
+                continue
             guild = client.get_guild(stored.guild_id)
             channel = guild.get_channel(stored.voice_channel_id) if guild else None
             items = [QueuedTrack.from_stored(data) for data in stored.queue]

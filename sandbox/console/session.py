@@ -11,6 +11,7 @@ import contextlib
 import logging
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterator
@@ -18,11 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import asyncpg
+
+from bot.config import Settings
 from bot.redaction import RedactingFormatter
 from bot.storage.clock import ShiftedClock
 from sandbox.console.actions import Console, StepFailed, cancel_requested
 from sandbox.console.lines import LineError
 from sandbox.console.view import Screen
+from sandbox.postgres import PostgresServer, PostgresUnavailable
 from sandbox.stack import SandboxStack
 
 # Files a previous run left in the data folder. They are removed at start: every run has a
@@ -39,6 +44,7 @@ class SessionOptions:
     time_scale: float = 0.2
     timeout: float = 60.0
     quiet: bool = False
+    postgres: bool = False
 
 
 def fresh_data_dir(output: Path) -> Path:
@@ -67,13 +73,13 @@ def configure_logging(log_file: Path) -> None:
     root.setLevel(logging.INFO)
 
 
-def banner(stack: SandboxStack, output: Path, log_file: Path) -> str:
+def banner(stack: SandboxStack, output: Path, log_file: Path, database: str) -> str:
     return "\n".join(
         [
             "Soundverse sandbox: the real bot, a local Discord and a local Soundverse.",
             f"  files the bot posts: {output / 'attachments'} (fresh each run)",
             f"  voice heard (hear):  {output / 'voice'} (fresh each run)",
-            f"  database:            {stack.data_dir / 'bot.db'} (fresh each run)",
+            f"  database:            {database} (fresh each run)",
             f"  log:                 {log_file} (fresh each run)",
             f"  local Discord:       {stack.discord.api_base}",
             f"  local Soundverse:    {stack.soundverse.url}",
@@ -90,10 +96,25 @@ async def run_session(options: SessionOptions, stdout: TextIO = sys.stdout) -> i
     clear_saved_files(output)
     # Real time that `clock +1d` moves ahead, so a contest's deadlines pass on request.
     clock = ShiftedClock()
+    data_dir = fresh_data_dir(output)
+    database = str(data_dir / "bot.db")
+    server: PostgresServer | None = None
+    tweak = None
+    if options.postgres:
+        try:
+            server = await asyncio.to_thread(PostgresServer.start)
+            database = await _postgres_database(server)
+        except (PostgresUnavailable, OSError, subprocess.CalledProcessError) as error:
+            if server is not None:
+                await asyncio.to_thread(server.stop)
+            print(f"✗ no PostgreSQL server for the sandbox: {error}", file=stdout)
+            return 1
+        tweak = _storage_at(database)
     stack = SandboxStack(
-        fresh_data_dir(output),
+        data_dir,
         time_scale=options.time_scale,
         bot_options={"storage_clock": clock},
+        tweak=tweak,
     )
     interactive = options.script is None
     live = interactive and stdout.isatty() and sys.stdin.isatty()
@@ -111,7 +132,7 @@ async def run_session(options: SessionOptions, stdout: TextIO = sys.stdout) -> i
             screen.note(f"✗ the sandbox could not start: {error} (details in {log_file})")
             return 1
         if not options.quiet:
-            screen.note(banner(stack, output, log_file))
+            screen.note(banner(stack, output, log_file, database))
         watcher = asyncio.create_task(console.watch(), name="console-watch")
         try:
             return await _until_stopped(_work(console, options, live), stop)
@@ -121,8 +142,27 @@ async def run_session(options: SessionOptions, stdout: TextIO = sys.stdout) -> i
                 await watcher
     finally:
         await stack.stop()
+        if server is not None:
+            await asyncio.to_thread(server.stop)
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+
+
+async def _postgres_database(server: PostgresServer) -> str:
+    """A new database on `server` for this run; its URL."""
+    connection = await asyncpg.connect(server.url())
+    try:
+        await connection.execute("CREATE DATABASE sandbox")
+    finally:
+        await connection.close()
+    return server.url("sandbox")
+
+
+def _storage_at(url: str) -> Callable[[Settings], None]:
+    def tweak(settings: Settings) -> None:
+        settings.storage.url = url
+
+    return tweak
 
 
 async def _work(console: Console, options: SessionOptions, live: bool) -> int:

@@ -125,7 +125,14 @@ class LocalDiscord:
         self._changed: asyncio.Condition | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._left_guilds: dict[str, Guild] = {}
-        self.gateway = Gateway(self.world, bot_token, self._record, self._on_voice_state)
+        self.gateway = Gateway(
+            self.world,
+            bot_token,
+            self._record,
+            self._on_voice_state,
+            rules=self.rules,
+            clock=self.clock,
+        )
         self.rest = RestApi(
             self.world, self.rules, self.clock, self.gateway, bot_token, self._record
         )
@@ -304,8 +311,13 @@ class LocalDiscord:
             raise ValueError("every member has @everyone")
         return member, found.id
 
-    def add_guild(self, name: str, premium_tier: int = 0) -> Guild:
-        guild = self.world.add_guild(name, premium_tier)
+    def add_guild(
+        self, name: str, premium_tier: int = 0, *, shard: tuple[int, int] | None = None
+    ) -> Guild:
+        """The bot is added to a new guild; `shard` = (shard id, shard count) gives it an id
+        whose events go to that shard. Once the bot is on the gateway, the session of the
+        guild's shard gets GUILD_CREATE."""
+        guild = self.world.add_guild(name, premium_tier, shard=shard)
         if self.gateway.session is not None:
             # A guild joined after READY comes without `unavailable`, which discord.py reads as
             # a join (on_guild_join) rather than an outage ending (on_guild_available).
@@ -585,12 +597,14 @@ class LocalDiscord:
 
     # -- gateway faults -----------------------------------------------------------------------
 
-    async def reconnect(self) -> None:
-        """Sends op 7 RECONNECT; discord.py reconnects and RESUMEs."""
-        await self.gateway.send_op(7, None)
+    async def reconnect(self, shard: int | None = None) -> None:
+        """Sends op 7 RECONNECT (to every session, or those of shard `shard`); discord.py
+        reconnects and RESUMEs."""
+        await self.gateway.send_op(7, None, shard)
 
-    async def invalidate_session(self) -> None:
-        await self.gateway.send_op(9, False)
+    async def invalidate_session(self, shard: int | None = None) -> None:
+        """Sends op 9 INVALID_SESSION (not resumable); discord.py identifies again."""
+        await self.gateway.send_op(9, False, shard)
 
     async def wait_until_ready(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         await asyncio.wait_for(self.gateway.ready.wait(), timeout)
@@ -674,7 +688,7 @@ class LocalDiscord:
                 data,
             )
         )
-        session = self.gateway.session
+        session = self.gateway.session_for(guild_id)
         guild = self.world.guilds[guild_id]
         bot_id = self.world.bot.id
         previous = guild.voice_channels.get(bot_id)

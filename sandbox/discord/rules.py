@@ -76,6 +76,16 @@ class Rules:
     webhook_limit: tuple[int, float] = (5, 2.0)
     default_limit: tuple[int, float] = (50, 1.0)
     forced_retry_after: float = 0.05
+    # The gateway's sharding rules (Discord's gateway docs): the shard count GET /gateway/bot
+    # recommends (None: one per 1,000 guilds, and at least enough for `max_guilds_per_shard`),
+    # how many shards may identify per `identify_window` seconds (one per rate-limit key,
+    # `shard_id % max_concurrency`), the guilds one shard may hold (more closes with 4011),
+    # and session starts a day (reported, not enforced).
+    recommended_shards: int | None = None
+    max_concurrency: int = 1
+    identify_window: float = 5.0
+    max_guilds_per_shard: int = 2500
+    session_start_total: int = 1000
 
     def attachment_limit(self, premium_tier: int) -> int:
         return self.attachment_limits.get(premium_tier, self.attachment_limits[0])

@@ -479,8 +479,13 @@ class RestApi:
         return Reply(body={"url": self.gateway.url})
 
     async def get_gateway_bot(self, parsed: ParsedRequest) -> Reply:
-        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return Reply(body={"url": self.gateway.url, "shards": 1, "session_start_limit": limit})
+        return Reply(
+            body={
+                "url": self.gateway.url,
+                "shards": self.gateway.recommended_shards(),
+                "session_start_limit": self.gateway.session_start_limit(),
+            }
+        )
 
     # -- application commands -----------------------------------------------------------------
 

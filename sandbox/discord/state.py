@@ -81,6 +81,13 @@ class Snowflakes:
         ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
         return str((ms << 22) | (next(self._counter) & 0x3FFFFF))
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> str:
+        """A new id whose events go to shard `shard_id` of `shard_count` (its milliseconds
+        taken back to the latest that fall on that shard; the counter keeps it unique)."""
+        fresh = int(self.next())
+        ms = (fresh >> 22) - ((fresh >> 22) - shard_id) % shard_count
+        return str((ms << 22) | (fresh & 0x3FFFFF))
+
 
 @dataclass
 class User:
@@ -817,8 +824,13 @@ class World:
                 return user
         raise KeyError(f"no user named {name!r}")
 
-    def add_guild(self, name: str, premium_tier: int = 0) -> Guild:
-        guild = Guild(self.ids.next(), name, self.owner.id, premium_tier)
+    def add_guild(
+        self, name: str, premium_tier: int = 0, *, shard: tuple[int, int] | None = None
+    ) -> Guild:
+        """A guild with the bot and every user; `shard` = (shard id, shard count) picks an id
+        whose events go to that shard."""
+        guild_id = self.ids.next() if shard is None else self.ids.next_on_shard(*shard)
+        guild = Guild(guild_id, name, self.owner.id, premium_tier)
         guild.roles = [
             Role(guild.id, "@everyone", DEFAULT_PERMISSIONS & ~(MANAGE_GUILD | ADMINISTRATOR), 0),
             Role(self.ids.next(), "DJ", 0, 1),

@@ -1,7 +1,8 @@
 """The end-to-end harness: the local Soundverse, the local Discord and the real bot per test.
 
 Every test gets a fresh stack on random loopback ports; all REST traffic is checked
-against Discord's OpenAPI description, and any mismatch fails the test at teardown.
+against Discord's OpenAPI description, and any mismatch fails the test at teardown. Tests
+marked `both_backends` run twice: with the data in SQLite, and in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -33,6 +34,23 @@ StackFactory = Callable[..., Awaitable[SandboxStack]]
 # Tests marked with this run twice: jobs on the bot's own loop, and in the job worker process.
 BOTH_MODES = pytest.mark.parametrize("mode", [WorkerMode.INLINE, WorkerMode.PROCESS])
 
+# Tests marked with this run twice: on SQLite, and on the throwaway PostgreSQL server.
+BOTH_BACKENDS = pytest.mark.both_backends
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each `both_backends` test once per backend."""
+    if metafunc.definition.get_closest_marker("both_backends") is not None:
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str | None:
+    """The PostgreSQL URL this test's stacks keep their data in; None for SQLite files."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return None
+    return str(request.getfixturevalue("postgres_url"))
+
 
 def in_mode(mode: WorkerMode, *tweaks: Callable[[Settings], None]) -> Callable[[Settings], None]:
     """Apply `tweaks`, with jobs running as `mode` says (the worker at normal priority)."""
@@ -47,13 +65,15 @@ def in_mode(mode: WorkerMode, *tweaks: Callable[[Settings], None]) -> Callable[[
 
 
 @pytest.fixture
-async def make_stack(tmp_path: Path) -> AsyncIterator[StackFactory]:
+async def make_stack(tmp_path: Path, backend: str | None) -> AsyncIterator[StackFactory]:
     """Start a stack with custom settings (`tweak`), Discord rules or time scale."""
     started: list[SandboxStack] = []
 
     async def start(**options: Any) -> SandboxStack:
         options.setdefault("time_scale", E2E_TIME_SCALE)
         options.setdefault("validate_openapi", spec_available())
+        if backend is not None:
+            options["tweak"] = on_postgres(backend, options.get("tweak"))
         running = SandboxStack(tmp_path / f"data{len(started)}", **options)
         started.append(running)
         await running.start()
@@ -73,6 +93,17 @@ async def make_stack(tmp_path: Path) -> AsyncIterator[StackFactory]:
 async def stack(make_stack: StackFactory) -> SandboxStack:
     """A running stack with default settings."""
     return await make_stack()
+
+
+def on_postgres(url: str, tweak: Callable[[Settings], None] | None) -> Callable[[Settings], None]:
+    """`tweak`, with the bot's data at `url`."""
+
+    def with_url(settings: Settings) -> None:
+        settings.storage.url = url
+        if tweak is not None:
+            tweak(settings)
+
+    return with_url
 
 
 def decoded_duration(data: bytes) -> float:

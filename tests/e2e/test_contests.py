@@ -11,7 +11,7 @@ from typing import Any
 from bot.storage import ContestRepository, ManualClock
 from sandbox.discord.state import Message
 from sandbox.stack import SandboxStack
-from tests.e2e.conftest import StackFactory, embed_text, stored_tracks
+from tests.e2e.conftest import BOTH_BACKENDS, StackFactory, embed_text, stored_tracks
 from tests.e2e.test_tools import a_song, finished_result, mp3_upload, private_reply
 
 DAY = timedelta(days=1)
@@ -134,6 +134,7 @@ async def vote(stack: SandboxStack, user: str, number: int) -> str:
     return await private_reply(stack, click.id)
 
 
+@BOTH_BACKENDS
 async def test_the_whole_lifecycle_ends_with_a_winner(make_stack: StackFactory) -> None:
     """Three members enter derived tracks three ways, vote anonymously (a self-vote refused),
     and after the deadline the results card names the winner."""

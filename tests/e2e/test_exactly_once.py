@@ -111,7 +111,7 @@ async def test_a_database_locked_right_after_posting_does_not_fail_the_job(
     held = stack.discord.hold("POST", RESULT_POST, HoldPoint.AFTER)
     call = await stack.discord.slash("song", user="alice", prompt="lofi rain", duration=15)
     await held.wait_for_arrival()
-    locker = sqlite3.connect(stack.bot.database.path, isolation_level=None)
+    locker = sqlite3.connect(str(stack.bot.database.path), isolation_level=None)
     try:
         locker.execute("BEGIN EXCLUSIVE")
         with warned("bot.jobs.service", "Could not record the delivery") as refused:

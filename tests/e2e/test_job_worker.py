@@ -16,6 +16,7 @@ from bot.config import Settings, WorkerMode, WorkerPriority
 from bot.jobs.link import WorkerLink
 from sandbox.stack import SandboxStack
 from tests.e2e.conftest import (
+    BOTH_BACKENDS,
     StackFactory,
     card_shows,
     decoded_duration,
@@ -42,6 +43,7 @@ async def worker_stack(make_stack: StackFactory, time_scale: float = 0.01) -> Sa
     return stack
 
 
+@BOTH_BACKENDS
 async def test_song_is_delivered_by_the_worker_process(make_stack: StackFactory) -> None:
     """`/song` is acknowledged by the bot and delivered by its worker, with two takes."""
     stack = await worker_stack(make_stack)
@@ -56,6 +58,7 @@ async def test_song_is_delivered_by_the_worker_process(make_stack: StackFactory)
     assert stack.bot.services.jobs.is_idle(), "the job ran in the bot's own process"
 
 
+@BOTH_BACKENDS
 async def test_killed_worker_is_restarted_and_its_job_delivered_once(
     make_stack: StackFactory,
 ) -> None:

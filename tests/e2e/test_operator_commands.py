@@ -103,6 +103,7 @@ async def test_doctor_passes_against_working_services(stand_ins: StandIns) -> No
         "settings": "ok",
         "database": "ok",
         "discord": "ok",
+        "shards": "ok",
         "soundverse": "ok",
         "voice": "ok",
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.config import Settings, WorkerMode
 from sandbox.stack import SandboxStack
 from tests.e2e.conftest import (
+    BOTH_BACKENDS,
     BOTH_MODES,
     StackFactory,
     card_shows,
@@ -24,6 +25,7 @@ def watchable(settings: Settings) -> None:
     settings.jobs.progress_interval = 0.05
 
 
+@BOTH_BACKENDS
 async def test_song_is_deferred_then_progresses_then_delivered(stack: SandboxStack) -> None:
     """`/song` defers, edits its card at least twice, and posts two decodable 20 s takes."""
     alice = stack.discord.user("alice")
@@ -50,6 +52,7 @@ async def test_result_mentions_only_the_requester(stack: SandboxStack) -> None:
     assert not result.mention_everyone
 
 
+@BOTH_BACKENDS
 async def test_song_records_tracks_and_commits_quota(stack: SandboxStack) -> None:
     """A delivered song leaves one track per take, linked to its message, and 2 units used."""
     alice = stack.discord.user("alice")
@@ -187,6 +190,7 @@ async def test_rate_limits_never_lose_the_result(stack: SandboxStack) -> None:
     assert result.attachments
 
 
+@BOTH_BACKENDS
 @BOTH_MODES
 async def test_restart_mid_job_delivers_once_with_one_post(
     make_stack: StackFactory, mode: WorkerMode

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot.__main__ import EXIT_BAD_SETTINGS, main
 from bot.config import render_env_example
+from bot.storage.database import bundled_migrations
+from sandbox.postgres import PostgresServer
 
 
 @pytest.fixture(autouse=True)
@@ -124,3 +128,25 @@ def test_db_upgrade_creates_and_reports(
     assert main(["db", "upgrade"]) == 0
     assert database.exists()
     assert capsys.readouterr().out.strip()
+
+
+def test_db_upgrade_of_an_empty_postgres_database_applies_the_baseline(
+    monkeypatch: pytest.MonkeyPatch,
+    postgres_server: PostgresServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`db upgrade` with STORAGE_URL=postgresql://… migrates an empty database and says so."""
+    asyncio.run(_create_database(postgres_server, "cli_upgrade"))
+    monkeypatch.setenv("STORAGE_URL", postgres_server.url("cli_upgrade"))
+    assert main(["db", "upgrade"]) == 0
+    latest = bundled_migrations("postgresql")[-1].version
+    printed = capsys.readouterr().out
+    assert f"from version 0 to {latest} (0013_baseline" in printed
+
+
+async def _create_database(server: PostgresServer, name: str) -> None:
+    connection = await asyncpg.connect(server.url())
+    try:
+        await connection.execute(f"CREATE DATABASE {name}")
+    finally:
+        await connection.close()

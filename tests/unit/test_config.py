@@ -179,3 +179,110 @@ def test_costs_that_are_not_a_json_object_are_one_line(monkeypatch: pytest.Monke
     assert refused.value.problems == [
         'QUOTA_COSTS: must be a JSON object, e.g. {"song":2,"music":1}'
     ]
+
+
+def shard_problems(monkeypatch: pytest.MonkeyPatch, count: str | None, ids: str) -> list[str]:
+    """The problems of DISCORD_SHARD_COUNT=`count` (unset: None) with DISCORD_SHARD_IDS=`ids`."""
+    if count is not None:
+        monkeypatch.setenv("DISCORD_SHARD_COUNT", count)
+    monkeypatch.setenv("DISCORD_SHARD_IDS", ids)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    return refused.value.problems
+
+
+def test_shards_default_to_all_of_what_discord_recommends() -> None:
+    """Without shard settings the count is Discord's to recommend and this process runs all."""
+    settings = load_settings()
+    assert (settings.discord.shard_count, settings.discord.shard_ids) == (None, None)
+
+
+def test_shard_ids_may_be_listed_or_ranged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DISCORD_SHARD_IDS reads `0,1`, a range `4-6`, both together, or a JSON array."""
+    monkeypatch.setenv("DISCORD_SHARD_COUNT", "8")
+    monkeypatch.setenv("DISCORD_SHARD_IDS", "0,1, 4-6")
+    assert load_settings().discord.shard_ids == [0, 1, 4, 5, 6]
+    monkeypatch.setenv("DISCORD_SHARD_IDS", "[7, 3]")
+    assert load_settings().discord.shard_ids == [7, 3]
+
+
+def test_shard_ids_need_the_shard_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids without DISCORD_SHARD_COUNT are refused, saying what is missing."""
+    assert shard_problems(monkeypatch, None, "0,1") == [
+        "DISCORD_SHARD_IDS: needs DISCORD_SHARD_COUNT, the number of shards in all processes"
+    ]
+
+
+def test_shard_ids_out_of_range_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An id at or above the count (here in a range) is named with the ids the count allows."""
+    assert shard_problems(monkeypatch, "2", "1-2") == [
+        "DISCORD_SHARD_IDS: shard 2 is out of range: DISCORD_SHARD_COUNT=2 has shards 0 to 1"
+    ]
+
+
+def test_duplicate_shard_ids_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An id listed twice (on its own and in a range) is named."""
+    assert shard_problems(monkeypatch, "4", "0-2,1") == ["DISCORD_SHARD_IDS: shard 1 listed twice"]
+
+
+@pytest.mark.parametrize(
+    ("ids", "problem"),
+    [
+        ("a", "'a' is not a shard id (0 or more) or a range such as 0-3"),
+        ("-1", "'-1' is not a shard id (0 or more) or a range such as 0-3"),
+        ("3-1", "the range '3-1' ends before it starts (write 1-3)"),
+        ("[]", "lists no shard; leave it unset to run every shard"),
+    ],
+)
+def test_malformed_shard_ids_are_one_precise_line(
+    monkeypatch: pytest.MonkeyPatch, ids: str, problem: str
+) -> None:
+    """Words, negative ids, backward ranges and an empty list are each refused saying why."""
+    assert shard_problems(monkeypatch, "4", ids) == [f"DISCORD_SHARD_IDS: {problem}"]
+
+
+def test_a_bad_shard_count_is_the_only_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shard count below 1 is refused; the ids that depend on it add no second line."""
+    assert shard_problems(monkeypatch, "0", "0") == [
+        "DISCORD_SHARD_COUNT: Input should be greater than or equal to 1"
+    ]
+
+
+def test_shard_settings_reach_the_worker_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shard count and ids survive the trip through the worker's environment."""
+    settings = load_settings({"discord": {"shard_count": 4, "shard_ids": "2-3"}}, _env_file=None)
+    for name, value in settings_environment(settings).items():
+        monkeypatch.setenv(name, value)
+    rebuilt = load_settings(_env_file=None)
+    assert (rebuilt.discord.shard_count, rebuilt.discord.shard_ids) == (4, [2, 3])
+
+
+def test_storage_defaults_to_the_sqlite_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without STORAGE_URL the bot opens the STORAGE_PATH file."""
+    monkeypatch.setenv("STORAGE_PATH", "here/bot.db")
+    storage = load_settings().storage
+    assert (storage.target, storage.on_postgres) == (Path("here/bot.db"), False)
+
+
+def test_a_sqlite_url_names_the_file_and_the_local_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """STORAGE_URL=sqlite:///x/bot.db opens x/bot.db and keeps local files beside it."""
+    monkeypatch.setenv("STORAGE_URL", "sqlite:///x/bot.db")
+    storage = load_settings().storage
+    assert (storage.target, storage.local_dir) == (Path("x/bot.db"), Path("x"))
+
+
+def test_a_postgres_url_is_taken_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """STORAGE_URL=postgresql://… is opened as given; local files stay in STORAGE_PATH's folder."""
+    monkeypatch.setenv("STORAGE_URL", "postgresql://bot:secret@db:5432/bot")
+    storage = load_settings().storage
+    assert (storage.target, storage.on_postgres) == ("postgresql://bot:secret@db:5432/bot", True)
+    assert storage.local_dir == Path("data")
+
+
+def test_an_unknown_storage_scheme_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A STORAGE_URL of another kind is refused with the two accepted forms."""
+    monkeypatch.setenv("STORAGE_URL", "mysql://db/bot")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert "STORAGE_URL" in str(raised.value)
+    assert "postgresql://" in str(raised.value)

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.health import Beat, HeartbeatWriter, WorkerState, judge, read_beat, write_beat
+from bot.health import (
+    Beat,
+    HeartbeatWriter,
+    ShardBeat,
+    ShardState,
+    WorkerState,
+    judge,
+    read_beat,
+    write_beat,
+)
 
 NOW = 1_800_000_000.0
 
@@ -172,4 +181,76 @@ async def test_a_change_that_reads_the_same_is_not_logged_again(
         await writer.write(stopped=False)
     assert [record.getMessage() for record in caplog.records] == [
         "Health: not connected to Discord"
+    ]
+
+
+def test_every_shard_connected_is_healthy_with_each_latency(tmp_path: Path) -> None:
+    """With two shards connected, the ok line gives each shard's heartbeat latency."""
+    shards = (ShardBeat(0, True, 41.2, NOW - 600), ShardBeat(1, True, None, NOW - 600))
+    healthy, line = verdict_of(tmp_path, beat(shards=shards), now=NOW + 10)
+    assert healthy and line == (
+        "ok: connected to Discord, the worker is ready, heartbeat 10 s old (pid 4242); "
+        "shards 0 (41 ms), 1 (–)"
+    )
+
+
+def test_one_shard_down_is_unhealthy_naming_it(tmp_path: Path) -> None:
+    """A process whose shard 1 is down is unhealthy; the line names that shard and since
+    when, and the shards the process runs."""
+    shards = (ShardBeat(0, True, 41.0, NOW - 600), ShardBeat(1, False, None, 0.0))
+    healthy, line = verdict_of(tmp_path, beat(discord=False, shards=shards))
+    assert not healthy and line == (
+        "not connected to Discord on shard 1 since 1970-01-01 00:00:00 UTC "
+        "(this process runs shards 0, 1)"
+    )
+
+
+def test_a_heartbeat_without_shards_still_reads(tmp_path: Path) -> None:
+    """A heartbeat written before shards were reported reads with no shards."""
+    path = tmp_path / "heartbeat.json"
+    write_beat(path, beat())
+    text = path.read_text().replace(', "shards": []', "")
+    path.write_text(text)
+    assert "shards" not in text and read_beat(path).shards == ()
+
+
+class ShardedStates(States):
+    """A bot with two shards whose states a test sets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shards = [ShardState(0, True, 40.0), ShardState(1, True, 42.0)]
+
+    def shard_states(self) -> list[ShardState]:
+        return self.shards
+
+
+async def test_a_shard_keeps_the_time_of_its_last_change(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each shard's `since` moves only when that shard connects or disconnects (not with its
+    latency), and a shard going down is logged once, by number."""
+    states = ShardedStates()
+    states.discord, states.worker = True, WorkerState.READY
+    writer = HeartbeatWriter(
+        tmp_path / "beat.json",
+        30,
+        states.state,
+        version="1",
+        clock=states.clock,
+        shards=states.shard_states,
+    )
+    with caplog.at_level(logging.INFO, logger="bot.health"):
+        await writer.write(stopped=False)
+        states.now += 30
+        states.shards = [ShardState(0, True, 55.0), ShardState(1, False, None)]
+        states.discord = False
+        await writer.write(stopped=False)
+        states.now += 30
+        await writer.write(stopped=False)
+    written = read_beat(writer.path).shards
+    assert written == (ShardBeat(0, True, 55.0, NOW), ShardBeat(1, False, None, NOW + 30))
+    assert [record.getMessage() for record in caplog.records] == [
+        "Health: ok: connected to Discord and taking jobs",
+        "Health: not connected to Discord on shard 1",
     ]

@@ -63,9 +63,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def database(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Database]:
-    """A migrated database in a fresh file."""
-    async with Database.open(tmp_path / "bot.db", clock=clock) as opened:
+async def database(storage_target: Path | str, clock: ManualClock) -> AsyncIterator[Database]:
+    """A migrated, empty database, on each backend."""
+    async with Database.open(storage_target, clock=clock) as opened:
         yield opened
 
 
@@ -298,10 +298,10 @@ async def test_a_closed_contest_is_archived_thirty_days_later(
 
 
 async def test_phases_due_while_the_bot_was_down_happen_at_start(
-    tmp_path: Path, clock: ManualClock
+    storage_target: Path | str, clock: ManualClock
 ) -> None:
     """Down from before the opening until after the close: the next start catches up."""
-    path = tmp_path / "restart.db"
+    path = storage_target
     async with Database.open(path, clock=clock) as before:
         contest = await ContestService(before, clock).create(
             ADMIN, draft(None, source_upload=UPLOAD)

@@ -1,4 +1,5 @@
-"""Fixtures for the storage tests: a real SQLite file per test and a clock that moves on demand."""
+"""Fixtures for the storage tests: a real database per test, on each backend (a SQLite file,
+and a database of the throwaway PostgreSQL server), and a clock that moves on demand."""
 
 from __future__ import annotations
 
@@ -34,9 +35,9 @@ def database_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def database(database_path: Path, clock: ManualClock) -> AsyncIterator[Database]:
-    """A migrated database in a fresh file."""
-    async with Database.open(database_path, clock=clock) as opened:
+async def database(storage_target: Path | str, clock: ManualClock) -> AsyncIterator[Database]:
+    """A migrated, empty database."""
+    async with Database.open(storage_target, clock=clock) as opened:
         yield opened
 
 

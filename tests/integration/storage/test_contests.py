@@ -5,7 +5,6 @@ guards on entries and votes, the audit, and privacy."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from bot.storage import (
     AuditAction,
+    ConstraintViolated,
     ContestConflict,
     ContestPhase,
     ContestPost,
@@ -127,7 +127,7 @@ async def test_a_contest_whose_voting_closes_before_it_opens_is_refused(
     contests: ContestRepository,
 ) -> None:
     """The table refuses times out of order, whatever the caller checked."""
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintViolated):
         await contests.create(new_contest(closes_at=VOTING), START)
 
 
@@ -193,12 +193,12 @@ async def test_transitions_of_several_contests_come_in_due_order(
 
 
 async def test_two_processes_advancing_at_once_apply_each_transition_once(
-    contests: ContestRepository, database_path: Path, clock: ManualClock
+    contests: ContestRepository, storage_target: Path | str, clock: ManualClock
 ) -> None:
     """Two connections racing through three late contests apply twelve transitions, none twice."""
     for _ in range(3):
         await contests.create(new_contest(), START)
-    async with Database.open(database_path, clock=clock) as other:
+    async with Database.open(storage_target, clock=clock) as other:
         first, second = await asyncio.gather(
             contests.advance_due(ARCHIVE), ContestRepository(other).advance_due(ARCHIVE)
         )
@@ -207,13 +207,13 @@ async def test_two_processes_advancing_at_once_apply_each_transition_once(
 
 
 async def test_a_restart_does_not_apply_a_transition_again(
-    database_path: Path, clock: ManualClock
+    storage_target: Path | str, clock: ManualClock
 ) -> None:
     """After reopening the database, the transitions made before are not made again."""
-    async with Database.open(database_path, clock=clock) as before:
+    async with Database.open(storage_target, clock=clock) as before:
         await ContestRepository(before).create(new_contest(), START)
         await ContestRepository(before).advance_due(VOTING)
-    async with Database.open(database_path, clock=clock) as after:
+    async with Database.open(storage_target, clock=clock) as after:
         transitions = await ContestRepository(after).advance_due(VOTING)
         assert transitions == []
 
@@ -396,7 +396,7 @@ async def test_the_table_refuses_two_votes_of_one_member_for_one_entry(
     """Even written directly, a second slot for the same entry breaks the key."""
     contest_id, (alice, _, _) = await voting_contest(contests, tracks, votes_per_member=2)
     await contests.cast_vote(contest_id, 10, alice, slot=None, now=VOTING)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintViolated):
         async with database.transaction() as transaction:
             await transaction.execute(
                 "INSERT INTO contest_votes (contest_id, voter_id, slot, entry_id, cast_at)"

@@ -1,4 +1,5 @@
-"""The connection: pragmas, migrations from empty, idempotent upgrades, refusal of newer files."""
+"""The connection on each backend: pragmas, migrations from empty, idempotent upgrades, refusal
+of newer databases, transactions."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import (
+    ConstraintViolated,
     Database,
     DatabaseTooNew,
     JobRepository,
@@ -20,6 +22,7 @@ from bot.storage import (
     upgrade_database,
 )
 from bot.storage.database import bundled_migrations
+from bot.storage.errors import StorageError
 
 
 async def test_open_creates_the_folder_and_applies_every_migration(
@@ -34,14 +37,29 @@ async def test_open_creates_the_folder_and_applies_every_migration(
         assert await database.schema_version() == len(bundled_migrations())
 
 
-async def test_creates_the_expected_tables(database: Database) -> None:
-    """The initial migration creates the quota, job and track tables."""
+async def _table_names(database: Database) -> set[str]:
+    query = {
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+        "postgresql": "SELECT table_name FROM information_schema.tables"
+        " WHERE table_schema = 'public'",
+    }[database.dialect]
     async with database.snapshot() as transaction:
-        rows = await transaction.fetch_all(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-        )
-    names = {row["name"] for row in rows}
+        return {row[0] for row in await transaction.fetch_all(query)}
+
+
+async def test_creates_the_expected_tables(database: Database) -> None:
+    """The migrations create the quota, job and track tables."""
+    names = await _table_names(database)
     assert {"quota_policies", "quota_reservations", "quota_ledger", "jobs", "tracks"} <= names
+
+
+async def test_both_backends_have_the_same_tables_and_version(
+    database_path: Path, postgres_url: str
+) -> None:
+    """PostgreSQL's schema has every table SQLite's has, at the same schema version."""
+    async with Database.open(database_path) as sqlite, Database.open(postgres_url) as postgres:
+        assert await _table_names(postgres) == await _table_names(sqlite) - {"sqlite_sequence"}
+        assert await postgres.schema_version() == await sqlite.schema_version()
 
 
 async def test_upgrade_twice_applies_nothing_the_second_time(database_path: Path) -> None:
@@ -53,9 +71,9 @@ async def test_upgrade_twice_applies_nothing_the_second_time(database_path: Path
     assert "up to date" in second.describe()
 
 
-async def test_connection_uses_wal_and_foreign_keys(database: Database) -> None:
-    """The connection runs in WAL mode with foreign keys enforced."""
-    async with database.snapshot() as transaction:
+async def test_connection_uses_wal_and_foreign_keys(database_path: Path) -> None:
+    """A SQLite connection runs in WAL mode with foreign keys enforced."""
+    async with Database.open(database_path) as database, database.snapshot() as transaction:
         journal = await transaction.fetch_value("PRAGMA journal_mode")
         foreign_keys = await transaction.fetch_value("PRAGMA foreign_keys")
     assert (journal, foreign_keys) == ("wal", 1)
@@ -134,15 +152,57 @@ async def test_a_deleted_newest_track_leaves_its_id_behind(
     assert again.id > job.id
 
 
-async def test_every_table_with_an_id_never_reuses_it(database: Database) -> None:
-    """Each table keyed by an integer id is AUTOINCREMENT, so ids are never reused."""
-    async with database.snapshot() as transaction:
+async def test_every_table_with_an_id_never_reuses_it(database_path: Path) -> None:
+    """Each SQLite table keyed by an integer id is AUTOINCREMENT, so ids are never reused."""
+    async with Database.open(database_path) as database, database.snapshot() as transaction:
         rows = await transaction.fetch_all(
             "SELECT name, sql FROM sqlite_master"
             " WHERE type = 'table' AND sql LIKE '%id INTEGER PRIMARY KEY%'"
         )
     reusing = [row["name"] for row in rows if "AUTOINCREMENT" not in row["sql"]]
     assert rows and reusing == []
+
+
+async def test_every_postgres_id_comes_from_a_sequence(postgres_url: str) -> None:
+    """Each PostgreSQL table with an id column numbers it by identity (never reused)."""
+    async with Database.open(postgres_url) as database, database.snapshot() as transaction:
+        rows = await transaction.fetch_all(
+            "SELECT table_name, is_identity, data_type FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND column_name = 'id'"
+        )
+    assert len(rows) >= 8
+    assert [r[0] for r in rows if (r[1], r[2]) != ("YES", "bigint")] == []
+
+
+async def test_refuses_a_postgres_database_from_a_newer_version(postgres_url: str) -> None:
+    """A PostgreSQL database whose schema is ahead of the code raises DatabaseTooNew."""
+    known = bundled_migrations("postgresql")[-1].version
+    async with Database.open(postgres_url) as database, database.transaction() as transaction:
+        await transaction.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            (known + 1, "future", "2030-01-01T00:00:00.000000Z"),
+        )
+    with pytest.raises(DatabaseTooNew) as raised:
+        await upgrade_database(postgres_url)
+    assert (raised.value.found, raised.value.known) == (known + 1, known)
+    assert "postgresql://postgres@127.0.0.1" in str(raised.value)
+
+
+async def test_a_violation_caught_inside_a_transaction_still_rolls_it_back(
+    database: Database,
+) -> None:
+    """A transaction that carries on after a failed statement keeps nothing, on both backends."""
+    with pytest.raises(StorageError, match="rolled back"):
+        async with database.transaction() as transaction:
+            await transaction.execute(
+                "INSERT INTO quota_exempt_roles (guild_id, role_id) VALUES (1, 2)"
+            )
+            with pytest.raises(ConstraintViolated):
+                await transaction.execute(
+                    "INSERT INTO quota_exempt_roles (guild_id, role_id) VALUES (1, 2)"
+                )
+    async with database.snapshot() as transaction:
+        assert await transaction.fetch_value("SELECT COUNT(*) FROM quota_exempt_roles") == 0
 
 
 WHEN = "2026-01-01T00:00:00.000000Z"
@@ -175,7 +235,7 @@ async def test_the_upgrade_keeps_rows_ids_and_links(database_path: Path) -> None
 
 async def test_statements_each_stand_alone(database: Database) -> None:
     """In `statements()`, a failing statement does not undo the one before it."""
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintViolated):
         async with database.statements() as statements:
             await statements.execute(
                 "INSERT INTO contest_managers (guild_id, role_id, set_at) VALUES (1, 2, 'x')"
@@ -185,3 +245,19 @@ async def test_statements_each_stand_alone(database: Database) -> None:
             )
     async with database.snapshot() as transaction:
         assert await transaction.fetch_value("SELECT role_id FROM contest_managers") == 2
+
+
+async def test_a_notification_reaches_another_process_listening(postgres_url: str) -> None:
+    """On PostgreSQL, one connection's NOTIFY reaches another's listener with its payload."""
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    async with Database.open(postgres_url) as listener, Database.open(postgres_url) as other:
+        assert await listener.listen("soundverse_test", heard.put_nowait)
+        await other.notify("soundverse_test", "job 7")
+        assert await heard.get() == "job 7"
+
+
+async def test_sqlite_says_it_cannot_listen(database_path: Path) -> None:
+    """On SQLite, listening is refused (the caller polls) and notifying does nothing."""
+    async with Database.open(database_path) as database:
+        assert not await database.listen("soundverse_test", print)
+        await database.notify("soundverse_test", "ignored")

@@ -118,9 +118,11 @@ async def test_transition_of_a_missing_job_raises(jobs: JobRepository) -> None:
         await jobs.transition(404, JobState.SUBMITTED)
 
 
-async def test_unfinished_jobs_survive_a_restart(database_path: Path, clock: ManualClock) -> None:
+async def test_unfinished_jobs_survive_a_restart(
+    storage_target: Path | str, clock: ManualClock
+) -> None:
     """After closing and reopening the file, unfinished() returns exactly the jobs still open."""
-    async with Database.open(database_path, clock=clock) as database:
+    async with Database.open(storage_target, clock=clock) as database:
         jobs = JobRepository(database, clock)
         queued = await jobs.create(new_job())
         streaming = await jobs.create(new_job())
@@ -131,7 +133,7 @@ async def test_unfinished_jobs_survive_a_restart(database_path: Path, clock: Man
         finished = await jobs.create(new_job())
         await drive(jobs, finished.id, JobState.CANCELLED)
 
-    async with Database.open(database_path, clock=clock) as reopened:
+    async with Database.open(storage_target, clock=clock) as reopened:
         unfinished = await JobRepository(reopened, clock).unfinished()
 
     assert [job.id for job in unfinished] == [queued.id, streaming.id]

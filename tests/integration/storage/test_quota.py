@@ -60,12 +60,12 @@ async def test_a_thousand_concurrent_reservations_grant_exactly_the_limit(
 
 
 async def test_two_connections_to_one_file_never_over_grant(
-    database_path: Path, quota_settings: QuotaSettings, clock: ManualClock
+    storage_target: Path | str, quota_settings: QuotaSettings, clock: ManualClock
 ) -> None:
     """Two processes' connections racing on one file grant exactly the limit between them."""
     async with (
-        Database.open(database_path, clock=clock, busy_timeout_ms=60_000) as first,
-        Database.open(database_path, clock=clock, busy_timeout_ms=60_000) as second,
+        Database.open(storage_target, clock=clock, busy_timeout_ms=60_000) as first,
+        Database.open(storage_target, clock=clock, busy_timeout_ms=60_000) as second,
     ):
         ledgers = [QuotaLedger(db, quota_settings, clock) for db in (first, second)]
         await ledgers[0].set_policy(policy(units_per_period=30), guild_id=GUILD)

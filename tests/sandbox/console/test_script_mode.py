@@ -61,6 +61,15 @@ def test_the_smoke_script_passes(run_sandbox: RunSandbox) -> None:
     assert "✓ all steps passed" in result.stdout
 
 
+def test_the_smoke_script_passes_with_the_data_in_postgres(
+    run_sandbox: RunSandbox, postgres_server: object
+) -> None:
+    """With `--postgres` the smoke script passes against a throwaway PostgreSQL server."""
+    result = run_sandbox(SMOKE.read_text(encoding="utf-8"), "--postgres")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "database:            postgresql://postgres@127.0.0.1:" in result.stdout
+
+
 def test_the_tour_script_makes_extends_splits_and_loops(run_sandbox: RunSandbox) -> None:
     """`sandbox/scripts/tour.txt` makes a song, extends it, splits stems and loops it."""
     result = run_sandbox(TOUR.read_text(encoding="utf-8"))

@@ -80,7 +80,8 @@ class ScriptedBot(commands.Bot):
         await self.tree.sync()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
-        """No 5 s pause before re-identifying: the local Discord has no identify rate limit."""
+        """No 5 s pause before re-identifying: a test that makes the bot identify again moves
+        the local Discord's clock past its identify window instead."""
 
     async def run_script(self, name: str, interaction: discord.Interaction, **kwargs: Any) -> None:
         try:

@@ -63,6 +63,7 @@ async def test_invalid_session_makes_bot_identify_again(
 ) -> None:
     """After op 9 (not resumable) the bot sends a fresh IDENTIFY."""
     first_session = discord_.gateway.session
+    discord_.clock.advance(discord_.rules.identify_window)
     await discord_.invalidate_session()
     await discord_.wait_until(lambda: discord_.gateway.session is not first_session)
     identifies = [r for r in discord_.requests if r.path == "/gateway/op/2"]
