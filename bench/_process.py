@@ -102,6 +102,12 @@ class SoundverseProcess:
         self.url = ""
         self._process: asyncio.subprocess.Process | None = None
 
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("the local Soundverse is not running")
+        return self._process.pid
+
     async def start(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         self._process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -135,10 +141,18 @@ class SoundverseProcess:
 
 
 class BotProcess:
-    """One bot subprocess: `python <args>` with `environment`, in `data_dir`."""
+    """One bot subprocess: `python <args>` with `environment`, in `data_dir`; ready once it
+    prints `ready_marker` (a shared job worker says so in its own words)."""
 
-    def __init__(self, args: Sequence[str], environment: dict[str, str], data_dir: Path) -> None:
+    def __init__(
+        self,
+        args: Sequence[str],
+        environment: dict[str, str],
+        data_dir: Path,
+        ready_marker: str = READY_MARKER,
+    ) -> None:
         self.args = [sys.executable, *args]
+        self.ready_marker = ready_marker
         self.environment = environment
         self.data_dir = data_dir
         self.timings: list[dict[str, Any]] = []
@@ -210,5 +224,5 @@ class BotProcess:
                 self.timings.append(json.loads(text[len(TIMING_PREFIX) :]))
                 continue
             self._tail.append(text)
-            if READY_MARKER in text:
+            if self.ready_marker in text:
                 self._ready.set()

@@ -10,7 +10,8 @@
     python -m bot invite [--guild ID] print the URL that adds the bot to a server
     python -m bot health            judge the running bot's heartbeat (a container's
                                     HEALTHCHECK); exit 0 when it is connected and taking jobs
-    python -m bot worker            the job worker (the bot starts it; JOBS_WORKER=process)
+    python -m bot worker            a job worker: JOBS_WORKER=shared runs any number of them,
+                                    on any hosts (else the bot starts its own, --link-fd)
 
 Bad settings end the program with one line per problem and exit code 2.
 """
@@ -65,10 +66,12 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade"])
     worker = commands.add_parser(
-        "worker", help="run jobs for the bot (started by the bot itself, not by hand)"
+        "worker",
+        help="run jobs: with JOBS_WORKER=shared, any number of these on any hosts; else the "
+        "bot starts its own with --link-fd",
     )
     worker.add_argument(
-        "--link-fd", type=int, required=True, help="descriptor of the link to the bot"
+        "--link-fd", type=int, help="descriptor of the link to the bot that started it"
     )
     commands.add_parser(
         "doctor", help="check the settings, database, Discord token, Soundverse key and voice"
@@ -234,10 +237,14 @@ def connect(arguments: argparse.Namespace, settings: Settings) -> int:
         if arguments.command == "sync":
             count = asyncio.run(sync_commands(settings, arguments.guild))
             print(f"Synced {count} commands.")
-        elif arguments.command == "worker":
+        elif arguments.command == "worker" and arguments.link_fd is not None:
             from bot.worker import run_worker
 
             asyncio.run(run_worker(settings, arguments.link_fd))
+        elif arguments.command == "worker":
+            from bot.worker import run_shared_worker
+
+            asyncio.run(run_shared_worker(settings))
         else:
             asyncio.run(run_bot(settings))
     except Exception as error:
@@ -325,10 +332,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "config" and arguments.has_discord_token:
         return token_status()
     try:
-        # The bot hands its worker every setting in the environment; no `.env` may differ.
-        settings = (
-            load_settings(_env_file=None) if arguments.command == "worker" else load_settings()
-        )
+        # The bot hands its own worker every setting in the environment; no `.env` may differ.
+        linked = arguments.command == "worker" and arguments.link_fd is not None
+        settings = load_settings(_env_file=None) if linked else load_settings()
     except SettingsError as error:
         return fail(error.problems)
     if arguments.command == "config":

@@ -213,6 +213,8 @@ class SoundverseBot(commands.AutoShardedBot):
     async def cancel_job(self, job_id: int, by_user_id: int) -> CancelOutcome:
         if self._job_link is not None:
             return await self._job_link.cancel(job_id, by_user_id)
+        if self.settings.jobs.worker is WorkerMode.SHARED and not self.is_job_worker:
+            return await self.services.shared_jobs.cancel(job_id, by_user_id)
         return await self.services.jobs.cancel(job_id, by_user_id)
 
     # --- lifetime ---------------------------------------------------------------------------
@@ -264,7 +266,7 @@ class SoundverseBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         if self.is_job_worker:
             return
-        if not self.runs_jobs:
+        if settings.jobs.worker is WorkerMode.PROCESS:
             # After the database is open: its migrations have run before the worker opens it.
             self._job_link = WorkerLink(
                 WORKER_COMMAND, worker_environment(settings), on_change=self._heartbeat.poke
@@ -319,6 +321,8 @@ class SoundverseBot(commands.AutoShardedBot):
         runs), and the job worker's state."""
         if self.runs_jobs:
             worker = WorkerState.INLINE
+        elif self.settings.jobs.worker is WorkerMode.SHARED:
+            worker = WorkerState.SHARED
         elif self._job_link is not None and self._job_link.taking_jobs:
             worker = WorkerState.READY
         else:

@@ -93,6 +93,9 @@ class WorkerMode(StrEnum):
     # acknowledgement of a new interaction: its own event loop, interpreter lock and collector.
     PROCESS = "process"
     INLINE = "inline"  # on the bot's own event loop: one process (the sandbox and most tests)
+    # Any number of `python -m bot worker` processes, on any hosts, claim the jobs the bot
+    # stores (bot/jobs/shared.py); PostgreSQL wakes them, SQLite is polled.
+    SHARED = "shared"
 
 
 class WorkerPriority(StrEnum):
@@ -402,12 +405,23 @@ class JobSettings(BaseModel):
     worker: WorkerMode = Field(
         default=WorkerMode.PROCESS,
         description="process: jobs run in a child process so commands are answered at once; "
-        "inline: in the bot's own process",
+        "inline: in the bot's own process; shared: in any number of `python -m bot worker` "
+        "processes on any hosts, sharing the database (PostgreSQL)",
     )
     worker_priority: WorkerPriority = Field(
         default=WorkerPriority.IDLE,
         description="The job worker's CPU priority: idle (only CPU the bot leaves), low "
         "(nice 10) or normal",
+    )
+    lease: float = Field(
+        default=30.0,
+        ge=1.0,
+        le=3600.0,
+        description="shared: seconds a worker holds a job between heartbeats (renewed every "
+        "third of it); a dead worker's jobs are taken over this long after its last one",
+    )
+    worker_capacity: int = Field(
+        default=100, ge=1, description="shared: jobs one worker process runs at once"
     )
 
 

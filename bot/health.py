@@ -34,6 +34,7 @@ class WorkerState(StrEnum):
 
     INLINE = "inline"  # jobs run in the bot's own process
     READY = "ready"  # the worker process takes jobs
+    SHARED = "shared"  # jobs go to the shared workers, on any hosts (JOBS_WORKER=shared)
     DOWN = "down"  # starting, restarting, or stopped
 
 
@@ -162,7 +163,10 @@ def judge(path: Path, now: float) -> Verdict:
         return Verdict(False, disconnected_line(beat))
     if beat.worker is WorkerState.DOWN:
         return Verdict(False, f"the job worker has not taken jobs since {clock_time(beat.since)}")
-    worker = "jobs run in the bot" if beat.worker is WorkerState.INLINE else "the worker is ready"
+    worker = {
+        WorkerState.INLINE: "jobs run in the bot",
+        WorkerState.SHARED: "jobs go to the shared workers",
+    }.get(beat.worker, "the worker is ready")
     line = f"ok: connected to Discord, {worker}, heartbeat {age:.0f} s old (pid {beat.pid})"
     if beat.shards:
         line += f"; {shard_latencies(beat.shards)}"

@@ -1,6 +1,9 @@
-"""`python -m bot worker`: the process that runs the bot's generation jobs (JOBS_WORKER=process).
+"""`python -m bot worker`: a process that runs the bot's generation jobs.
 
-The bot starts and supervises it; it is not run by hand. It reaches Discord over REST only,
+With JOBS_WORKER=process the bot starts and supervises one (`--link-fd`), and hands it each
+order over their link. With JOBS_WORKER=shared, any number run on any hosts, started by
+hand or by a service manager, and claim the jobs the bot stores (`bot/jobs/shared.py`).
+Either way it reaches Discord over REST only,
 never the gateway: cards and results go through each job's interaction webhook, then its
 channel, exactly as for jobs picked up after a restart. Keeping job work out of the bot's
 process means a busy pipeline never delays the acknowledgement of a new command.
@@ -18,7 +21,8 @@ from pathlib import Path
 from typing import IO
 
 from bot.app import create_bot, freeze_startup_objects
-from bot.config import Settings, WorkerPriority
+from bot.config import Settings, WorkerMode, WorkerPriority
+from bot.errors import UserFacingError
 from bot.jobs.link import link_socket, serve_link
 from bot.ui.launch import card_for_stored_job
 
@@ -94,3 +98,35 @@ async def run_worker(settings: Settings, link_fd: int) -> None:
         await bot.close()
         if lock is not None:
             lock.close()
+
+
+async def run_shared_worker(settings: Settings) -> None:
+    """Claim and run the bot's jobs with the other workers until SIGTERM / SIGINT arrives;
+    then give back the unfinished ones, so that another worker resumes them at once."""
+    if settings.jobs.worker is not WorkerMode.SHARED:
+        raise SettingsMismatch(
+            "`python -m bot worker` without --link-fd takes shared jobs: set JOBS_WORKER=shared "
+            "here and in the bot (and STORAGE_URL to the database they share)"
+        )
+    lower_priority(settings.jobs.worker_priority)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    bot = create_bot(settings, job_worker=True)
+    token = settings.discord.token
+    assert token is not None
+    try:
+        await bot.login(token.get_secret_value())  # REST only; opens the database and client
+        freeze_startup_objects()
+        worker = bot.services.shared_jobs.worker(
+            lambda job, order: card_for_stored_job(bot, job, order, job.note)
+        )
+        await worker.run(stop)
+    finally:
+        await bot.close()
+
+
+class SettingsMismatch(UserFacingError):
+    """The worker was started in a way its settings do not allow."""

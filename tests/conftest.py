@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -53,7 +55,7 @@ def postgres_server() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def postgres_template(postgres_server: PostgresServer) -> str:
     """A database migrated once, which each test's database is copied from."""
-    asyncio.run(_migrated_template(postgres_server))
+    _blocking(_migrated_template(postgres_server))
     return TEMPLATE
 
 
@@ -61,12 +63,19 @@ def postgres_template(postgres_server: PostgresServer) -> str:
 def postgres_url(postgres_server: PostgresServer, postgres_template: str) -> str:
     """A fresh, migrated PostgreSQL database of this test's own."""
     name = f"test_{next(_DATABASE_NUMBERS)}"
-    asyncio.run(_admin(postgres_server, f"CREATE DATABASE {name} TEMPLATE {postgres_template}"))
+    _blocking(_admin(postgres_server, f"CREATE DATABASE {name} TEMPLATE {postgres_template}"))
     return postgres_server.url(name)
 
 
 TEMPLATE = "bot_template"
 _DATABASE_NUMBERS = itertools.count(1)
+
+
+def _blocking(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` to its end on a loop of its own, in a thread: also from inside a test whose
+    loop is running (a fixture asked for with `request.getfixturevalue`)."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, work).result()
 
 
 async def _admin(server: PostgresServer, statement: str) -> None:

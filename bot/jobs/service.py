@@ -70,6 +70,8 @@ from bot.storage import (
     TrackRepository,
 )
 from bot.storage.clock import Clock
+from bot.storage.jobs import LeaseLost
+from bot.storage.leases import Lease
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +151,19 @@ class JobService:
         self._delivering: set[int] = set()
         # Who asked to cancel each job whose task is being cancelled.
         self._cancelled_by: dict[int, int | None] = {}
+        # Jobs being cancelled: asking again must not cut short how they end.
+        self._cancelling: set[int] = set()
         self._closing = False
         self.closing = asyncio.Event()
         """Set once `close` has begun."""
+        # Shared jobs (JOBS_WORKER=shared): the fencing token each job held here was claimed
+        # with, and until when (on `clock`) its lease is known to hold.
+        self._held: dict[int, int] = {}
+        self._held_until: dict[int, float] = {}
+        # Jobs held by another worker now: they stop here without another write.
+        self._dropped: set[int] = set()
+        self.on_finished: Callable[[], None] | None = None
+        """Called whenever a job queued or running here ends (a shared worker has room)."""
 
     # --- what front ends call ---------------------------------------------------------------
 
@@ -166,7 +178,9 @@ class JobService:
         self._enqueue(job, order, observer)
         return job
 
-    async def admit(self, order: JobOrder, *, card_message_id: int | None = None) -> Job:
+    async def admit(
+        self, order: JobOrder, *, card_message_id: int | None = None, note: str | None = None
+    ) -> Job:
         """Reserve the order's units and persist it as queued (with the message of its card,
         in the order's channel), in one transaction, for whichever process runs it.
 
@@ -176,7 +190,7 @@ class JobService:
         """
         runner_for(order.operation, order.version)
         job, reservation = await self._ledger.reserve_for_job(
-            new_job(order, card_message_id),
+            new_job(order, card_message_id, note),
             self._settings.quota.cost_of(order.operation.cost_key),
             role_ids=order.role_ids,
         )
@@ -234,12 +248,16 @@ class JobService:
         """
         if job_id in self._delivering:
             return CancelOutcome.DELIVERING
+        if job_id in self._cancelling:
+            return CancelOutcome.CANCELLED
         tracked = self._tracked.get(job_id)
         place = self._queue.place(job_id)
         if tracked is None or place is None:
             return CancelOutcome.NOT_RUNNING
         self._cancelled_by[job_id] = by_user_id
+        self._cancelling.add(job_id)
         if not self._queue.cancel(job_id):
+            self._cancelling.discard(job_id)
             self._cancelled_by.pop(job_id, None)
             return CancelOutcome.NOT_RUNNING
         if place.position > 0:
@@ -252,6 +270,9 @@ class JobService:
             await self._transition_quietly(job_id, JobState.CANCELLED, error="cancelled")
             job_event(job, "cancelled", cancelled_how("while queued", by_user_id))
             await tracked.observer.on_cancelled(job_id, settlement, by_user_id)
+            self._cancelling.discard(job_id)
+            if job_id in self._held:
+                self._let_go(job_id)
         return CancelOutcome.CANCELLED
 
     async def resume_unfinished(self, observer_for: ObserverFactory) -> list[int]:
@@ -267,15 +288,91 @@ class JobService:
         for job in await self._jobs.unfinished():
             order = order_from_job(job)
             observer = await observer_for(job, order)
-            if job.result is None and job.state is JobState.QUEUED and job.attempts > 0:
-                await self._fail_interrupted(job, observer, UNFOLLOWABLE)
-                continue
-            if job.state is JobState.DELIVERING and not job_billed(job):
-                await self._fail_interrupted(job, observer, UNDELIVERABLE)
-                continue
-            self._enqueue(job, order, observer)
-            resumed.append(job.id)
+            if await self._resume(job, order, observer):
+                resumed.append(job.id)
         return resumed
+
+    async def _resume(self, job: Job, order: JobOrder, observer: JobObserver) -> bool:
+        """Queue a job another process left unfinished, unless it cannot be followed (then it
+        fails, refunded); True when it was queued."""
+        if job.result is None and job.state is JobState.QUEUED and job.attempts > 0:
+            await self._fail_interrupted(job, observer, UNFOLLOWABLE)
+            return False
+        if job.state is JobState.DELIVERING and not job_billed(job):
+            await self._fail_interrupted(job, observer, UNDELIVERABLE)
+            return False
+        self._enqueue(job, order, observer)
+        return True
+
+    # --- shared jobs (JOBS_WORKER=shared) -------------------------------------------------
+
+    async def take(self, lease: Lease, observer: JobObserver, *, expires: float) -> None:
+        """Run a job this worker claimed, as a restarted worker resumes one; every write about
+        it carries the claim's fencing token. A cancel asked before it started settles it at
+        once; one asked while it ran (before another worker's lease ran out) is applied."""
+        job = lease.job
+        self._jobs.fence(job.id, lease.token)
+        self._held[job.id] = lease.token
+        self._held_until[job.id] = expires
+        by_user_id = job.cancel_requested_by
+        never_started = job.state is JobState.QUEUED and job.attempts == 0
+        if job.cancel_requested_at is not None and never_started:
+            await self._cancel_unstarted(job, observer, by_user_id)
+            self._let_go(job.id)
+            return
+        if not await self._resume(job, order_from_job(job), observer):
+            self._let_go(job.id)
+            return
+        if job.cancel_requested_at is not None:
+            await self.cancel(job.id, by_user_id)
+
+    def held_tokens(self) -> dict[int, int]:
+        """The jobs this worker holds, with the fencing token of each claim."""
+        return dict(self._held)
+
+    def extend(self, job_id: int, until: float) -> None:
+        """Its lease was renewed: the job is known to be held until `until` (on `clock`)."""
+        if job_id in self._held:
+            self._held_until[job_id] = until
+
+    def expired(self, now: float) -> list[int]:
+        """The held jobs whose lease may have run out by `now` (renewals failed meanwhile)."""
+        return [job_id for job_id, until in self._held_until.items() if until <= now]
+
+    async def drop(self, job_id: int, why: str) -> None:
+        """Stop a job another worker may hold now, writing nothing more about it: the holder
+        goes on from what is stored, and the fencing token refuses a late write from here."""
+        if job_id not in self._held or job_id in self._dropped:
+            return
+        self._dropped.add(job_id)
+        tracked = self._tracked.get(job_id)
+        if tracked is not None:
+            job_event(tracked.job, "interrupted", f"dropped here: {why}", level=logging.WARNING)
+        place = self._queue.place(job_id)
+        self._queue.cancel(job_id)
+        if place is None or place.position > 0:
+            # Never started here (or already ended): no task will let it go.
+            tracked = self._tracked.pop(job_id, None)
+            if tracked is not None:
+                await tracked.coalescer.close()
+            self._let_go(job_id)
+
+    def _let_go(self, job_id: int) -> None:
+        self._held.pop(job_id, None)
+        self._held_until.pop(job_id, None)
+        self._dropped.discard(job_id)
+        self._jobs.unfence(job_id)
+        if self.on_finished is not None:
+            self.on_finished()
+
+    async def _cancel_unstarted(
+        self, job: Job, observer: JobObserver, by_user_id: int | None
+    ) -> None:
+        progress = _Progress(job.state, job_billed(job), self._clock())
+        settlement = await self._settle_unfinished(job, progress, "cancelled", by_user_id)
+        await self._transition_quietly(job.id, JobState.CANCELLED, error="cancelled")
+        job_event(job, "cancelled", cancelled_how("while queued", by_user_id))
+        await observer.on_cancelled(job.id, settlement, by_user_id)
 
     async def close(self) -> None:
         """Stop following every job; their state stays in the database for the next start.
@@ -310,6 +407,9 @@ class JobService:
             finally:
                 self._tracked.pop(job.id, None)
                 self._delivering.discard(job.id)
+                self._cancelling.discard(job.id)
+                if job.id in self._held:
+                    self._let_go(job.id)
 
         done = self._queue.submit(order.queue_group, job.id, run, on_position=announce)
         done.add_done_callback(_consume_outcome)
@@ -346,6 +446,8 @@ class JobService:
             await live.close()
         except asyncio.CancelledError:
             await live.close()
+            if job.id in self._dropped:
+                raise  # another worker holds it now and goes on from what is stored
             if self._closing:
                 job_event(job, "interrupted", f"left {progress.state.value} for the next start")
                 raise  # shutting down: the job stays unfinished and resumes at the next start
@@ -355,6 +457,10 @@ class JobService:
             job_event(job, "cancelled", cancelled_how(f"while {progress.state.value}", by_user_id))
             await observer.on_cancelled(job.id, settlement, by_user_id)
             raise
+        except LeaseLost:
+            await live.close()
+            job_event(job, "interrupted", "another worker holds it now", level=logging.WARNING)
+            return
         except Exception as error:
             await live.close()
             settlement = await self._settle_unfinished(job, progress, "failed")
@@ -395,7 +501,9 @@ class JobService:
     ) -> tuple[PostedMessage, list[Track]]:
         """Post the result, unless an earlier run of this job already did: a job that began
         posting before a restart may be in Discord already, so it is looked for first."""
-        earlier = list(await self._tracks.of_job(job.id))
+        # A job that had never started when it was queued here has recorded no track yet.
+        never_started = job.state is JobState.QUEUED and job.attempts == 0
+        earlier = [] if never_started else list(await self._tracks.of_job(job.id))
         if job.posting_at is not None and earlier:
             track_ids = [track.id for track in sorted(earlier, key=lambda t: t.take_index)]
             found = await observer.find_posted(job.id, track_ids, job.posting_at)
@@ -535,11 +643,20 @@ class JobService:
         async for state in stream:
             if not progress.billed and (state.message_id or state.job_id):
                 progress.billed = True
-                await self._jobs.set_ids(
-                    job.id,
-                    soundverse_message_id=state.message_id,
-                    soundverse_job_id=state.job_id,
-                )
+                if progress.state is JobState.QUEUED:
+                    # The ids and the move to submitted in one write.
+                    await self._jobs.submit_with_ids(
+                        job.id,
+                        soundverse_message_id=state.message_id,
+                        soundverse_job_id=state.job_id,
+                    )
+                    progress.state = JobState.SUBMITTED
+                else:
+                    await self._jobs.set_ids(
+                        job.id,
+                        soundverse_message_id=state.message_id,
+                        soundverse_job_id=state.job_id,
+                    )
                 submitted(job, state.message_id, state.job_id)
             if progress.state is JobState.QUEUED and progress.billed:
                 await self._move(job.id, progress, JobState.SUBMITTED)
@@ -728,6 +845,11 @@ class JobService:
         if job.reservation_id is None:
             return NOTHING_HELD
         try:
+            # A worker whose lease was taken over leaves the units to the job's new holder.
+            await self._jobs.check_fence(job.id)
+        except LeaseLost:
+            return NOTHING_HELD
+        try:
             if progress.billed:
                 charged = await self._ledger.commit(job.reservation_id, actor_id=by_user_id)
                 job_event(job, "charged", f"{charged.units} units", units=charged.units)
@@ -812,7 +934,7 @@ def job_billed(job: Job) -> bool:
     return job.resumes_by_polling or job.result is not None
 
 
-def new_job(order: JobOrder, card_message_id: int | None) -> NewJob:
+def new_job(order: JobOrder, card_message_id: int | None, note: str | None = None) -> NewJob:
     """The job row of `order` (its card in the order's channel, when there is one)."""
     return NewJob(
         channel_id=order.channel_id,
@@ -825,6 +947,7 @@ def new_job(order: JobOrder, card_message_id: int | None) -> NewJob:
         parent_track_id=order.parent_track_id,
         card_channel_id=order.channel_id if card_message_id is not None else None,
         card_message_id=card_message_id,
+        note=note,
     )
 
 

@@ -17,6 +17,7 @@ from bot.jobs.models import Requester
 from bot.jobs.privacy import PrivacyService
 from bot.jobs.quota import QuotaService
 from bot.jobs.service import JobService
+from bot.jobs.shared import SharedJobs
 from bot.jobs.spoken import VoiceAssistant
 from bot.soundverse import SoundverseClient
 from bot.soundverse.health import ApiHealth, check_api_health
@@ -47,6 +48,7 @@ class Services:
         self.jobs = JobService(
             client=client, database=database, settings=settings, storage_clock=clock
         )
+        self.shared_jobs = SharedJobs(self.jobs, database, settings.jobs, clock)
         self.library = TrackLibrary(database, clock)
         self.quota = QuotaService(database, settings.quota, clock)
         self._calls = CallLimiter(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 _STORED_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_STORED_WIDTH = len("2000-01-01T00:00:00.000000Z")
 
 
 class Clock(Protocol):
@@ -78,6 +79,9 @@ def to_stored(instant: datetime) -> str:
 
 def from_stored(text: str) -> datetime:
     """The aware UTC datetime that `to_stored` wrote."""
+    if len(text) == _STORED_WIDTH and text[-1] == "Z":
+        # What `to_stored` writes, read about ten times faster than by strptime.
+        return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
     return datetime.strptime(text, _STORED_FORMAT).replace(tzinfo=UTC)
 
 

@@ -11,7 +11,14 @@ from enum import StrEnum
 from typing import Any
 
 from bot.storage.clock import Clock, SystemClock, from_stored, from_stored_or_none, to_stored
-from bot.storage.database import ConstraintViolated, Database, Row, Transaction, guild_filter
+from bot.storage.database import (
+    ConstraintViolated,
+    Database,
+    Parameters,
+    Row,
+    Transaction,
+    guild_filter,
+)
 from bot.storage.errors import StorageError
 
 
@@ -50,6 +57,14 @@ LEGAL_TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
     JobState.CANCELLED: frozenset(),
 }
 
+# The states each state may be entered from.
+_SOURCES: Mapping[JobState, tuple[str, ...]] = {
+    target: tuple(
+        source.value for source, targets in LEGAL_TRANSITIONS.items() if target in targets
+    )
+    for target in JobState
+}
+
 # The column that remembers when a job first entered each state.
 _ENTERED_AT = {
     JobState.SUBMITTED: "submitted_at",
@@ -76,6 +91,8 @@ class NewJob:
     parent_track_id: int | None = None
     card_channel_id: int | None = None
     card_message_id: int | None = None
+    note: str | None = None
+    """Shown on the card beside the prompt (e.g. which track was picked)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,14 @@ class Job:
     posting_at: datetime | None = None
     preview_url: str | None = None
     """Where the audio streams while it is made, once Soundverse said so."""
+    note: str | None = None
+    lease_owner: str | None = None
+    """The shared worker holding the job (JOBS_WORKER=shared), until `lease_expires_at`."""
+    lease_expires_at: datetime | None = None
+    lease_token: int = 0
+    cancel_requested_at: datetime | None = None
+    """When a member asked in the bot to cancel it, for the worker that holds it."""
+    cancel_requested_by: int | None = None
 
     @property
     def request(self) -> dict[str, Any]:
@@ -139,6 +164,14 @@ class OrderAlreadyDecided(StorageError):
 
     def __init__(self) -> None:
         super().__init__("this interaction's order was already admitted or given up")
+
+
+class LeaseLost(StorageError):
+    """Another shared worker holds the job now: this one must stop working on it."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"job {job_id} is held by another worker now")
+        self.job_id = job_id
 
 
 class JobNotFound(StorageError):
@@ -173,6 +206,33 @@ class JobRepository:
     def __init__(self, database: Database, clock: Clock | None = None) -> None:
         self._database = database
         self._clock = clock or SystemClock()
+        # Jobs this process holds by a claim (JOBS_WORKER=shared): their fencing tokens.
+        self._fences: dict[int, int] = {}
+
+    def fence(self, job_id: int, token: int) -> None:
+        """From now on, write about `job_id` only while it holds fencing token `token`."""
+        self._fences[job_id] = token
+
+    def unfence(self, job_id: int) -> None:
+        """Stop checking the fencing token of `job_id` (its work here is over)."""
+        self._fences.pop(job_id, None)
+
+    async def check_fence(self, job_id: int) -> None:
+        """Raise `LeaseLost` when `job_id` is fenced here and another claim took it since."""
+        token = self._fences.get(job_id)
+        if token is None:
+            return
+        async with self._database.snapshot() as transaction:
+            stored = await transaction.fetch_value(
+                "SELECT lease_token FROM jobs WHERE id = ?", (job_id,)
+            )
+        if stored != token:
+            raise LeaseLost(job_id)
+
+    def _fenced(self, job_id: int) -> tuple[str, tuple[int, ...]]:
+        """The WHERE condition (and its parameter) that refuses a write after a takeover."""
+        token = self._fences.get(job_id)
+        return ("", ()) if token is None else (" AND lease_token = ?", (token,))
 
     async def create(self, job: NewJob) -> Job:
         """Write a new job in the `queued` state."""
@@ -216,30 +276,42 @@ class JobRepository:
         Ending a job forgets its interaction token (nothing may use it afterwards) and the
         Soundverse answer kept to resume it.
         """
+        sources = _SOURCES[new_state]
+        if not sources:  # no state leads back to `queued`
+            current = await self.get(job_id)
+            raise IllegalTransition(job_id, current.state, new_state)
         now = to_stored(self._clock.now())
-        async with self._database.transaction() as transaction:
-            current = await _load(transaction, job_id)
-            if new_state not in LEGAL_TRANSITIONS[current.state]:
-                raise IllegalTransition(job_id, current.state, new_state)
-            assignments = ["state = ?", "updated_at = ?"]
-            values: list[object] = [new_state.value, now]
-            for column, value in (
-                ("progress", progress),
-                ("status_text", status_text),
-                ("error", error),
-            ):
-                if value is not None:
-                    assignments.append(f"{column} = ?")
-                    values.append(value)
-            entered = _ENTERED_AT[new_state]
-            assignments.append(f"{entered} = COALESCE({entered}, ?)")
-            values.append(now)
-            if new_state.is_final:
-                assignments += ["interaction_token = NULL", "result_json = NULL"]
-            await transaction.execute(
-                f"UPDATE jobs SET {', '.join(assignments)} WHERE id = ?", (*values, job_id)
+        assignments = ["state = ?", "updated_at = ?"]
+        values: list[object] = [new_state.value, now]
+        for column, value in (
+            ("progress", progress),
+            ("status_text", status_text),
+            ("error", error),
+        ):
+            if value is not None:
+                assignments.append(f"{column} = ?")
+                values.append(value)
+        entered = _ENTERED_AT[new_state]
+        assignments.append(f"{entered} = COALESCE({entered}, ?)")
+        values.append(now)
+        if new_state.is_final:
+            assignments += ["interaction_token = NULL", "result_json = NULL"]
+        # One statement that checks the transition in its own WHERE: a job's every state
+        # change is a single round trip; the row is read again only to explain a refusal.
+        fence, token = self._fenced(job_id)
+        async with self._database.statements() as statements:
+            row = await statements.fetch_one(
+                f"UPDATE jobs SET {', '.join(assignments)}"
+                f" WHERE id = ? AND state IN ({', '.join('?' for _ in sources)}){fence}"
+                " RETURNING *",
+                (*values, job_id, *sources, *token),
             )
-            return await _load(transaction, job_id)
+            if row is None:
+                current = await _load(statements, job_id)
+                if token and current.lease_token != token[0]:
+                    raise LeaseLost(job_id)
+                raise IllegalTransition(job_id, current.state, new_state)
+        return _job_from(row)
 
     async def set_ids(
         self,
@@ -255,6 +327,37 @@ class JobRepository:
             soundverse_job_id=soundverse_job_id,
         )
 
+    async def submit_with_ids(
+        self,
+        job_id: int,
+        *,
+        soundverse_message_id: str | None = None,
+        soundverse_job_id: str | None = None,
+    ) -> Job:
+        """`set_ids` and, in the same write, the move of a queued job to `submitted` (a job
+        in any other state keeps it)."""
+        now = to_stored(self._clock.now())
+        queued, submitted = JobState.QUEUED.value, JobState.SUBMITTED.value
+        return await self._update_one(
+            "UPDATE jobs SET soundverse_message_id = COALESCE(?, soundverse_message_id),"
+            " soundverse_job_id = COALESCE(?, soundverse_job_id),"
+            " submitted_at = CASE state WHEN ? THEN COALESCE(submitted_at, ?)"
+            " ELSE submitted_at END,"
+            " state = CASE state WHEN ? THEN ? ELSE state END, updated_at = ?"
+            " WHERE id = ?",
+            (
+                soundverse_message_id,
+                soundverse_job_id,
+                queued,
+                now,
+                queued,
+                submitted,
+                now,
+                job_id,
+            ),
+            job_id,
+        )
+
     async def record_result(
         self,
         job_id: int,
@@ -266,40 +369,34 @@ class JobRepository:
         """Keep what Soundverse answered, with its ids, in one write; a job still queued (a
         one-call job, answered at once) is submitted by it."""
         now = to_stored(self._clock.now())
-        async with self._database.transaction() as transaction:
-            changed = await transaction.execute(
-                "UPDATE jobs SET result_json = ?,"
-                " soundverse_message_id = COALESCE(?, soundverse_message_id),"
-                " soundverse_job_id = COALESCE(?, soundverse_job_id),"
-                " submitted_at = COALESCE(submitted_at, ?),"
-                " state = CASE state WHEN ? THEN ? ELSE state END, updated_at = ?"
-                " WHERE id = ?",
-                (
-                    json.dumps(dict(result), sort_keys=True),
-                    soundverse_message_id,
-                    soundverse_job_id,
-                    now,
-                    JobState.QUEUED.value,
-                    JobState.SUBMITTED.value,
-                    now,
-                    job_id,
-                ),
-            )
-            if not changed:
-                raise JobNotFound(job_id)
-            return await _load(transaction, job_id)
+        return await self._update_one(
+            "UPDATE jobs SET result_json = ?,"
+            " soundverse_message_id = COALESCE(?, soundverse_message_id),"
+            " soundverse_job_id = COALESCE(?, soundverse_job_id),"
+            " submitted_at = COALESCE(submitted_at, ?),"
+            " state = CASE state WHEN ? THEN ? ELSE state END, updated_at = ?"
+            " WHERE id = ?",
+            (
+                json.dumps(dict(result), sort_keys=True),
+                soundverse_message_id,
+                soundverse_job_id,
+                now,
+                JobState.QUEUED.value,
+                JobState.SUBMITTED.value,
+                now,
+                job_id,
+            ),
+            job_id,
+        )
 
     async def begin_posting(self, job_id: int) -> Job:
         """Note that the result is about to be posted (the first time only)."""
         now = to_stored(self._clock.now())
-        async with self._database.transaction() as transaction:
-            changed = await transaction.execute(
-                "UPDATE jobs SET posting_at = COALESCE(posting_at, ?), updated_at = ? WHERE id = ?",
-                (now, now, job_id),
-            )
-            if not changed:
-                raise JobNotFound(job_id)
-            return await _load(transaction, job_id)
+        return await self._update_one(
+            "UPDATE jobs SET posting_at = COALESCE(posting_at, ?), updated_at = ? WHERE id = ?",
+            (now, now, job_id),
+            job_id,
+        )
 
     async def set_preview(self, job_id: int, url: str) -> Job:
         """Remember where the job's audio streams while it is made."""
@@ -312,15 +409,12 @@ class JobRepository:
     async def record_attempt(self, job_id: int) -> Job:
         """Count one more start (first run or resume after a restart) and when it happened."""
         now = to_stored(self._clock.now())
-        async with self._database.transaction() as transaction:
-            changed = await transaction.execute(
-                "UPDATE jobs SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?"
-                " WHERE id = ?",
-                (now, now, job_id),
-            )
-            if not changed:
-                raise JobNotFound(job_id)
-            return await _load(transaction, job_id)
+        return await self._update_one(
+            "UPDATE jobs SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?"
+            " WHERE id = ?",
+            (now, now, job_id),
+            job_id,
+        )
 
     async def unfinished(self) -> tuple[Job, ...]:
         """Every job that has not ended, oldest first: what to resume at startup."""
@@ -366,14 +460,21 @@ class JobRepository:
         present = {name: value for name, value in columns.items() if value is not None}
         now = to_stored(self._clock.now())
         assignments = "".join(f"{name} = ?, " for name in present)
-        async with self._database.transaction() as transaction:
-            changed = await transaction.execute(
-                f"UPDATE jobs SET {assignments}updated_at = ? WHERE id = ?",
-                (*present.values(), now, job_id),
-            )
-            if not changed:
-                raise JobNotFound(job_id)
-            return await _load(transaction, job_id)
+        return await self._update_one(
+            f"UPDATE jobs SET {assignments}updated_at = ? WHERE id = ?",
+            (*present.values(), now, job_id),
+            job_id,
+        )
+
+    async def _update_one(self, sql: str, parameters: Parameters, job_id: int) -> Job:
+        """Run one UPDATE of job `job_id` on its own (atomic by itself, so no transaction
+        around it: one round trip) and return the row as it left it; raises `JobNotFound`."""
+        fence, token = self._fenced(job_id)
+        async with self._database.statements() as statements:
+            row = await statements.fetch_one(f"{sql}{fence} RETURNING *", (*parameters, *token))
+        if row is None:
+            raise LeaseLost(job_id) if token else JobNotFound(job_id)
+        return _job_from(row)
 
 
 async def insert_job(
@@ -404,8 +505,8 @@ async def _insert_job(
     row = await transaction.fetch_one(
         "INSERT INTO jobs (guild_id, channel_id, user_id, operation, request_json, state,"
         " interaction_token, interaction_key, token_expires_at, reservation_id,"
-        " parent_track_id, card_channel_id, card_message_id, error, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        " parent_track_id, card_channel_id, card_message_id, note, error, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         (
             job.guild_id,
             job.channel_id,
@@ -420,6 +521,7 @@ async def _insert_job(
             job.parent_track_id,
             job.card_channel_id,
             job.card_message_id,
+            job.note,
             error,
             stored_now,
             stored_now,
@@ -472,4 +574,10 @@ def _job_from(row: Row) -> Job:
         result_json=row["result_json"],
         posting_at=from_stored_or_none(row["posting_at"]),
         preview_url=row["preview_url"],
+        note=row["note"],
+        lease_owner=row["lease_owner"],
+        lease_expires_at=from_stored_or_none(row["lease_expires_at"]),
+        lease_token=row["lease_token"],
+        cancel_requested_at=from_stored_or_none(row["cancel_requested_at"]),
+        cancel_requested_by=row["cancel_requested_by"],
     )

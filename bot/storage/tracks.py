@@ -125,8 +125,9 @@ class TrackRepository:
         """Record a track."""
         now = to_stored(self._clock.now())
         audio = track.audio_file
-        async with self._database.transaction() as transaction:
-            row = await transaction.fetch_one(
+        # One statement, atomic by itself: no transaction around it (one round trip).
+        async with self._database.statements() as statements:
+            row = await statements.fetch_one(
                 "INSERT INTO tracks (guild_id, channel_id, user_id, operation, prompt, lyrics,"
                 " song_name, prompt_key, song_name_key, soundverse_message_id, soundverse_job_id,"
                 " take_index, audio_url, file_path, file_bytes, duration_seconds, file_format,"
@@ -173,16 +174,15 @@ class TrackRepository:
     async def attach_message(self, track_id: int, *, channel_id: int, message_id: int) -> Track:
         """Remember the Discord message that shows the track; raises `KeyError` if it is gone."""
         now = to_stored(self._clock.now())
-        async with self._database.transaction() as transaction:
-            await transaction.execute(
+        async with self._database.statements() as statements:
+            row = await statements.fetch_one(
                 "UPDATE tracks SET message_channel_id = ?, message_id = ?, updated_at = ?"
-                " WHERE id = ?",
+                " WHERE id = ? RETURNING *",
                 (channel_id, message_id, now, track_id),
             )
-            track = await _find(transaction, track_id)
-        if track is None:
+        if row is None:
             raise KeyError(track_id)
-        return track
+        return _track_from(row)
 
     async def user_history(
         self,

@@ -8,11 +8,12 @@ bot token. The result is always a new message that mentions only the requester.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 
@@ -62,10 +63,35 @@ HISTORY_SEARCHED = 100
 CardMoved = Callable[[int, int], Awaitable[None]]
 PartsOf = Callable[[Delivery], ResultParts]
 
+T = TypeVar("T")
+
 MISSING_ACCESS = 50001
 REQUEST_TOO_LARGE = 40005
 NO_ATTACH = "I may not attach files in this channel"
 TOO_LARGE_FOR_DMS = "too large to send in DMs"
+
+
+# Card edits cut short by a cancel, finishing on their own (see `finished_even_if_cancelled`).
+_EDITS_FINISHING: set[asyncio.Future[Any]] = set()
+
+
+async def finished_even_if_cancelled(edit: Awaitable[T]) -> T:
+    """`edit`, run to its end even when the caller is cancelled (a job cancelled mid-edit).
+
+    discord.py's webhook adapter holds the bucket's lock through the wait after a request
+    that used the bucket up, and does not release it when that wait is cancelled: every
+    later edit of the card (its cancelled state, too) would then wait forever.
+    """
+    task = asyncio.ensure_future(edit)
+    _EDITS_FINISHING.add(task)
+    task.add_done_callback(_settled)
+    return await asyncio.shield(task)
+
+
+def _settled(task: asyncio.Future[Any]) -> None:
+    _EDITS_FINISHING.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("A card edit cut short by a cancel failed: %s", task.exception())
 
 
 class CancelJobButton(JobSubject, RestartProofButton[Job], prefix="job:cancel"):
@@ -289,8 +315,12 @@ class JobCard:
             return False
         assert self.webhook is not None
         try:
-            await self.webhook.edit_message(
-                self.card_message_id, allowed_mentions=discord.AllowedMentions.none(), **fields
+            await finished_even_if_cancelled(
+                self.webhook.edit_message(
+                    self.card_message_id,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                    **fields,
+                )
             )
             return True
         except discord.HTTPException as error:

@@ -15,9 +15,10 @@ from typing import Any
 
 import discord
 
+from bot.config import WorkerMode
 from bot.jobs.inputs import AudioSource
 from bot.jobs.link import WorkerLink, WorkerUnavailable
-from bot.jobs.models import JobOrder
+from bot.jobs.models import JobOrder, JobView
 from bot.jobs.operations import Operation
 from bot.storage import Job
 from bot.ui.application import Application, app_of, requester_of, upload_limit
@@ -136,6 +137,13 @@ async def launch_job(
         on_moved=remember_move,
         app_permissions=permissions_of(order),
     )
+    if app.settings.jobs.worker is WorkerMode.SHARED:
+        # A worker claims it, on whichever host, and draws the card from what is stored from
+        # then on; until one has room, the card says it waits (with Cancel).
+        job = await jobs.admit(order, card_message_id=card_id, note=note)
+        await card.on_progress(JobView(job.id, "queued"))
+        await app.services.shared_jobs.stored()  # after: a worker's first edit comes later
+        return
     job = await jobs.submit(order, card, card_message_id=card_id)
     holder["job"] = job.id
 

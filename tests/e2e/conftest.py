@@ -7,16 +7,20 @@ marked `both_backends` run twice: with the data in SQLite, and in PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import av
 import pytest
 
+from bot.app import worker_environment
 from bot.config import Settings, WorkerMode, WorkerPriority
 from bot.jobs.models import Requester
 from bot.storage import TrackRepository
@@ -93,6 +97,68 @@ async def make_stack(tmp_path: Path, backend: str | None) -> AsyncIterator[Stack
 async def stack(make_stack: StackFactory) -> SandboxStack:
     """A running stack with default settings."""
     return await make_stack()
+
+
+SHARED_LEASE = 2.0
+
+
+def shared(url: str, *tweaks: Callable[[Settings], None]) -> Callable[[Settings], None]:
+    """Jobs in shared workers over `url`, with a short lease and frequent card edits."""
+
+    def tweak(settings: Settings) -> None:
+        settings.storage.url = url
+        settings.jobs.worker = WorkerMode.SHARED
+        settings.jobs.worker_priority = WorkerPriority.NORMAL
+        settings.jobs.lease = SHARED_LEASE
+        settings.jobs.progress_interval = 0.05
+        for each in tweaks:
+            each(settings)
+
+    return tweak
+
+
+@asynccontextmanager
+async def shared_workers(
+    stack: SandboxStack, count: int, folder: Path
+) -> AsyncIterator[list[asyncio.subprocess.Process]]:
+    """`count` processes of `python -m bot worker` with the bot's settings, stopped after."""
+    environment = worker_environment(stack.bot.settings)
+    started = []
+    for number in range(count):
+        log = (folder / f"worker-{number}.log").open("wb")
+        started.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "worker",
+                env=environment,
+                cwd=folder,
+                stdout=log,
+                stderr=log,
+            )
+        )
+        log.close()
+    try:
+        yield started
+    finally:
+        for process in started:
+            if process.returncode is None:
+                process.terminate()
+        for process in started:
+            await process.wait()
+
+
+async def holder_pid(stack: SandboxStack) -> int:
+    """The process id of the shared worker holding the newest unfinished job that is held
+    (once its card or a hold shows it running)."""
+    async with stack.bot.database.snapshot() as transaction:
+        owner = await transaction.fetch_value(
+            "SELECT lease_owner FROM jobs WHERE lease_owner IS NOT NULL"
+            " AND state NOT IN ('done', 'failed', 'cancelled') ORDER BY id DESC LIMIT 1"
+        )
+    assert owner is not None, "a running job is held by a worker"
+    return int(str(owner).split(":")[1])
 
 
 def on_postgres(url: str, tweak: Callable[[Settings], None] | None) -> Callable[[Settings], None]:

@@ -1,5 +1,7 @@
 """The fault matrix: every kind of work, interrupted at every stage, by killing the job worker
-(SIGKILL) or stopping the bot at once, then started again.
+(SIGKILL) or stopping the bot at once, then started again; and, with jobs shared by two
+workers over PostgreSQL (JOBS_WORKER=shared), by killing the worker that holds the job, whose
+lease the other takes over.
 
 Each case asserts what a member and an operator would check afterwards: how many results the
 member got, what the ledger says (charged once, or refunded once, as the stage implies), that
@@ -19,9 +21,13 @@ How each stage is reached, without a sleep:
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 import pytest
 
@@ -35,10 +41,13 @@ from tests.e2e.conftest import (
     StackFactory,
     card_shows,
     embed_text,
+    holder_pid,
     in_mode,
     interrupt,
     ledger_events,
     result_for,
+    shared,
+    shared_workers,
 )
 
 
@@ -62,6 +71,7 @@ class Stage(StrEnum):
 class Runner(StrEnum):
     WORKER = "worker killed"  # SIGKILL of the job worker process; its link starts another
     BOT = "bot stopped"  # the bot stopped at once (no grace) and started again; jobs inline
+    SHARED = "shared worker killed"  # SIGKILL of the holder of two on PostgreSQL; one goes on
 
 
 PATHS = {
@@ -113,16 +123,20 @@ CASES = [
     for kind in Kind
     for stage in STAGES[kind]
     for runner in Runner
-    if not (kind is Kind.LYRICS and runner is Runner.WORKER)  # lyrics never reach the worker
+    # lyrics never reach a worker
+    if not (kind is Kind.LYRICS and runner in (Runner.WORKER, Runner.SHARED))
 ]
 
 
-def settings_for(runner: Runner) -> Callable[[Settings], None]:
+def settings_for(runner: Runner, postgres_url: str | None) -> Callable[[Settings], None]:
     def tweak(settings: Settings) -> None:
         settings.jobs.guild_concurrency = 1
         settings.jobs.progress_interval = 0.05
         settings.jobs.shutdown_grace = 0  # a stop cuts everything short, as a kill would
 
+    if runner is Runner.SHARED:
+        assert postgres_url is not None
+        return shared(postgres_url, tweak)
     mode = WorkerMode.PROCESS if runner is Runner.WORKER else WorkerMode.INLINE
     return in_mode(mode, tweak)
 
@@ -207,7 +221,7 @@ async def leftovers(stack: SandboxStack) -> dict[str, int]:
         " WHERE state NOT IN ('done', 'failed', 'cancelled')",
         "held reservations": "SELECT COUNT(*) FROM quota_reservations WHERE state = 'reserved'",
         "orphan tracks": "SELECT COUNT(*) FROM tracks t LEFT JOIN jobs j ON j.id = t.job_id"
-        " WHERE t.message_id IS NULL OR j.state IS NOT 'done'",
+        " WHERE t.message_id IS NULL OR j.state IS NULL OR j.state <> 'done'",
     }
     async with stack.bot.database.snapshot() as transaction:
         counts = {
@@ -218,17 +232,31 @@ async def leftovers(stack: SandboxStack) -> dict[str, int]:
 
 @pytest.mark.parametrize(("kind", "stage", "runner"), CASES)
 async def test_interrupted_work_ends_as_its_stage_implies(
-    make_stack: StackFactory, kind: Kind, stage: Stage, runner: Runner
+    make_stack: StackFactory,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    kind: Kind,
+    stage: Stage,
+    runner: Runner,
 ) -> None:
     """Interrupted at its stage and started again, the work ends with the results and the
     ledger its stage implies, every job ended and nothing left behind."""
-    stack = await make_stack(tweak=settings_for(runner))
-    call, held = await reach(stack, kind, stage)
-    mode = WorkerMode.PROCESS if runner is Runner.WORKER else WorkerMode.INLINE
-    await interrupt(stack, mode, held)
-    await until_ended(stack, kind, call)
-    if stage is Stage.QUEUED:
-        await blocker_ended(stack)
+    url = str(request.getfixturevalue("postgres_url")) if runner is Runner.SHARED else None
+    stack = await make_stack(tweak=settings_for(runner, url))
+    async with AsyncExitStack() as workers:
+        if runner is Runner.SHARED:
+            await workers.enter_async_context(shared_workers(stack, 2, tmp_path))
+        call, held = await reach(stack, kind, stage)
+        if runner is Runner.SHARED:
+            os.kill(await holder_pid(stack), signal.SIGKILL)
+            if held is not None:
+                held.release()
+        else:
+            mode = WorkerMode.PROCESS if runner is Runner.WORKER else WorkerMode.INLINE
+            await interrupt(stack, mode, held)
+        await until_ended(stack, kind, call)
+        if stage is Stage.QUEUED:
+            await blocker_ended(stack)
     await stack.bot.services.jobs.wait_until_idle()
     outcome = Outcome(results(stack, kind, call), tuple(await ledger_events(stack, "alice")))
     assert outcome == expected(kind, stage)

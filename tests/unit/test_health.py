@@ -81,6 +81,12 @@ def test_jobs_run_inline_are_healthy(tmp_path: Path) -> None:
     assert healthy and "jobs run in the bot" in line
 
 
+def test_jobs_sent_to_shared_workers_are_healthy(tmp_path: Path) -> None:
+    """With JOBS_WORKER=shared the bot has no worker of its own to wait for."""
+    healthy, line = verdict_of(tmp_path, beat(worker=WorkerState.SHARED))
+    assert healthy and "jobs go to the shared workers" in line
+
+
 def test_a_stopped_bot_is_unhealthy(tmp_path: Path) -> None:
     """The last heartbeat of a stopped bot says when it stopped."""
     healthy, line = verdict_of(tmp_path, beat(stopped=True, at=0.0), now=1.0)

@@ -190,3 +190,21 @@ async def test_ending_a_job_forgets_its_kept_answer(jobs: JobRepository) -> None
     await jobs.record_result(job.id, {"takes": []})
     await drive(jobs, job.id, JobState.DELIVERING, JobState.DONE)
     assert (await jobs.get(job.id)).result is None
+
+
+async def test_ids_submit_a_queued_job_in_one_write(jobs: JobRepository) -> None:
+    """Soundverse's ids move a queued job to submitted with them, stamping when."""
+    job = await jobs.create(new_job())
+    submitted = await jobs.submit_with_ids(job.id, soundverse_message_id="m1")
+    assert (submitted.state, submitted.soundverse_message_id) == (JobState.SUBMITTED, "m1")
+    assert submitted.submitted_at is not None
+
+
+async def test_ids_leave_a_running_job_where_it_is(jobs: JobRepository) -> None:
+    """A streaming job given ids keeps its state and the time it was submitted."""
+    job = await jobs.create(new_job())
+    await drive(jobs, job.id, JobState.SUBMITTED, JobState.STREAMING)
+    before = await jobs.get(job.id)
+    after = await jobs.submit_with_ids(job.id, soundverse_job_id="j1")
+    assert (after.state, after.submitted_at) == (JobState.STREAMING, before.submitted_at)
+    assert after.soundverse_job_id == "j1"
