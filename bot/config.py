@@ -149,6 +149,11 @@ class DiscordSettings(BaseModel):
             return []
         return shard_ids_within(value, info.data["shard_count"])
 
+    def runs_every_shard(self) -> bool:
+        """Whether this process runs every shard (no other bot process shares the gateway)."""
+        count = self.shard_count or 1
+        return self.shard_ids is None or set(self.shard_ids) >= set(range(count))
+
 
 def shard_parts(value: Any) -> list[Any]:
     """The items of DISCORD_SHARD_IDS as written: a JSON array, or ids and ranges separated
@@ -598,6 +603,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 "JOBS_CARD_REFRESH must not be shorter than JOBS_PROGRESS_INTERVAL "
                 f"({self.jobs.card_refresh:g} < {self.jobs.progress_interval:g})"
+            )
+        if not self.discord.runs_every_shard() and self.jobs.worker is not WorkerMode.SHARED:
+            # Each bot process would run, and resume at start, every job of the database.
+            raise ValueError(
+                "DISCORD_SHARD_IDS runs a part of the gateway, beside other bot processes: "
+                "they share their jobs only with JOBS_WORKER=shared (and STORAGE_URL on "
+                "PostgreSQL)"
             )
         if self.quota.reservation_ttl <= self.soundverse.job_deadline:
             # A reservation that lapses before its job can end would refuse the commit.

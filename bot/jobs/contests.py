@@ -52,6 +52,7 @@ from bot.storage.contests import (
     Transition,
     Upload,
 )
+from bot.storage.database import GuildScope
 from bot.words import counted, listed
 
 log = logging.getLogger(__name__)
@@ -540,8 +541,12 @@ def _safe_cell(text: str) -> str:
 class ContestService:
     """Contests as members and admins use them, over one database and one clock."""
 
-    def __init__(self, database: Database, clock: Clock | None = None) -> None:
-        self._contests = ContestRepository(database)
+    def __init__(
+        self, database: Database, clock: Clock | None = None, scope: GuildScope | None = None
+    ) -> None:
+        """`scope`: the guilds this process serves, whose phases it moves and announces (all
+        of them without it)."""
+        self._contests = ContestRepository(database, scope)
         self._tracks = TrackRepository(database, clock)
         self._clock = clock or SystemClock()
 

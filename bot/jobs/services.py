@@ -28,6 +28,15 @@ from bot.storage import (
     VoiceSessionRepository,
 )
 from bot.storage.clock import Clock
+from bot.storage.database import GuildScope
+
+
+def guild_scope(settings: Settings) -> GuildScope | None:
+    """The guilds this process serves when it runs only some of the gateway's shards."""
+    discord_settings = settings.discord
+    if discord_settings.shard_ids is None or discord_settings.shard_count is None:
+        return None
+    return GuildScope(discord_settings.shard_count, tuple(discord_settings.shard_ids))
 
 
 class Services:
@@ -69,7 +78,7 @@ class Services:
         self.listening = LiveListening(
             ListeningRepository(database, clock), turned_on=settings.voice.live_listening
         )
-        self.contests = ContestService(database, clock)
+        self.contests = ContestService(database, clock, guild_scope(settings))
         self.privacy = PrivacyService(database, settings.privacy, clock)
         self.voice_sessions = VoiceSessionRepository(database, clock)
 

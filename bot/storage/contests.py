@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from bot.storage.clock import from_stored, from_stored_or_none, to_stored
-from bot.storage.database import ConstraintViolated, Database, Row, Transaction
+from bot.storage.database import ConstraintViolated, Database, GuildScope, Row, Transaction
 from bot.storage.errors import StorageError
 
 
@@ -424,9 +424,11 @@ class ContestRepository:
     Every write takes the instant it happens at (`now`), so one clock drives all of it.
     """
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, scope: GuildScope | None = None) -> None:
+        """`scope`: the guilds whose transitions this process applies (all without it)."""
         self._database = database
         self._batches = _VoteBatches(database)
+        self._scope = scope
 
     # --- contests -------------------------------------------------------------------------
 
@@ -648,21 +650,31 @@ class ContestRepository:
         return applied
 
     async def next_due_at(self) -> datetime | None:
-        """When the earliest pending transition of any contest is due (None: none pending)."""
+        """When the earliest pending transition of any contest (of the scope) is due (None:
+        none pending)."""
+        scoped, scope_parameters = self._scoped()
         async with self._database.snapshot() as transaction:
             value = await transaction.fetch_value(
-                f"SELECT MIN({_DUE_AT}) FROM contests WHERE phase IN ({_scheduled_marks()})",
-                _scheduled_phases(),
+                f"SELECT MIN({_DUE_AT}) FROM contests WHERE phase IN ({_scheduled_marks()})"
+                f"{scoped}",
+                (*_scheduled_phases(), *scope_parameters),
             )
         return from_stored_or_none(value)
+
+    def _scoped(self) -> tuple[str, tuple[int, ...]]:
+        if self._scope is None:
+            return "", ()
+        condition, parameters = self._scope.condition()
+        return f" AND {condition}", parameters
 
     async def _apply_next_due(self, now: datetime) -> Transition | None:
         async with self._database.transaction() as transaction:
             # Chosen inside the write lock, so another process cannot pick the same one.
+            scoped, scope_parameters = self._scoped()
             row = await transaction.fetch_one(
                 f"SELECT * FROM contests WHERE phase IN ({_scheduled_marks()})"
-                f" AND {_DUE_AT} <= ? ORDER BY {_DUE_AT}, id LIMIT 1",
-                (*_scheduled_phases(), to_stored(now)),
+                f" AND {_DUE_AT} <= ?{scoped} ORDER BY {_DUE_AT}, id LIMIT 1",
+                (*_scheduled_phases(), to_stored(now), *scope_parameters),
             )
             if row is None:
                 return None

@@ -30,6 +30,7 @@ __all__ = [
     "ConstraintViolated",
     "Database",
     "DatabaseTooNew",
+    "GuildScope",
     "Migration",
     "MigrationReport",
     "Parameters",
@@ -230,6 +231,13 @@ class Database:
         """A read transaction: several queries that see one consistent state."""
         return self._begun(Mode.READ)
 
+    def row_statements(self) -> AbstractAsyncContextManager[Transaction]:
+        """Statements that each change one row and check in their own WHERE everything they
+        depend on (a job's state move, guarded by its current state and fencing token): on
+        PostgreSQL the row's own lock orders them, so they skip the write lock that
+        serializes every other writer; on SQLite they are `statements()`."""
+        return self._begun(Mode.ROW)
+
     def statements(self) -> AbstractAsyncContextManager[Transaction]:
         """Statements each atomic on its own (no transaction around them), for a hot path
         whose every write checks in its own WHERE what it depends on: fewer round trips
@@ -294,6 +302,20 @@ class Database:
         finally:
             if task is not None:
                 self._holders.discard(task)
+
+
+@dataclass(frozen=True)
+class GuildScope:
+    """The guilds one bot process serves when the gateway is split over processes: those on
+    its shards, by Discord's formula `(guild_id >> 22) % shard_count`."""
+
+    shard_count: int
+    shard_ids: tuple[int, ...]
+
+    def condition(self, column: str = "guild_id") -> tuple[str, tuple[int, ...]]:
+        """A WHERE condition on `column` (SQL shared by both backends) and its parameters."""
+        marks = ", ".join("?" for _ in self.shard_ids)
+        return f"(({column} >> 22) % ?) IN ({marks})", (self.shard_count, *self.shard_ids)
 
 
 def guild_filter(guild_id: int | None) -> tuple[str, tuple[int, ...]]:

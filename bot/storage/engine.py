@@ -47,6 +47,9 @@ class Mode(enum.Enum):
     WRITE = "write"  # one transaction; writers are serialized across every process
     READ = "read"  # one read-only transaction that sees one consistent state
     STATEMENTS = "statements"  # each statement atomic on its own, writers still serialized
+    # Each statement changes one row and checks in its own WHERE all it depends on: the row's
+    # lock serializes it on PostgreSQL (no write lock); on SQLite as STATEMENTS.
+    ROW = "row"
 
 
 class Transaction(ABC):

@@ -299,7 +299,7 @@ class JobRepository:
         # One statement that checks the transition in its own WHERE: a job's every state
         # change is a single round trip; the row is read again only to explain a refusal.
         fence, token = self._fenced(job_id)
-        async with self._database.statements() as statements:
+        async with self._database.row_statements() as statements:
             row = await statements.fetch_one(
                 f"UPDATE jobs SET {', '.join(assignments)}"
                 f" WHERE id = ? AND state IN ({', '.join('?' for _ in sources)}){fence}"
@@ -470,7 +470,7 @@ class JobRepository:
         """Run one UPDATE of job `job_id` on its own (atomic by itself, so no transaction
         around it: one round trip) and return the row as it left it; raises `JobNotFound`."""
         fence, token = self._fenced(job_id)
-        async with self._database.statements() as statements:
+        async with self._database.row_statements() as statements:
             row = await statements.fetch_one(f"{sql}{fence} RETURNING *", (*parameters, *token))
         if row is None:
             raise LeaseLost(job_id) if token else JobNotFound(job_id)

@@ -62,28 +62,26 @@ class JobLeases:
         now = self._clock.now()
         stored_now = to_stored(now)
         expires = now + timedelta(seconds=lease)
+        candidate = (
+            "SELECT candidate.id FROM jobs AS candidate"
+            " WHERE candidate.state NOT IN (?, ?, ?)"
+            " AND (candidate.lease_expires_at IS NULL OR candidate.lease_expires_at <= ?)"
+            " AND (SELECT COUNT(*) FROM jobs AS held"
+            " WHERE held.state NOT IN (?, ?, ?) AND held.lease_expires_at > ?"
+            " AND (held.guild_id = candidate.guild_id OR (held.guild_id IS NULL"
+            " AND candidate.guild_id IS NULL AND held.user_id = candidate.user_id))) < ?"
+            " ORDER BY candidate.id LIMIT 1"
+        )
+        parameters = (*_FINALS, stored_now, *_FINALS, stored_now, group_limit)
+        # Looked for first without the write lock: most claims of an idle worker find nothing.
+        async with self._database.snapshot() as transaction:
+            if await transaction.fetch_value(candidate, parameters) is None:
+                return None
         async with self._database.transaction() as transaction:
             row = await transaction.fetch_one(
                 "UPDATE jobs SET lease_owner = ?, lease_expires_at = ?,"
-                " lease_token = lease_token + 1"
-                " WHERE id = (SELECT candidate.id FROM jobs AS candidate"
-                " WHERE candidate.state NOT IN (?, ?, ?)"
-                " AND (candidate.lease_expires_at IS NULL OR candidate.lease_expires_at <= ?)"
-                " AND (SELECT COUNT(*) FROM jobs AS held"
-                " WHERE held.state NOT IN (?, ?, ?) AND held.lease_expires_at > ?"
-                " AND (held.guild_id = candidate.guild_id OR (held.guild_id IS NULL"
-                " AND candidate.guild_id IS NULL AND held.user_id = candidate.user_id))) < ?"
-                " ORDER BY candidate.id LIMIT 1)"
-                " RETURNING *",
-                (
-                    owner,
-                    to_stored(expires),
-                    *_FINALS,
-                    stored_now,
-                    *_FINALS,
-                    stored_now,
-                    group_limit,
-                ),
+                f" lease_token = lease_token + 1 WHERE id = ({candidate}) RETURNING *",
+                (owner, to_stored(expires), *parameters),
             )
         if row is None:
             return None
@@ -110,12 +108,13 @@ class JobLeases:
 
     async def release(self, job_id: int, token: int) -> bool:
         """Give a job back at once (its worker stops), so another worker may claim it without
-        waiting for the lease to run out; False when it was no longer held with `token`."""
+        waiting for the lease to run out; False when it was no longer held with `token`, or
+        has ended meanwhile."""
         async with self._database.transaction() as transaction:
             changed = await transaction.execute(
                 "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL"
-                " WHERE id = ? AND lease_token = ?",
-                (job_id, token),
+                " WHERE id = ? AND lease_token = ? AND state NOT IN (?, ?, ?)",
+                (job_id, token, *_FINALS),
             )
         return bool(changed)
 

@@ -37,6 +37,7 @@ _BEGIN = {
     Mode.WRITE: f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})",
     Mode.READ: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     Mode.STATEMENTS: f"SELECT pg_advisory_lock({WRITE_LOCK})",
+    Mode.ROW: None,
 }
 
 
@@ -143,6 +144,9 @@ class PostgresEngine(Engine):
     @asynccontextmanager
     async def begin(self, mode: Mode) -> AsyncIterator[Transaction]:
         async with self._pool.acquire() as connection:
+            if mode is Mode.ROW:
+                yield PostgresTransaction(connection)
+                return
             await connection.execute(_BEGIN[mode])
             if mode is Mode.STATEMENTS:
                 try:

@@ -23,7 +23,12 @@ from bot.storage.engine import (
 )
 from bot.storage.errors import StorageError
 
-_BEGIN = {Mode.WRITE: "BEGIN IMMEDIATE", Mode.READ: "BEGIN", Mode.STATEMENTS: None}
+_BEGIN = {
+    Mode.WRITE: "BEGIN IMMEDIATE",
+    Mode.READ: "BEGIN",
+    Mode.STATEMENTS: None,
+    Mode.ROW: None,
+}
 
 
 def split_statements(script: str) -> list[str]:

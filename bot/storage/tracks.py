@@ -125,8 +125,8 @@ class TrackRepository:
         """Record a track."""
         now = to_stored(self._clock.now())
         audio = track.audio_file
-        # One statement, atomic by itself: no transaction around it (one round trip).
-        async with self._database.statements() as statements:
+        # One new row, depending on no other: no transaction, nor write lock, around it.
+        async with self._database.row_statements() as statements:
             row = await statements.fetch_one(
                 "INSERT INTO tracks (guild_id, channel_id, user_id, operation, prompt, lyrics,"
                 " song_name, prompt_key, song_name_key, soundverse_message_id, soundverse_job_id,"
@@ -174,7 +174,7 @@ class TrackRepository:
     async def attach_message(self, track_id: int, *, channel_id: int, message_id: int) -> Track:
         """Remember the Discord message that shows the track; raises `KeyError` if it is gone."""
         now = to_stored(self._clock.now())
-        async with self._database.statements() as statements:
+        async with self._database.row_statements() as statements:
             row = await statements.fetch_one(
                 "UPDATE tracks SET message_channel_id = ?, message_id = ?, updated_at = ?"
                 " WHERE id = ? RETURNING *",

@@ -185,7 +185,9 @@ async def test_volume_halves_what_is_heard(stack: SandboxStack) -> None:
     volume = await stack.discord.slash("volume", user="bob", percent=50)
     assert "🔉 Volume 50 %." in await reply_text(stack, volume.id)
     heard = await heard_until_quiet(stack)
-    second = heard[-2 * RATE * 4 :]
+    # The last 1.5 s of the 2 s clip: a frame or two lost on a busy machine does not reach
+    # back into the first clip.
+    second = heard[-3 * RATE * 4 // 2 :]
     assert 0.4 < rms(second) / rms(source_pcm(data)) < 0.6
 
 

@@ -199,6 +199,7 @@ def test_shards_default_to_all_of_what_discord_recommends() -> None:
 
 def test_shard_ids_may_be_listed_or_ranged(monkeypatch: pytest.MonkeyPatch) -> None:
     """DISCORD_SHARD_IDS reads `0,1`, a range `4-6`, both together, or a JSON array."""
+    monkeypatch.setenv("JOBS_WORKER", "shared")
     monkeypatch.setenv("DISCORD_SHARD_COUNT", "8")
     monkeypatch.setenv("DISCORD_SHARD_IDS", "0,1, 4-6")
     assert load_settings().discord.shard_ids == [0, 1, 4, 5, 6]
@@ -250,7 +251,10 @@ def test_a_bad_shard_count_is_the_only_line(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_shard_settings_reach_the_worker_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
     """The shard count and ids survive the trip through the worker's environment."""
-    settings = load_settings({"discord": {"shard_count": 4, "shard_ids": "2-3"}}, _env_file=None)
+    settings = load_settings(
+        {"discord": {"shard_count": 4, "shard_ids": "2-3"}, "jobs": {"worker": "shared"}},
+        _env_file=None,
+    )
     for name, value in settings_environment(settings).items():
         monkeypatch.setenv(name, value)
     rebuilt = load_settings(_env_file=None)
@@ -286,3 +290,19 @@ def test_an_unknown_storage_scheme_is_refused_by_name(monkeypatch: pytest.Monkey
         load_settings()
     assert "STORAGE_URL" in str(raised.value)
     assert "postgresql://" in str(raised.value)
+
+
+def test_part_of_the_gateway_needs_shared_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process running only some shards is refused unless jobs are shared between processes."""
+    monkeypatch.setenv("DISCORD_SHARD_COUNT", "2")
+    monkeypatch.setenv("DISCORD_SHARD_IDS", "1")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert "JOBS_WORKER=shared" in str(raised.value)
+
+
+def test_every_shard_in_one_process_keeps_its_own_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listing every shard (one process for the whole gateway) needs no shared jobs."""
+    monkeypatch.setenv("DISCORD_SHARD_COUNT", "2")
+    monkeypatch.setenv("DISCORD_SHARD_IDS", "0-1")
+    assert load_settings().jobs.worker is WorkerMode.PROCESS

@@ -32,6 +32,7 @@ from bot.storage import (
     purge_guild,
 )
 from bot.storage.contests import Conflict, anonymous_numbers
+from bot.storage.database import GuildScope
 from bot.storage.jobs import interaction_key
 from bot.storage.privacy import departed_before, reconcile_departures, user_data
 from tests.integration.storage.conftest import START
@@ -655,3 +656,23 @@ async def test_a_post_of_the_same_kind_and_number_replaces_the_old(
     await contests.record_post(ContestPost(contest.id, PostKind.ENTRY, 1, 20, 21))
     assert [p.message_id for p in await contests.posts(contest.id, PostKind.CARD)] == [12]
     assert [p.number for p in await contests.posts(contest.id, PostKind.ENTRY)] == [1, 2]
+
+
+async def test_each_gateway_process_moves_only_its_own_guilds_contests(
+    database: Database,
+) -> None:
+    """With the gateway split over two processes, each applies the transitions of its shard's
+    guilds only, and sees only their next deadline."""
+    on_shard = {shard: (1 << 22) * (10 + shard) for shard in (0, 1)}  # (id >> 22) % 2 == shard
+    await ContestRepository(database).create(new_contest(guild_id=on_shard[0]), START)
+    await ContestRepository(database).create(
+        new_contest(guild_id=on_shard[1], submissions_open_at=OPENS + timedelta(minutes=5)),
+        START,
+    )
+    first = ContestRepository(database, GuildScope(2, (0,)))
+    second = ContestRepository(database, GuildScope(2, (1,)))
+    assert await second.next_due_at() == OPENS + timedelta(minutes=5)
+    moved = await first.advance_due(VOTING - timedelta(hours=1))
+    assert [t.contest.guild_id for t in moved] == [on_shard[0]]
+    moved = await second.advance_due(VOTING - timedelta(hours=1))
+    assert [t.contest.guild_id for t in moved] == [on_shard[1]]
