@@ -125,7 +125,10 @@ class SharedWorker:
         try:
             while not stop.is_set():
                 self._wake.clear()
-                await self._claim_while_room()
+                try:
+                    await self._claim_while_room()
+                except Exception:  # the database gone for a moment: claim at the next wake
+                    log.exception("Worker %s could not claim jobs", self.owner)
                 await _first_of(stop.wait(), self._wake.wait(), timeout=POLL_SECONDS)
         finally:
             heartbeat.cancel()
@@ -161,6 +164,8 @@ class SharedWorker:
         tokens = self._service.held_tokens()
         if not tokens:
             return
+        # The lease runs from when the renewal was asked, at the latest: count from then.
+        renewed_until = self._clock() + self._settings.lease
         try:
             held = await self._leases.renew(self.owner, tokens, lease=self._settings.lease)
         except Exception:
@@ -169,7 +174,6 @@ class SharedWorker:
             for job_id in self._service.expired(self._clock()):
                 await self._service.drop(job_id, "its lease ran out unrenewed")
             return
-        renewed_until = self._clock() + self._settings.lease
         for job_id in tokens:
             if job_id in held:
                 self._service.extend(job_id, renewed_until)
@@ -183,11 +187,12 @@ class SharedWorker:
     async def _apply_cancels(self) -> None:
         while True:
             job_id = await self._cancels.get()
-            if job_id not in self._service.held_tokens():
-                continue
-            job = await self._service.find(job_id)
-            if job is None or job.cancel_requested_at is None:
-                continue
+            if job_id in self._service.held_tokens():
+                await _quietly(self._cancel_if_asked(job_id), None)
+
+    async def _cancel_if_asked(self, job_id: int) -> None:
+        job = await self._service.find(job_id)
+        if job is not None and job.cancel_requested_at is not None:
             await self._service.cancel(job_id, job.cancel_requested_by)
 
     async def _give_back(self, held: dict[int, int]) -> None:
