@@ -20,7 +20,7 @@ import signal
 from pathlib import Path
 from typing import IO
 
-from bot.app import create_bot, freeze_startup_objects
+from bot.app import SoundverseBot, create_bot, freeze_startup_objects
 from bot.config import Settings, WorkerMode, WorkerPriority
 from bot.errors import UserFacingError
 from bot.jobs.link import link_socket, serve_link
@@ -58,21 +58,32 @@ def lower_priority(priority: WorkerPriority) -> None:
         os.nice(LOW_PRIORITY_NICE)
 
 
-async def run_worker(settings: Settings, link_fd: int) -> None:
-    """Run jobs for the bot until it closes the link or SIGTERM / SIGINT arrives."""
+def started_worker(settings: Settings) -> tuple[SoundverseBot, asyncio.Event]:
+    """A job worker's client (REST only, not yet logged in) at the priority its settings
+    give, and the event SIGTERM / SIGINT set."""
     lower_priority(settings.jobs.worker_priority)
-    sock = link_socket(link_fd)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):
+        with contextlib.suppress(NotImplementedError):  # platforms without signal handlers
             loop.add_signal_handler(signum, stop.set)
-    bot = create_bot(settings, job_worker=True)
+    return create_bot(settings, job_worker=True), stop
+
+
+async def log_in(bot: SoundverseBot, settings: Settings) -> None:
+    """Log in over REST only, which opens the database and the Soundverse client."""
     token = settings.discord.token
     assert token is not None
+    await bot.login(token.get_secret_value())
+
+
+async def run_worker(settings: Settings, link_fd: int) -> None:
+    """Run jobs for the bot until it closes the link or SIGTERM / SIGINT arrives."""
+    sock = link_socket(link_fd)
+    bot, stop = started_worker(settings)
     lock = None
     try:
-        await bot.login(token.get_secret_value())  # REST only; opens the database and client
+        await log_in(bot, settings)
         lock = await hold_worker_lock(lock_path(settings))
         freeze_startup_objects()
         await bot.resume_unfinished_jobs()
@@ -108,17 +119,9 @@ async def run_shared_worker(settings: Settings) -> None:
             "`python -m bot worker` without --link-fd takes shared jobs: set JOBS_WORKER=shared "
             "here and in the bot (and STORAGE_URL to the database they share)"
         )
-    lower_priority(settings.jobs.worker_priority)
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
-    bot = create_bot(settings, job_worker=True)
-    token = settings.discord.token
-    assert token is not None
+    bot, stop = started_worker(settings)
     try:
-        await bot.login(token.get_secret_value())  # REST only; opens the database and client
+        await log_in(bot, settings)
         freeze_startup_objects()
         worker = bot.services.shared_jobs.worker(
             lambda job, order: card_for_stored_job(bot, job, order, job.note)
