@@ -2,6 +2,8 @@
 
 Type slash commands as a member (`/song prompt: lofi rain`), press buttons, switch member;
 or run a file of console lines with `--script FILE` (exit code 1 when a step fails).
+`--postgres --shards 2 --workers 2` runs the scaled-out topology: two bot processes, one shard
+each, and two job workers sharing the jobs over PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import sys
 from pathlib import Path
 
 from sandbox.console.session import SessionOptions, run_session, terminal_restored
+
+MAX_PROCESSES = 16
+"""The most workers, or bot processes, one sandbox starts."""
 
 
 def parse_arguments(argv: list[str] | None = None) -> SessionOptions:
@@ -46,9 +51,34 @@ def parse_arguments(argv: list[str] | None = None) -> SessionOptions:
         help="keep the bot's data in a throwaway PostgreSQL server (Debian's postgresql "
         "package) instead of a SQLite file; removed at exit",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run jobs in N shared job worker processes (`python -m bot worker`, "
+        "JOBS_WORKER=shared), as on other hosts; `kill-worker` kills the one holding a job",
+    )
+    parser.add_argument(
+        "--shards",
+        type=int,
+        default=1,
+        metavar="N",
+        help="split the gateway among N bot processes, one shard each (DISCORD_SHARD_COUNT=N); "
+        "needs --workers",
+    )
     arguments = parser.parse_args(argv)
     if arguments.script is not None and not arguments.script.is_file():
         parser.error(f"no script at {arguments.script}")
+    if not 0 <= arguments.workers <= MAX_PROCESSES:
+        parser.error(f"--workers takes 0 to {MAX_PROCESSES}, not {arguments.workers}")
+    if not 1 <= arguments.shards <= MAX_PROCESSES:
+        parser.error(f"--shards takes 1 to {MAX_PROCESSES}, not {arguments.shards}")
+    if arguments.shards > 1 and arguments.workers == 0:
+        parser.error(
+            "--shards needs --workers: a bot process running only some shards leaves its "
+            "jobs to shared workers (e.g. --shards 2 --workers 2)"
+        )
     return SessionOptions(
         output=arguments.output,
         script=arguments.script,
@@ -56,6 +86,8 @@ def parse_arguments(argv: list[str] | None = None) -> SessionOptions:
         timeout=arguments.timeout,
         quiet=arguments.quiet,
         postgres=arguments.postgres,
+        workers=arguments.workers,
+        shards=arguments.shards,
     )
 
 

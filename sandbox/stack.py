@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +22,7 @@ import discord
 import yarl
 from pydantic import HttpUrl, SecretStr
 
-from bot.app import SoundverseBot, create_bot
+from bot.app import SoundverseBot, create_bot, worker_environment
 from bot.config import (
     AudioSettings,
     CommandSync,
@@ -28,7 +32,9 @@ from bot.config import (
     SoundverseSettings,
     StorageSettings,
     WorkerMode,
+    WorkerPriority,
 )
+from bot.storage import Database
 from sandbox.discord import LocalDiscord
 from sandbox.discord.rules import Rules
 from sandbox.soundverse import SoundverseStandIn
@@ -182,3 +188,131 @@ async def until_ready(bot: SoundverseBot, running: asyncio.Task[None]) -> None:
     if not ready.done():
         ready.cancel()
         running.result()  # the bot stopped before it was ready: raise its error
+
+
+# --- scaled out: jobs in shared workers, the gateway split among bots ------------------------
+
+UNFINISHED = "state NOT IN ('done', 'failed', 'cancelled')"
+
+
+def shared_jobs(lease: float, *tweaks: SettingsTweak) -> SettingsTweak:
+    """`tweaks`, then jobs run by shared job workers (JOBS_WORKER=shared) holding each job for
+    `lease` seconds between heartbeats, at normal CPU priority."""
+
+    def tweak(settings: Settings) -> None:
+        for each in tweaks:
+            each(settings)
+        settings.jobs.worker = WorkerMode.SHARED
+        settings.jobs.worker_priority = WorkerPriority.NORMAL
+        settings.jobs.lease = lease
+
+    return tweak
+
+
+@dataclass
+class ShardPlan:
+    """`count` bot processes, one shard each: the bot runs the shard of the local guild (where
+    members ask), every other bot another shard with a guild of its own. `prepare` shapes the
+    local Discord before it starts; `tweak` is the bot's settings, `others` the other bots'."""
+
+    count: int
+    own: int = field(default=0, init=False)
+
+    def prepare(self, discord_: LocalDiscord) -> None:
+        self.own = (int(discord_.guild.id) >> 22) % self.count
+        for shard in self.other_shards:
+            discord_.add_guild(f"Shard {shard}'s server", shard=(shard, self.count))
+
+    @property
+    def other_shards(self) -> list[int]:
+        return [shard for shard in range(self.count) if shard != self.own]
+
+    def tweak(self, settings: Settings) -> None:
+        self.shard(self.own)(settings)
+
+    def others(self) -> list[SettingsTweak]:
+        return [self.shard(shard) for shard in self.other_shards]
+
+    def shard(self, shard: int) -> SettingsTweak:
+        def tweak(settings: Settings) -> None:
+            settings.discord.shard_count = self.count
+            settings.discord.shard_ids = [shard]
+
+        return tweak
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A job and the pid of the shared worker holding it."""
+
+    job_id: int
+    pid: int
+
+
+async def newest_holder(database: Database) -> Holder | None:
+    """The newest unfinished job a shared worker holds, and that worker's pid (the middle of
+    its `lease_owner`, host:pid:random); None when no worker holds one."""
+    async with database.snapshot() as transaction:
+        row = await transaction.fetch_one(
+            "SELECT id, lease_owner FROM jobs WHERE lease_owner IS NOT NULL"
+            f" AND {UNFINISHED} ORDER BY id DESC LIMIT 1"
+        )
+    if row is None:
+        return None
+    return Holder(int(row["id"]), int(str(row["lease_owner"]).split(":")[1]))
+
+
+async def unfinished_jobs(database: Database) -> int:
+    """How many jobs are queued or running, whichever process runs them."""
+    async with database.snapshot() as transaction:
+        return int(await transaction.fetch_value(f"SELECT COUNT(*) FROM jobs WHERE {UNFINISHED}"))
+
+
+class SharedWorkers:
+    """Processes of `python -m bot worker` with a bot's settings, as on other hosts; each
+    logs to `worker-N.log` in `folder`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.processes: list[asyncio.subprocess.Process] = []
+
+    async def start(self, settings: Settings, count: int) -> None:
+        """Start `count` more workers with `settings`."""
+        environment = worker_environment(settings)
+        await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
+        for _ in range(count):
+            log_path = self.folder / f"worker-{len(self.processes) + 1}.log"
+            log = await asyncio.to_thread(log_path.open, "wb")
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    "worker",
+                    env=environment,
+                    cwd=self.folder,
+                    stdout=log,
+                    stderr=log,
+                )
+            finally:
+                log.close()
+            self.processes.append(process)
+
+    def number_of(self, pid: int) -> int | None:
+        """The worker's number (from 1) among these, by its pid."""
+        pids = [process.pid for process in self.processes]
+        return pids.index(pid) + 1 if pid in pids else None
+
+    def kill(self, pid: int) -> None:
+        """SIGKILL the worker `pid`, as a host dying would stop it."""
+        if self.number_of(pid) is None:
+            raise LookupError(f"no worker of this run has pid {pid}")
+        os.kill(pid, signal.SIGKILL)
+
+    async def stop(self) -> None:
+        """SIGTERM each worker still running and wait for all of them."""
+        for process in self.processes:
+            if process.returncode is None:
+                process.terminate()
+        for process in self.processes:
+            await process.wait()

@@ -39,6 +39,7 @@ from sandbox.console.lines import (
     Hear,
     Help,
     JoinVoice,
+    KillWorker,
     LeaveVoice,
     LineError,
     ListMembers,
@@ -91,7 +92,7 @@ from sandbox.discord import LocalDiscord
 from sandbox.discord.local import InteractionHandle
 from sandbox.discord.state import JSON, Attachment, Channel, Message, Role, User
 from sandbox.discord.voice import FRAME_SECONDS, NotAudio, opus_frames
-from sandbox.stack import SandboxStack
+from sandbox.stack import SandboxStack, SharedWorkers, newest_holder, unfinished_jobs
 
 log = logging.getLogger(__name__)
 
@@ -158,9 +159,12 @@ class Console:
         *,
         timeout: float = 60.0,
         clock: HandClock | None = None,
+        workers: SharedWorkers | None = None,
     ) -> None:
-        """`clock` is the bot's storage clock, for `clock`; None when the bot runs on real time."""
+        """`clock` is the bot's storage clock, for `clock`; None when the bot runs on real time.
+        `workers` run the jobs when they are shared (`--workers`)."""
         self.stack = stack
+        self.workers = workers
         self.clock = clock
         self.screen = screen
         self.attachments_dir = output / "attachments"
@@ -261,14 +265,21 @@ class Console:
             self._list_members()
         elif isinstance(step, Help):
             self.screen.note(HELP)
-        elif isinstance(step, Expect):
+        elif isinstance(step, Expect | ExpectAttachment | WaitJobs | KillWorker):
+            await self._run_on_jobs(step)
+        elif isinstance(step, ShowClock | MoveClock):
+            self._clock(step)
+
+    async def _run_on_jobs(self, step: Expect | ExpectAttachment | WaitJobs | KillWorker) -> None:
+        """Steps that wait on the bot's work, or interrupt it."""
+        if isinstance(step, Expect):
             await self._expect(step.text)
         elif isinstance(step, ExpectAttachment):
             await self._expect_attachment(step.suffix)
         elif isinstance(step, WaitJobs):
             await self._wait_jobs()
-        elif isinstance(step, ShowClock | MoveClock):
-            self._clock(step)
+        else:
+            await self._kill_worker()
 
     # --- member actions ------------------------------------------------------------------
 
@@ -811,6 +822,20 @@ class Console:
         await self._until_idle()
         self.screen.note("✓ no job queued or running")
 
+    async def _kill_worker(self) -> None:
+        if self.workers is None:
+            raise StepFailed("`kill-worker` needs shared job workers: start with --workers 2")
+        holder = await newest_holder(self.stack.bot.database)
+        if holder is None:
+            raise StepFailed("no worker holds a job now: try while a job card says Composing")
+        number = self.workers.number_of(holder.pid)
+        self.workers.kill(holder.pid)
+        lease = self.stack.bot.settings.jobs.lease
+        self.screen.note(
+            f"✓ killed worker {number} (pid {holder.pid}), which held job {holder.job_id};"
+            f" another takes it over once its lease runs out (within {lease:g} s)"
+        )
+
     async def _until_idle(self) -> None:
         """Returns once `_idle`; fails after the console's timeout."""
         deadline = time.monotonic() + self.timeout
@@ -836,6 +861,8 @@ class Console:
         self.state.started = [h for h in self.state.started if _still_thinking(h)]
         if self.state.started:
             return False
+        if self.workers is not None:
+            return await unfinished_jobs(self.stack.bot.database) == 0
         return self.stack.bot.services.jobs.is_idle()
 
 

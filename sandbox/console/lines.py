@@ -161,6 +161,11 @@ class WaitJobs:
 
 
 @dataclass(frozen=True)
+class KillWorker:
+    """SIGKILL the shared job worker holding the newest running job."""
+
+
+@dataclass(frozen=True)
 class JoinVoice:
     """The current member joins the voice channel `name`."""
 
@@ -235,6 +240,7 @@ Step = (
     | Expect
     | ExpectAttachment
     | WaitJobs
+    | KillWorker
     | JoinVoice
     | LeaveVoice
     | ExpectVoice
@@ -245,7 +251,18 @@ Step = (
     | Help
     | Quit
 )
-ACTIONS = (Slash, Click, Select, ModalSubmit, ContextMenu, Say, PostVoiceMessage, Speak, MoveClock)
+ACTIONS = (
+    Slash,
+    Click,
+    Select,
+    ModalSubmit,
+    ContextMenu,
+    Say,
+    PostVoiceMessage,
+    Speak,
+    MoveClock,
+    KillWorker,
+)
 VOICE_STEPS = (JoinVoice, LeaveVoice, ExpectVoice, Hear, Speak)
 
 HELP = """\
@@ -268,6 +285,8 @@ members                   list the members of the server and the roles each hold
 expect TEXT               wait until a bot message posted or edited since the last action shows TEXT
 expect-attachment .mp3    wait until such a message carries a file whose name ends with .mp3
 wait-jobs                 wait until the bot has no job queued or running
+kill-worker               with --workers: SIGKILL the worker holding the newest running job;
+                          another takes the job over once its lease runs out
 join CHANNEL | leave      join a voice channel (`join Lounge`) | leave voice
 expect-voice SECONDS      wait until that much of the bot's audio was heard in your voice channel
                           since the last action
@@ -345,6 +364,7 @@ _BARE: dict[str, Step] = {
     "quit": Quit(),
     "exit": Quit(),
     "wait-jobs": WaitJobs(),
+    "kill-worker": KillWorker(),
     "members": ListMembers(),
     "leave": LeaveVoice(),
     "hear": Hear(),

@@ -27,14 +27,18 @@ from bot.storage.clock import ShiftedClock
 from sandbox.console.actions import Console, StepFailed, cancel_requested
 from sandbox.console.lines import LineError
 from sandbox.console.view import Screen
+from sandbox.discord import Rules
 from sandbox.postgres import PostgresServer, PostgresUnavailable
-from sandbox.stack import SandboxStack
+from sandbox.stack import SandboxStack, ShardPlan, SharedWorkers, shared_jobs
 
 # Files a previous run left in the data folder. They are removed at start: every run has a
 # new local Discord (new ids), so an old database would only resume jobs nobody can see, and
 # an old command-sync stamp would stop the bot from registering its commands.
 STALE_DATA = ("bot.db", "bot.db-wal", "bot.db-shm", "command-sync.json")
 INTERRUPTED = 130
+WORKER_LEASE = 3.0
+"""How long a shared worker holds a job between heartbeats here: a killed worker's job is
+taken over within seconds (the bot's default is 30 s)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,10 @@ class SessionOptions:
     timeout: float = 60.0
     quiet: bool = False
     postgres: bool = False
+    workers: int = 0
+    """Shared job worker processes; 0 runs jobs on the bot's own loop."""
+    shards: int = 1
+    """Bot processes, one shard each; more than 1 needs `workers`."""
 
 
 def fresh_data_dir(output: Path) -> Path:
@@ -73,19 +81,36 @@ def configure_logging(log_file: Path) -> None:
     root.setLevel(logging.INFO)
 
 
-def banner(stack: SandboxStack, output: Path, log_file: Path, database: str) -> str:
-    return "\n".join(
-        [
-            "Soundverse sandbox: the real bot, a local Discord and a local Soundverse.",
-            f"  files the bot posts: {output / 'attachments'} (fresh each run)",
-            f"  voice heard (hear):  {output / 'voice'} (fresh each run)",
-            f"  database:            {database} (fresh each run)",
-            f"  log:                 {log_file} (fresh each run)",
-            f"  local Discord:       {stack.discord.api_base}",
-            f"  local Soundverse:    {stack.soundverse.url}",
-            "You are alice in #general. Type /about, `help` for the console commands, `quit`.",
-        ]
-    )
+def banner(
+    stack: SandboxStack,
+    output: Path,
+    log_file: Path,
+    database: str,
+    workers: SharedWorkers | None = None,
+    shards: ShardPlan | None = None,
+) -> str:
+    lines = [
+        "Soundverse sandbox: the real bot, a local Discord and a local Soundverse.",
+        f"  files the bot posts: {output / 'attachments'} (fresh each run)",
+        f"  voice heard (hear):  {output / 'voice'} (fresh each run)",
+        f"  database:            {database} (fresh each run)",
+        f"  log:                 {log_file} (fresh each run)",
+        f"  local Discord:       {stack.discord.api_base}",
+        f"  local Soundverse:    {stack.soundverse.url}",
+    ]
+    if shards is not None:
+        lines.append(
+            f"  shards:              {shards.count} bot processes, one shard each; #general's "
+            f"server is on shard {shards.own}"
+        )
+    if workers is not None:
+        pids = ", ".join(str(process.pid) for process in workers.processes)
+        lines.append(
+            f"  job workers:         {len(workers.processes)} shared (pids {pids}), logs in "
+            f"{workers.folder}; `kill-worker` kills the one holding a job"
+        )
+    lines.append("You are alice in #general. Type /about, `help` for the console commands, `quit`.")
+    return "\n".join(lines)
 
 
 async def run_session(options: SessionOptions, stdout: TextIO = sys.stdout) -> int:
@@ -110,16 +135,19 @@ async def run_session(options: SessionOptions, stdout: TextIO = sys.stdout) -> i
             print(f"✗ no PostgreSQL server for the sandbox: {error}", file=stdout)
             return 1
         tweak = _storage_at(database)
+    scale = ScaleOut(options, tweak, output / "workers")
     stack = SandboxStack(
         data_dir,
         time_scale=options.time_scale,
         bot_options={"storage_clock": clock},
-        tweak=tweak,
+        **scale.stack_options(),
     )
     interactive = options.script is None
     live = interactive and stdout.isatty() and sys.stdin.isatty()
     screen = Screen(stdout, live=live, quiet=options.quiet)
-    console = Console(stack, screen, output, timeout=options.timeout, clock=clock)
+    console = Console(
+        stack, screen, output, timeout=options.timeout, clock=clock, workers=scale.workers
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -127,12 +155,13 @@ async def run_session(options: SessionOptions, stdout: TextIO = sys.stdout) -> i
     try:
         try:
             await stack.start()
+            await scale.start(stack)
         except Exception as error:
             logging.getLogger(__name__).exception("The sandbox could not start")
             screen.note(f"✗ the sandbox could not start: {error} (details in {log_file})")
             return 1
         if not options.quiet:
-            screen.note(banner(stack, output, log_file, database))
+            screen.note(banner(stack, output, log_file, database, scale.workers, scale.shards))
         watcher = asyncio.create_task(console.watch(), name="console-watch")
         try:
             return await _until_stopped(_work(console, options, live), stop)
@@ -141,6 +170,7 @@ async def run_session(options: SessionOptions, stdout: TextIO = sys.stdout) -> i
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
     finally:
+        await scale.stop()
         await stack.stop()
         if server is not None:
             await asyncio.to_thread(server.stop)
@@ -156,6 +186,53 @@ async def _postgres_database(server: PostgresServer) -> str:
     finally:
         await connection.close()
     return server.url("sandbox")
+
+
+class ScaleOut:
+    """What `--shards` and `--workers` add to the bot: other bot processes, one shard each,
+    and shared job workers, all with the bot's storage."""
+
+    def __init__(
+        self, options: SessionOptions, storage: Callable[[Settings], None] | None, folder: Path
+    ) -> None:
+        self.options = options
+        self.storage = storage
+        self.shards = ShardPlan(options.shards) if options.shards > 1 else None
+        self.workers = SharedWorkers(folder) if options.workers else None
+
+    def stack_options(self) -> dict[str, Any]:
+        """The `SandboxStack` options for the bot of this run."""
+        if self.shards is None:
+            return {"tweak": self.tweak(None)}
+        return {
+            "tweak": self.tweak(self.shards.tweak),
+            "rules": Rules(max_concurrency=self.shards.count),
+            "prepare": self.shards.prepare,
+        }
+
+    def tweak(self, shard: Callable[[Settings], None] | None) -> Callable[[Settings], None]:
+        """A bot's settings: the storage, its `shard`, and the jobs in shared workers when
+        there are any."""
+        chosen = [each for each in (self.storage, shard) if each is not None]
+
+        def tweak(settings: Settings) -> None:
+            for each in chosen:
+                each(settings)
+
+        return shared_jobs(WORKER_LEASE, tweak) if self.workers is not None else tweak
+
+    async def start(self, stack: SandboxStack) -> None:
+        """Once the bot is ready: the other shards' bots, then the workers."""
+        if self.shards is not None:
+            for shard, other in zip(self.shards.other_shards, self.shards.others(), strict=True):
+                await stack.start_other_bot(stack.data_dir / f"shard-{shard}", self.tweak(other))
+        if self.workers is not None:
+            await self.workers.start(stack.bot.settings, self.options.workers)
+
+    async def stop(self) -> None:
+        """The workers stop first (SIGTERM: each gives back what it holds)."""
+        if self.workers is not None:
+            await self.workers.stop()
 
 
 def _storage_at(url: str) -> Callable[[Settings], None]:

@@ -7,11 +7,9 @@ marked `both_backends` run twice: with the data in SQLite, and in PostgreSQL.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,7 +18,6 @@ from typing import Any
 import av
 import pytest
 
-from bot.app import worker_environment
 from bot.config import Settings, WorkerMode, WorkerPriority
 from bot.jobs.models import Requester
 from bot.storage import TrackRepository
@@ -28,7 +25,7 @@ from sandbox.discord.local import InteractionHandle
 from sandbox.discord.openapi import spec_available
 from sandbox.discord.state import Message
 from sandbox.holds import Hold
-from sandbox.stack import SandboxStack
+from sandbox.stack import SandboxStack, SharedWorkers, newest_holder, shared_jobs
 
 # Fast enough that a generation takes a few hundred milliseconds, slow enough for progress.
 E2E_TIME_SCALE = 0.01
@@ -107,58 +104,32 @@ def shared(url: str, *tweaks: Callable[[Settings], None]) -> Callable[[Settings]
 
     def tweak(settings: Settings) -> None:
         settings.storage.url = url
-        settings.jobs.worker = WorkerMode.SHARED
-        settings.jobs.worker_priority = WorkerPriority.NORMAL
-        settings.jobs.lease = SHARED_LEASE
         settings.jobs.progress_interval = 0.05
         for each in tweaks:
             each(settings)
 
-    return tweak
+    return shared_jobs(SHARED_LEASE, tweak)
 
 
 @asynccontextmanager
 async def shared_workers(
     stack: SandboxStack, count: int, folder: Path
-) -> AsyncIterator[list[asyncio.subprocess.Process]]:
+) -> AsyncIterator[SharedWorkers]:
     """`count` processes of `python -m bot worker` with the bot's settings, stopped after."""
-    environment = worker_environment(stack.bot.settings)
-    started = []
-    for number in range(count):
-        log = (folder / f"worker-{number}.log").open("wb")
-        started.append(
-            await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "worker",
-                env=environment,
-                cwd=folder,
-                stdout=log,
-                stderr=log,
-            )
-        )
-        log.close()
+    workers = SharedWorkers(folder)
     try:
-        yield started
+        await workers.start(stack.bot.settings, count)
+        yield workers
     finally:
-        for process in started:
-            if process.returncode is None:
-                process.terminate()
-        for process in started:
-            await process.wait()
+        await workers.stop()
 
 
 async def holder_pid(stack: SandboxStack) -> int:
     """The process id of the shared worker holding the newest unfinished job that is held
     (once its card or a hold shows it running)."""
-    async with stack.bot.database.snapshot() as transaction:
-        owner = await transaction.fetch_value(
-            "SELECT lease_owner FROM jobs WHERE lease_owner IS NOT NULL"
-            " AND state NOT IN ('done', 'failed', 'cancelled') ORDER BY id DESC LIMIT 1"
-        )
-    assert owner is not None, "a running job is held by a worker"
-    return int(str(owner).split(":")[1])
+    holder = await newest_holder(stack.bot.database)
+    assert holder is not None, "a running job is held by a worker"
+    return holder.pid
 
 
 def on_postgres(url: str, tweak: Callable[[Settings], None] | None) -> Callable[[Settings], None]:

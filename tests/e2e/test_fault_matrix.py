@@ -1,7 +1,8 @@
 """The fault matrix: every kind of work, interrupted at every stage, by killing the job worker
-(SIGKILL) or stopping the bot at once, then started again; and, with jobs shared by two
-workers over PostgreSQL (JOBS_WORKER=shared), by killing the worker that holds the job, whose
-lease the other takes over.
+(SIGKILL) or stopping the bot at once, then started again; and, on PostgreSQL with two bot
+processes (one shard each of two) and jobs shared by three workers (JOBS_WORKER=shared), by
+killing the worker that holds the job, whose lease another takes over, or by stopping the bot
+whose shard the work came from.
 
 Each case asserts what a member and an operator would check afterwards: how many results the
 member got, what the ledger says (charged once, or refunded once, as the stage implies), that
@@ -32,11 +33,12 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, WorkerMode
+from sandbox.discord import Rules
 from sandbox.discord.local import InteractionHandle
 from sandbox.discord.state import Message
 from sandbox.holds import Hold, HoldPoint
 from sandbox.soundverse.media import render_audio
-from sandbox.stack import SandboxStack
+from sandbox.stack import SandboxStack, ShardPlan
 from tests.e2e.conftest import (
     StackFactory,
     card_shows,
@@ -71,8 +73,8 @@ class Stage(StrEnum):
 class Runner(StrEnum):
     WORKER = "worker killed"  # SIGKILL of the job worker process; its link starts another
     BOT = "bot stopped"  # the bot stopped at once (no grace) and started again; jobs inline
-    SHARED = "shared worker killed"  # SIGKILL of the holder of two on PostgreSQL; one goes on
-    SHARED_BOT = "bot stopped, shared workers"  # the bot stopped at once; its workers go on
+    SHARED = "shared worker killed"  # SIGKILL of the holder of three; the others go on
+    SHARED_BOT = "bot stopped, shared workers"  # the guild's bot stopped at once; the rest go on
 
 
 SHARED_RUNNERS = (Runner.SHARED, Runner.SHARED_BOT)
@@ -134,10 +136,16 @@ CASES = [
 ]
 
 
-def settings_for(runner: Runner, postgres_url: str | None) -> Callable[[Settings], None]:
+SHARED_WORKERS = 3
+"""Shared runners run two bot processes (`ShardPlan(2)`) and this many workers."""
+
+
+def settings_for(
+    runner: Runner, postgres_url: str | None, *more: Callable[[Settings], None]
+) -> Callable[[Settings], None]:
     def tweak(settings: Settings) -> None:
         settings.jobs.guild_concurrency = 1
-        settings.jobs.progress_interval = 0.05
+        settings.jobs.progress_interval = 1.0
         settings.jobs.shutdown_grace = 0  # a stop cuts everything short, as a kill would
         if runner is Runner.SHARED_BOT:
             # Nothing restarts the worker that follows the stalled stream: it gives up on the
@@ -146,7 +154,7 @@ def settings_for(runner: Runner, postgres_url: str | None) -> Callable[[Settings
 
     if runner in SHARED_RUNNERS:
         assert postgres_url is not None
-        return shared(postgres_url, tweak)
+        return shared(postgres_url, tweak, *more)
     mode = WorkerMode.PROCESS if runner is Runner.WORKER else WorkerMode.INLINE
     return in_mode(mode, tweak)
 
@@ -252,11 +260,20 @@ async def test_interrupted_work_ends_as_its_stage_implies(
     """Interrupted at its stage and started again, the work ends with the results and the
     ledger its stage implies, every job ended and nothing left behind."""
     shared_jobs = runner in SHARED_RUNNERS
-    url = str(request.getfixturevalue("postgres_url")) if shared_jobs else None
-    stack = await make_stack(tweak=settings_for(runner, url))
+    if not shared_jobs:
+        stack = await make_stack(tweak=settings_for(runner, None))
+    else:
+        url = str(request.getfixturevalue("postgres_url"))
+        shards = ShardPlan(2)
+        stack = await make_stack(
+            rules=Rules(max_concurrency=2),
+            prepare=shards.prepare,
+            tweak=settings_for(runner, url, shards.tweak),
+        )
+        await stack.start_other_bot(tmp_path / "other", settings_for(runner, url, *shards.others()))
     async with AsyncExitStack() as workers:
         if shared_jobs:
-            await workers.enter_async_context(shared_workers(stack, 2, tmp_path))
+            await workers.enter_async_context(shared_workers(stack, SHARED_WORKERS, tmp_path))
         call, held = await reach(stack, kind, stage)
         if runner is Runner.SHARED:
             os.kill(await holder_pid(stack), signal.SIGKILL)

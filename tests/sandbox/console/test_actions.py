@@ -47,6 +47,14 @@ async def test_wait_jobs_returns_once_the_song_was_delivered(console: Console) -
     )
 
 
+async def test_kill_worker_without_shared_workers_says_how_to_have_them(
+    console: Console,
+) -> None:
+    """`kill-worker` in a sandbox whose jobs run on the bot's loop fails, naming --workers."""
+    with pytest.raises(StepFailed, match="needs shared job workers: start with --workers 2"):
+        await console.run_line("kill-worker")
+
+
 async def test_another_member_does_not_see_an_ephemeral_answer(console: Console) -> None:
     """alice's ephemeral `/quota` answer does not satisfy an `expect` made as bob."""
     await console.run_line("/quota")

@@ -15,6 +15,7 @@ SMOKE = SCRIPTS / "smoke.txt"
 TOUR = SCRIPTS / "tour.txt"
 ASSISTANTS = SCRIPTS / "assistants.txt"
 CONTEST = SCRIPTS / "contest.txt"
+SCALE = SCRIPTS / "scale.txt"
 
 
 def test_a_script_with_about_and_a_song_passes_and_saves_the_mp3(
@@ -61,13 +62,29 @@ def test_the_smoke_script_passes(run_sandbox: RunSandbox) -> None:
     assert "✓ all steps passed" in result.stdout
 
 
-def test_the_smoke_script_passes_with_the_data_in_postgres(
-    run_sandbox: RunSandbox, postgres_server: object
+def test_the_scale_script_survives_a_killed_worker_with_two_shards(
+    run_sandbox: RunSandbox, postgres_server: object, tmp_path: Path
 ) -> None:
-    """With `--postgres` the smoke script passes against a throwaway PostgreSQL server."""
-    result = run_sandbox(SMOKE.read_text(encoding="utf-8"), "--postgres")
+    """`sandbox/scripts/scale.txt` with `--postgres --shards 2 --workers 2`: the worker holding
+    the song is killed, and the song is still delivered once and charged once."""
+    result = run_sandbox(
+        SCALE.read_text(encoding="utf-8"),
+        *("--postgres", "--shards", "2", "--workers", "2", "--time-scale", "0.3"),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "database:            postgresql://postgres@127.0.0.1:" in result.stdout
+    assert "shards:              2 bot processes, one shard each" in result.stdout
+    assert re.search(r"✓ killed worker [12] \(pid \d+\), which held job 1", result.stdout)
+    posted = {path.parent for path in (tmp_path / "out" / "attachments").glob("*/*.mp3")}
+    assert len(posted) == 1
+
+
+def test_shards_without_workers_are_refused_with_an_example(run_sandbox: RunSandbox) -> None:
+    """`--shards 2` alone exits 2 at once, saying to add --workers."""
+    result = run_sandbox("/about\n", "--shards", "2")
+    assert result.returncode == 2
+    assert "--shards needs --workers" in result.stderr
+    assert "--shards 2 --workers 2" in result.stderr
 
 
 def test_the_tour_script_makes_extends_splits_and_loops(run_sandbox: RunSandbox) -> None:
