@@ -17,8 +17,11 @@ figures then include its overhead).
       bookkeeping done), and divided by the jobs delivered. The bot process's CPU per job is
       shown for context. The baseline is a naive discord.py + aiohttp bot in one process,
       streaming and posting each job with no database (it edits its response on every event),
-      under the same load. Every job is checked to be delivered exactly once: one result
-      message per interaction, every job done, every reservation committed once.
+      under the same load. The floor is the same one-process bot making only this bot's
+      requests for a job (`_baselines.py lean`: the same edits, downloads and post, nothing
+      else): what those requests cost in discord.py and aiohttp alone. Every job is checked
+      to be delivered exactly once: one result message per interaction, every job done,
+      every reservation committed once.
 (quota) Reservations per second: reserve + commit of 1 unit through `QuotaLedger`, with 1 and
       4 connections (a `Database` each, as separate processes would have), on one SQLite file
       and on one PostgreSQL database; the limit is half the attempts, so refusals run too and
@@ -91,6 +94,7 @@ BENCH = Path(__file__).resolve().parent
 REAL_BOT = ("-m", "bot")
 PROFILED_BOT = (str(BENCH / "_profiled_bot.py"),)
 NAIVE_BOT = (str(BENCH / "_baselines.py"), "naive")
+LEAN_BOT = (str(BENCH / "_baselines.py"), "lean")
 CPU_TARGET_MS = 5.0
 TICKS = os.sysconf("SC_CLK_TCK")
 GUILD = 1
@@ -244,7 +248,7 @@ async def measure_cpu(
     bot = BotProcess(args, environment, data_dir)
     try:
         await bot.start()
-        runs_worker = args != NAIVE_BOT
+        runs_worker = args not in (NAIVE_BOT, LEAN_BOT)
         worker = None
         if runs_worker:
             await wait_for(lambda: bool(children(bot.pid)), 30.0)
@@ -367,6 +371,11 @@ async def run_cpu(plan: Plan, workdir: Path, profile: Path | None, storage: str)
     rows.append(
         await measure_cpu(
             "naive discord.py bot, no database (baseline)", NAIVE_BOT, plan, workdir / "cpu-naive"
+        )
+    )
+    rows.append(
+        await measure_cpu(
+            "this bot's requests alone, no database (floor)", LEAN_BOT, plan, workdir / "cpu-lean"
         )
     )
     return cpu_table(rows, plan)
