@@ -10,7 +10,7 @@ import pytest
 
 from tests.compose import COMPOSE_FILES, REPO, load
 
-SCHEMA = REPO / "tests" / "data" / "compose-spec.json"
+SCHEMA = REPO / "tests" / "reference" / "compose-spec.json"
 
 
 def validator() -> Any:
