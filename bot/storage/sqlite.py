@@ -132,7 +132,14 @@ class SqliteEngine(Engine):
             if begin is None:
                 yield SqliteTransaction(self._connection)
                 return
-            await self._connection.execute(begin)
+            try:
+                await self._connection.execute(begin)
+            except BaseException:
+                # Cancelled while SQLite's thread runs the BEGIN (waiting for another process's
+                # write lock, say), it begins all the same: the ROLLBACK queued behind it ends
+                # that transaction. After a BEGIN that failed there is none to end.
+                await self._roll_back()
+                raise
             transaction = SqliteTransaction(self._connection)
             try:
                 yield transaction

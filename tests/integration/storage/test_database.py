@@ -129,6 +129,33 @@ async def test_a_cancelled_transaction_rolls_back_and_frees_the_connection(
         assert await transaction.fetch_value("SELECT COUNT(*) FROM quota_exempt_roles") == 0
 
 
+async def test_a_transaction_cancelled_while_sqlite_begins_it_is_rolled_back(
+    database_path: Path,
+) -> None:
+    """Cancelled while its BEGIN waits in SQLite's thread (another process holds the write
+    lock), a transaction is still ended once that BEGIN runs: the next one starts."""
+    async with Database.open(database_path) as database:
+        with closing(sqlite3.connect(database_path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+
+            async def write() -> None:
+                async with database.transaction() as transaction:
+                    await transaction.execute("DELETE FROM quota_exempt_roles")
+
+            task = asyncio.create_task(write())
+            await asyncio.sleep(0)  # one turn of the loop: the task now awaits its BEGIN
+            task.cancel()
+            other.execute("COMMIT")
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        async with database.transaction() as transaction:
+            await transaction.execute(
+                "INSERT INTO quota_exempt_roles (guild_id, role_id) VALUES (1, 2)"
+            )
+        async with database.snapshot() as transaction:
+            assert await transaction.fetch_value("SELECT COUNT(*) FROM quota_exempt_roles") == 1
+
+
 async def test_nested_transactions_are_refused(database: Database) -> None:
     """Opening a transaction inside another in the same task raises instead of hanging."""
     async with database.transaction():
