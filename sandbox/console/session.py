@@ -65,8 +65,9 @@ def fresh_data_dir(output: Path) -> Path:
 
 
 def clear_saved_files(output: Path) -> None:
-    """Removes `<output>/attachments` and `<output>/voice`: the files an earlier run saved."""
-    for folder in ("attachments", "voice"):
+    """Removes `<output>/attachments`, `<output>/voice` and `<output>/workers`: the files and
+    worker logs an earlier run saved."""
+    for folder in ("attachments", "voice", "workers"):
         shutil.rmtree(output / folder, ignore_errors=True)
 
 
@@ -210,10 +211,10 @@ class ScaleOut:
             "prepare": self.shards.prepare,
         }
 
-    def tweak(self, shard: Callable[[Settings], None] | None) -> Callable[[Settings], None]:
-        """A bot's settings: the storage, its `shard`, and the jobs in shared workers when
-        there are any."""
-        chosen = [each for each in (self.storage, shard) if each is not None]
+    def tweak(self, *more: Callable[[Settings], None] | None) -> Callable[[Settings], None]:
+        """A bot's settings: the storage, `more` (its shard, say), and the jobs in shared
+        workers when there are any."""
+        chosen = [each for each in (self.storage, *more) if each is not None]
 
         def tweak(settings: Settings) -> None:
             for each in chosen:
@@ -222,10 +223,14 @@ class ScaleOut:
         return shared_jobs(WORKER_LEASE, tweak) if self.workers is not None else tweak
 
     async def start(self, stack: SandboxStack) -> None:
-        """Once the bot is ready: the other shards' bots, then the workers."""
+        """Once the bot is ready: the other shards' bots (with the bot's database and audio
+        folder, SQLite's file too), then the workers."""
         if self.shards is not None:
             for shard, other in zip(self.shards.other_shards, self.shards.others(), strict=True):
-                await stack.start_other_bot(stack.data_dir / f"shard-{shard}", self.tweak(other))
+                folder = stack.data_dir / f"shard-{shard}"
+                await stack.start_other_bot(
+                    folder, self.tweak(other, _same_data(stack.bot.settings, folder))
+                )
         if self.workers is not None:
             await self.workers.start(stack.bot.settings, self.options.workers)
 
@@ -233,6 +238,19 @@ class ScaleOut:
         """The workers stop first (SIGTERM: each gives back what it holds)."""
         if self.workers is not None:
             await self.workers.stop()
+
+
+def _same_data(main: Settings, folder: Path) -> Callable[[Settings], None]:
+    """Another bot process's settings: the bot's database and audio folder (SQLite's file
+    too), and a heartbeat of its own in `folder`, as on a host of its own."""
+
+    def tweak(settings: Settings) -> None:
+        settings.storage.path = main.storage.path
+        settings.storage.url = main.storage.url
+        settings.audio.directory = main.audio.directory
+        settings.health.file = folder / "heartbeat.json"
+
+    return tweak
 
 
 def _storage_at(url: str) -> Callable[[Settings], None]:

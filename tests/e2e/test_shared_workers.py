@@ -1,7 +1,8 @@
 """Jobs shared by several job worker processes over PostgreSQL (JOBS_WORKER=shared), through
 the local Discord: any worker delivers, a killed worker's job is taken over once its lease
 runs out and delivered once, a stopped worker gives its job back, a cancel reaches the
-worker that holds the job."""
+worker that holds the job, and voice (in the bot's process) plays a preview of a job a
+worker runs."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import os
 import signal
 from pathlib import Path
 
+from sandbox.discord.state import Message
 from sandbox.stack import SandboxStack
 from tests.e2e.conftest import (
     StackFactory,
     card_shows,
+    embed_text,
     holder_pid,
     ledger_events,
     result_for,
@@ -91,3 +94,36 @@ async def test_a_cancel_in_the_bot_stops_the_job_on_its_worker(
         )
         await card_shows(stack, interaction, "Cancelled")
     assert results_for(stack, "alice") == 0
+
+
+async def test_a_preview_of_a_workers_job_plays_in_the_bots_voice_channel(
+    make_stack: StackFactory, postgres_url: str, tmp_path: Path
+) -> None:
+    """Preview in voice on the card of a job a worker runs is answered by the bot, which plays
+    the stream in Lounge; the worker posts the result once."""
+    stack = await make_stack(time_scale=0.3, tweak=shared(postgres_url))
+    async with shared_workers(stack, 1, tmp_path):
+        await stack.discord.move_to_voice("alice", "Lounge")
+        interaction = await stack.discord.slash(
+            "song", user="alice", prompt="lofi rain", duration=5
+        )
+
+        def offered() -> Message | None:
+            card = next(
+                (m for m in stack.discord.messages if m.interaction_id == interaction.id), None
+            )
+            labels = [c.get("label") for c in card.all_components()] if card is not None else []
+            return card if "Preview in voice" in labels else None
+
+        card = await stack.discord.wait_until(offered, timeout=20)
+        click = await stack.discord.click(card, "Preview in voice", user="alice")
+        reply = await stack.discord.wait_for_message(
+            lambda m: m.interaction_id == click.id and bool(m.content or m.embeds), timeout=20
+        )
+        heard = stack.discord.voice.heard_in(stack.discord.channel("Lounge").id)
+        await stack.discord.wait_until(lambda: heard.audio_packets or None, timeout=10)
+        alice = stack.discord.user("alice")
+        await stack.discord.wait_for_message(result_for(alice.id), timeout=30)
+    assert "▶ Playing **Preview of" in reply.content + embed_text(reply)
+    assert results_for(stack, "alice") == 1
+    assert stack.bot.services.jobs.is_idle()
