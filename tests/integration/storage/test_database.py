@@ -138,12 +138,15 @@ async def test_a_transaction_cancelled_while_sqlite_begins_it_is_rolled_back(
         with closing(sqlite3.connect(database_path, isolation_level=None)) as other:
             other.execute("BEGIN IMMEDIATE")
 
+            starting = asyncio.Event()
+
             async def write() -> None:
+                starting.set()  # this test runs again only once the BEGIN below is awaited
                 async with database.transaction() as transaction:
                     await transaction.execute("DELETE FROM quota_exempt_roles")
 
             task = asyncio.create_task(write())
-            await asyncio.sleep(0)  # one turn of the loop: the task now awaits its BEGIN
+            await starting.wait()
             task.cancel()
             other.execute("COMMIT")
             with pytest.raises(asyncio.CancelledError):
