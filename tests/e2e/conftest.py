@@ -184,6 +184,17 @@ async def card_shows(stack: SandboxStack, interaction: InteractionHandle, text: 
     return await stack.discord.wait_until(probe, timeout=20)
 
 
+async def card_offering(stack: SandboxStack, interaction: InteractionHandle, label: str) -> Message:
+    """Wait until the job card (the interaction's original message) offers a button `label`."""
+
+    def probe() -> Message | None:
+        card = next((m for m in stack.discord.messages if m.interaction_id == interaction.id), None)
+        labels = [c.get("label") for c in card.all_components()] if card is not None else []
+        return card if label in labels else None
+
+    return await stack.discord.wait_until(probe, timeout=20)
+
+
 async def member_usage(stack: SandboxStack, user: str) -> int:
     """Units the member has used in the local guild this period."""
     member = Requester(int(stack.discord.user(user).id), int(stack.discord.guild.id))

@@ -10,10 +10,10 @@ import os
 import signal
 from pathlib import Path
 
-from sandbox.discord.state import Message
 from sandbox.stack import SandboxStack
 from tests.e2e.conftest import (
     StackFactory,
+    card_offering,
     card_shows,
     embed_text,
     holder_pid,
@@ -107,15 +107,7 @@ async def test_a_preview_of_a_workers_job_plays_in_the_bots_voice_channel(
         interaction = await stack.discord.slash(
             "song", user="alice", prompt="lofi rain", duration=5
         )
-
-        def offered() -> Message | None:
-            card = next(
-                (m for m in stack.discord.messages if m.interaction_id == interaction.id), None
-            )
-            labels = [c.get("label") for c in card.all_components()] if card is not None else []
-            return card if "Preview in voice" in labels else None
-
-        card = await stack.discord.wait_until(offered, timeout=20)
+        card = await card_offering(stack, interaction, "Preview in voice")
         click = await stack.discord.click(card, "Preview in voice", user="alice")
         reply = await stack.discord.wait_for_message(
             lambda m: m.interaction_id == click.id and bool(m.content or m.embeds), timeout=20

@@ -16,7 +16,7 @@ from bot.voice.session import OpusSource
 from sandbox.discord.state import Message
 from sandbox.soundverse.media import render_audio
 from sandbox.stack import SandboxStack
-from tests.e2e.conftest import StackFactory, embed_text, result_for
+from tests.e2e.conftest import StackFactory, card_offering, embed_text, result_for
 from tests.e2e.test_tools import a_song, private_reply
 from tests.e2e.test_voice import clip, reply_text
 
@@ -306,13 +306,7 @@ async def test_preview_in_voice_plays_the_song_while_it_is_made(make_stack: Stac
     stack = await make_stack(time_scale=0.3, tweak=live_card)
     await stack.discord.move_to_voice("alice", "Lounge")
     interaction = await stack.discord.slash("song", user="alice", prompt="lofi rain", duration=5)
-
-    def offered() -> Message | None:
-        card = next((m for m in stack.discord.messages if m.interaction_id == interaction.id), None)
-        labels = [c.get("label") for c in card.all_components()] if card is not None else []
-        return card if "Preview in voice" in labels else None
-
-    card = await stack.discord.wait_until(offered, timeout=20)
+    card = await card_offering(stack, interaction, "Preview in voice")
     click = await stack.discord.click(card, "Preview in voice", user="alice")
     assert "▶ Playing **Preview of" in await reply_text(stack, click.id)
     heard = stack.discord.voice.heard_in(stack.discord.channel("Lounge").id)
