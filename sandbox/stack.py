@@ -135,17 +135,23 @@ class SandboxStack:
     async def start_other_bot(
         self, data_dir: Path, tweak: SettingsTweak | None = None
     ) -> SoundverseBot:
-        """Another bot process beside the bot (one running other shards, say), with its data
-        in `data_dir` and its settings changed by `tweak`; it stops with the stack."""
+        """Another bot beside the bot, in this process (one running other shards, say), with
+        its data in `data_dir` and its settings changed by `tweak`; it stops with the stack.
+        `ShardBots` starts one as a process of its own."""
         await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
-        settings = sandbox_settings(data_dir, self.discord, self.soundverse)
-        if tweak is not None:
-            tweak(settings)
-        bot = self._build(settings)
+        bot = self._build(self.other_settings(data_dir, tweak))
         task = asyncio.create_task(bot.start(BOT_TOKEN), name="sandbox-other-bot")
         self._others.append((bot, task))
         await until_ready(bot, task)
         return bot
+
+    def other_settings(self, data_dir: Path, tweak: SettingsTweak | None = None) -> Settings:
+        """The settings of another bot beside the bot (in this process or its own), with its
+        data in `data_dir`, changed by `tweak`."""
+        settings = sandbox_settings(data_dir, self.discord, self.soundverse)
+        if tweak is not None:
+            tweak(settings)
+        return settings
 
     def _build(self, settings: Settings) -> SoundverseBot:
         # The voice gateway is TLS with the local Discord's own authority: trusted here only.
@@ -268,35 +274,71 @@ async def unfinished_jobs(database: Database) -> int:
         return int(await transaction.fetch_value(f"SELECT COUNT(*) FROM jobs WHERE {UNFINISHED}"))
 
 
-class SharedWorkers:
-    """Processes of `python -m bot worker` with a bot's settings, as on other hosts; each
-    logs to `worker-N.log` in `folder`."""
+class _Children:
+    """Processes of `python -m bot` with a bot's settings, as on other hosts; each logs to a
+    file of its own in `folder`."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.processes: list[asyncio.subprocess.Process] = []
 
-    async def start(self, settings: Settings, count: int) -> None:
-        """Start `count` more workers with `settings`."""
+    async def _spawn(
+        self, settings: Settings, arguments: tuple[str, ...], log_name: str
+    ) -> asyncio.subprocess.Process:
         environment = worker_environment(settings)
         await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
+        log = await asyncio.to_thread((self.folder / log_name).open, "wb")
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                *arguments,
+                env=environment,
+                cwd=self.folder,
+                stdout=log,
+                stderr=log,
+            )
+        finally:
+            log.close()
+        self.processes.append(process)
+        return process
+
+    async def stop(self) -> None:
+        """SIGTERM each process still running and wait for all of them."""
+        for process in self.processes:
+            if process.returncode is None:
+                process.terminate()
+        for process in self.processes:
+            await process.wait()
+
+
+class ShardBots(_Children):
+    """Other bot processes (`python -m bot`), one shard each, beside the sandbox's bot."""
+
+    async def start(self, settings: Settings, discord_: LocalDiscord) -> None:
+        """Start a bot process with `settings` (its DISCORD_SHARD_IDS one shard); returns once
+        that shard is on the local Discord's gateway. Raises if the process ends first."""
+        assert settings.discord.shard_ids is not None and settings.discord.shard_count
+        shard = (settings.discord.shard_ids[0], settings.discord.shard_count)
+        process = await self._spawn(settings, (), f"bot-shard-{shard[0]}.log")
+
+        def identified() -> bool | None:
+            if process.returncode is not None:
+                raise RuntimeError(f"the bot of shard {shard[0]} stopped (see its log)")
+            sessions = discord_.gateway.sessions
+            return any(s.shard == shard and s.ready for s in sessions) or None
+
+        await discord_.wait_until(identified, timeout=60)
+
+
+class SharedWorkers(_Children):
+    """Processes of `python -m bot worker` sharing a bot's jobs; each logs to `worker-N.log`."""
+
+    async def start(self, settings: Settings, count: int) -> None:
+        """Start `count` more workers with `settings`."""
         for _ in range(count):
-            log_path = self.folder / f"worker-{len(self.processes) + 1}.log"
-            log = await asyncio.to_thread(log_path.open, "wb")
-            try:
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "bot",
-                    "worker",
-                    env=environment,
-                    cwd=self.folder,
-                    stdout=log,
-                    stderr=log,
-                )
-            finally:
-                log.close()
-            self.processes.append(process)
+            await self._spawn(settings, ("worker",), f"worker-{len(self.processes) + 1}.log")
 
     def number_of(self, pid: int) -> int | None:
         """The worker's number (from 1) among these, by its pid."""
@@ -308,11 +350,3 @@ class SharedWorkers:
         if self.number_of(pid) is None:
             raise LookupError(f"no worker of this run has pid {pid}")
         os.kill(pid, signal.SIGKILL)
-
-    async def stop(self) -> None:
-        """SIGTERM each worker still running and wait for all of them."""
-        for process in self.processes:
-            if process.returncode is None:
-                process.terminate()
-        for process in self.processes:
-            await process.wait()

@@ -29,7 +29,7 @@ from sandbox.console.lines import LineError
 from sandbox.console.view import Screen
 from sandbox.discord import Rules
 from sandbox.postgres import PostgresServer, PostgresUnavailable
-from sandbox.stack import SandboxStack, ShardPlan, SharedWorkers, shared_jobs
+from sandbox.stack import SandboxStack, ShardBots, ShardPlan, SharedWorkers, shared_jobs
 
 # Files a previous run left in the data folder. They are removed at start: every run has a
 # new local Discord (new ids), so an old database would only resume jobs nobody can see, and
@@ -65,9 +65,9 @@ def fresh_data_dir(output: Path) -> Path:
 
 
 def clear_saved_files(output: Path) -> None:
-    """Removes `<output>/attachments`, `<output>/voice` and `<output>/workers`: the files and
-    worker logs an earlier run saved."""
-    for folder in ("attachments", "voice", "workers"):
+    """Removes `<output>/attachments`, `<output>/voice` and `<output>/processes`: the files
+    and the other processes' logs an earlier run saved."""
+    for folder in ("attachments", "voice", "processes"):
         shutil.rmtree(output / folder, ignore_errors=True)
 
 
@@ -102,14 +102,17 @@ def banner(
     if shards is not None:
         lines.append(
             f"  shards:              {shards.count} bot processes, one shard each; #general's "
-            f"server is on shard {shards.own}"
+            f"server is on shard {shards.own}, this process's"
         )
     if workers is not None:
         pids = ", ".join(str(process.pid) for process in workers.processes)
         lines.append(
-            f"  job workers:         {len(workers.processes)} shared (pids {pids}), logs in "
-            f"{workers.folder}; `kill-worker` kills the one holding a job"
+            f"  job workers:         {len(workers.processes)} shared (pids {pids}); "
+            "`kill-worker` kills the one holding a job"
         )
+    if shards is not None or workers is not None:
+        folder = workers.folder if workers is not None else output / "processes"
+        lines.append(f"  their logs:          {folder} (fresh each run)")
     lines.append("You are alice in #general. Type /about, `help` for the console commands, `quit`.")
     return "\n".join(lines)
 
@@ -136,7 +139,7 @@ async def run_session(options: SessionOptions, stdout: TextIO = sys.stdout) -> i
             print(f"✗ no PostgreSQL server for the sandbox: {error}", file=stdout)
             return 1
         tweak = _storage_at(database)
-    scale = ScaleOut(options, tweak, output / "workers")
+    scale = ScaleOut(options, tweak, output / "processes")
     stack = SandboxStack(
         data_dir,
         time_scale=options.time_scale,
@@ -199,6 +202,7 @@ class ScaleOut:
         self.options = options
         self.storage = storage
         self.shards = ShardPlan(options.shards) if options.shards > 1 else None
+        self.shard_bots = ShardBots(folder)
         self.workers = SharedWorkers(folder) if options.workers else None
 
     def stack_options(self) -> dict[str, Any]:
@@ -228,16 +232,20 @@ class ScaleOut:
         if self.shards is not None:
             for shard, other in zip(self.shards.other_shards, self.shards.others(), strict=True):
                 folder = stack.data_dir / f"shard-{shard}"
-                await stack.start_other_bot(
+                await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+                settings = stack.other_settings(
                     folder, self.tweak(other, _same_data(stack.bot.settings, folder))
                 )
+                await self.shard_bots.start(settings, stack.discord)
         if self.workers is not None:
             await self.workers.start(stack.bot.settings, self.options.workers)
 
     async def stop(self) -> None:
-        """The workers stop first (SIGTERM: each gives back what it holds)."""
+        """The workers stop first (SIGTERM: each gives back what it holds), then the other
+        shards' bots."""
         if self.workers is not None:
             await self.workers.stop()
+        await self.shard_bots.stop()
 
 
 def _same_data(main: Settings, folder: Path) -> Callable[[Settings], None]:

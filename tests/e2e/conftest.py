@@ -25,7 +25,7 @@ from sandbox.discord.local import InteractionHandle
 from sandbox.discord.openapi import spec_available
 from sandbox.discord.state import Message
 from sandbox.holds import Hold
-from sandbox.stack import SandboxStack, SharedWorkers, newest_holder, shared_jobs
+from sandbox.stack import SandboxStack, ShardBots, SharedWorkers, newest_holder, shared_jobs
 
 # Fast enough that a generation takes a few hundred milliseconds, slow enough for progress.
 E2E_TIME_SCALE = 0.01
@@ -122,6 +122,20 @@ async def shared_workers(
         yield workers
     finally:
         await workers.stop()
+
+
+@asynccontextmanager
+async def shard_bot(
+    stack: SandboxStack, folder: Path, tweak: Callable[[Settings], None]
+) -> AsyncIterator[ShardBots]:
+    """Another bot process (`python -m bot`) beside the stack's bot, with its settings changed
+    by `tweak` (one shard of several, say), its data in `folder`; stopped after."""
+    bots = ShardBots(folder)
+    try:
+        await bots.start(stack.other_settings(folder, tweak), stack.discord)
+        yield bots
+    finally:
+        await bots.stop()
 
 
 async def holder_pid(stack: SandboxStack) -> int:

@@ -48,6 +48,7 @@ from tests.e2e.conftest import (
     interrupt,
     ledger_events,
     result_for,
+    shard_bot,
     shared,
     shared_workers,
 )
@@ -270,10 +271,12 @@ async def test_interrupted_work_ends_as_its_stage_implies(
             prepare=shards.prepare,
             tweak=settings_for(runner, url, shards.tweak),
         )
-        await stack.start_other_bot(tmp_path / "other", settings_for(runner, url, *shards.others()))
-    async with AsyncExitStack() as workers:
+    async with AsyncExitStack() as processes:
         if shared_jobs:
-            await workers.enter_async_context(shared_workers(stack, SHARED_WORKERS, tmp_path))
+            await processes.enter_async_context(
+                shard_bot(stack, tmp_path / "other", settings_for(runner, url, *shards.others()))
+            )
+            await processes.enter_async_context(shared_workers(stack, SHARED_WORKERS, tmp_path))
         call, held = await reach(stack, kind, stage)
         if runner is Runner.SHARED:
             os.kill(await holder_pid(stack), signal.SIGKILL)

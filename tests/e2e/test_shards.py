@@ -104,7 +104,7 @@ async def test_each_shard_is_reported_in_the_health_state(make_stack: StackFacto
     assert bot.health_state()[0]
 
 
-async def test_two_processes_each_answer_their_own_shard(
+async def test_two_bots_each_answer_their_own_shard(
     make_stack: StackFactory, tmp_path: Path
 ) -> None:
     """With DISCORD_SHARD_IDS=0 in one bot and 1 in another (of 2), each has only its shard's
