@@ -43,12 +43,11 @@ def point_discord_at_environment() -> None:
 
 
 class BaselineBot(discord.Client):
-    """A client with one `/song` command; `naive` chooses what the command does."""
+    """A client with one `/song` command; `kind` (bare, naive or lean) chooses what it does."""
 
     def __init__(self, kind: str) -> None:
         super().__init__(intents=discord.Intents.default())
         self.kind = kind
-        self.naive = kind != "bare"
         self.tree = app_commands.CommandTree(self)
         self.session: aiohttp.ClientSession | None = None
         self.tree.add_command(
@@ -71,7 +70,7 @@ class BaselineBot(discord.Client):
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         """A button or select answered at once, privately (a contest's Vote, say)."""
-        if interaction.type is discord.InteractionType.component and not self.naive:
+        if interaction.type is discord.InteractionType.component and self.kind == "bare":
             custom_id = (interaction.data or {}).get("custom_id", "")
             await interaction.response.send_message(f"Noted: {custom_id}", ephemeral=True)
 

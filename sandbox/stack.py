@@ -34,7 +34,7 @@ from bot.config import (
     WorkerMode,
     WorkerPriority,
 )
-from bot.storage import Database
+from bot.storage import Database, JobRepository
 from sandbox.discord import LocalDiscord
 from sandbox.discord.rules import Rules
 from sandbox.soundverse import SoundverseStandIn
@@ -198,8 +198,6 @@ async def until_ready(bot: SoundverseBot, running: asyncio.Task[None]) -> None:
 
 # --- scaled out: jobs in shared workers, the gateway split among bots ------------------------
 
-UNFINISHED = "state NOT IN ('done', 'failed', 'cancelled')"
-
 
 def shared_jobs(lease: float, *tweaks: SettingsTweak) -> SettingsTweak:
     """`tweaks`, then jobs run by shared job workers (JOBS_WORKER=shared) holding each job for
@@ -258,20 +256,17 @@ class Holder:
 async def newest_holder(database: Database) -> Holder | None:
     """The newest unfinished job a shared worker holds, and that worker's pid (the middle of
     its `lease_owner`, host:pid:random); None when no worker holds one."""
-    async with database.snapshot() as transaction:
-        row = await transaction.fetch_one(
-            "SELECT id, lease_owner FROM jobs WHERE lease_owner IS NOT NULL"
-            f" AND {UNFINISHED} ORDER BY id DESC LIMIT 1"
-        )
-    if row is None:
+    held = [job for job in await JobRepository(database).unfinished() if job.lease_owner]
+    if not held:
         return None
-    return Holder(int(row["id"]), int(str(row["lease_owner"]).split(":")[1]))
+    newest = held[-1]  # oldest first
+    assert newest.lease_owner is not None
+    return Holder(newest.id, int(newest.lease_owner.split(":")[1]))
 
 
 async def unfinished_jobs(database: Database) -> int:
     """How many jobs are queued or running, whichever process runs them."""
-    async with database.snapshot() as transaction:
-        return int(await transaction.fetch_value(f"SELECT COUNT(*) FROM jobs WHERE {UNFINISHED}"))
+    return len(await JobRepository(database).unfinished())
 
 
 class _Children:

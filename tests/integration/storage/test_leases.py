@@ -4,29 +4,16 @@ per-guild limit across workers, and cancels passed to the holder; on each backen
 from __future__ import annotations
 
 import asyncio
-import itertools
 from datetime import timedelta
 
 import pytest
 
-from bot.storage import Database, JobRepository, JobState, ManualClock, NewJob
+from bot.storage import Database, JobRepository, JobState, ManualClock
 from bot.storage.leases import JobLeases, LeaseLost
+from tests.integration.storage.test_jobs import new_job
 
 GUILD = 1000
 LEASE = 30.0
-TOKENS = itertools.count(1)
-
-
-def new_job(guild_id: int | None = GUILD, user_id: int = 1) -> NewJob:
-    """A song job as a slash command would create it."""
-    return NewJob(
-        channel_id=5,
-        user_id=user_id,
-        operation="song",
-        request={"prompt": "rain"},
-        guild_id=guild_id,
-        interaction_token=f"lease-token-{next(TOKENS)}",
-    )
 
 
 async def test_a_claim_takes_the_oldest_free_job_with_a_first_token(
